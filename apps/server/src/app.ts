@@ -1,0 +1,222 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Config } from './core/config/config.js';
+import { createDatabase, type Database } from './core/db/database.js';
+import { coreMigrations, createMigrator, type LyceumMigrator, type MigrationSource } from './core/db/migrator.js';
+import { createEventLog } from './core/events/event-log.js';
+import type { EventLog } from './core/events/types.js';
+import { registerAccessGuard, type AccessGuard } from './core/http/access.js';
+import { registerErrorHandling } from './core/http/error-handler.js';
+import { registerIdempotency } from './core/http/idempotency.js';
+import { registerOpenApi } from './core/http/openapi.js';
+import { createCursorCodec, type CursorCodec } from './core/http/pagination.js';
+import { registerSecurity } from './core/http/security.js';
+import { registerValidation } from './core/http/validation.js';
+import { newId } from './core/ids.js';
+import { registerJobRoutes } from './core/jobs/jobs.routes.js';
+import { createJobQueue } from './core/jobs/job-queue.js';
+import type { JobQueue } from './core/jobs/types.js';
+import { createMailer, type Mailer } from './core/mail/mailer.js';
+import type { LyceumModule } from './core/module.js';
+import { registerHealthRoutes } from './core/observability/health.routes.js';
+import { loggerOptions } from './core/observability/logger.js';
+import { createMetrics, type Metrics } from './core/observability/metrics.js';
+import { databaseSecretStore, fileSecretStore, randomSecret, type SecretStore } from './core/secrets.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** What core hands to every module factory. */
+export interface CoreServices {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  events: EventLog;
+  jobs: JobQueue;
+  mailer: Mailer;
+  cursors: CursorCodec;
+  secrets: SecretStore;
+  access: AccessGuard;
+  metrics: Metrics;
+  redis?: Redis;
+}
+
+export type ModuleFactory = (core: CoreServices) => LyceumModule | Promise<LyceumModule>;
+
+export interface BuildOptions {
+  config: Config;
+  clock?: Clock;
+  /** Extra modules (tests, benchmarks) on top of the product's own. */
+  extraModules?: ModuleFactory[];
+  /** pino options, or false for silence (tests). */
+  logger?: boolean | object;
+}
+
+export interface LyceumApp {
+  app: FastifyInstance;
+  core: CoreServices;
+  modules: LyceumModule[];
+  migrator: LyceumMigrator;
+  /** Every route the server answers (HEAD routes excluded), for the OpenAPI inventory test. */
+  routes: Array<{ method: string; url: string; hidden: boolean }>;
+  /** Starts the background parts (event dispatch, job workers, modules) and listens. */
+  listen(): Promise<string>;
+  /** Starts background parts without listening (tests that use inject). */
+  startBackground(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The product's modules, in dependency order. Identity and the others plug in here as they land. */
+const productModules: ModuleFactory[] = [];
+
+/**
+ * Builds the whole server by plain factory calls: config → core services → modules → routes.
+ * Nothing is looked up by name; go-to-definition leads to every piece.
+ */
+export async function buildApp({ config, clock = systemClock, extraModules = [], logger }: BuildOptions): Promise<LyceumApp> {
+  if (config.database.kind === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const app = Fastify({
+    logger: logger === undefined ? loggerOptions(config.logLevel) : logger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newId('req');
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: { customOptions: { strict: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const log = app.log;
+  const routes: LyceumApp['routes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide) });
+    }
+  });
+
+  const database = createDatabase(config.database);
+  const redis = config.redis ? new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
+  redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+
+  try {
+    const secrets = config.database.kind === 'postgres' ? databaseSecretStore(database) : fileSecretStore(config.dataDir);
+    const cursors = createCursorCodec(config.secrets.cursorSecret ?? (await secrets.getOrCreate('cursor-secret', randomSecret)));
+    const metricsRef: { current?: Metrics } = {};
+    const events = createEventLog({
+      database,
+      clock,
+      logger: log,
+      pollMs: config.events.pollMs,
+      retentionDays: config.events.retentionDays,
+      onAppend: () => metricsRef.current?.eventsAppended.inc(),
+    });
+    const jobs = createJobQueue({ database, clock, logger: log, concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs });
+    const mailer = createMailer({ database, jobs, logger: log, smtpUrl: config.smtpUrl, from: config.mailFrom });
+
+    registerValidation(app);
+    registerErrorHandling(app);
+    app.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+    const access = registerAccessGuard(app);
+    await registerSecurity(app, {
+      corsOrigins: config.corsOrigins,
+      rateLimit: config.rateLimit,
+      redis: redis && config.redis ? { client: redis, prefix: config.redis.prefix } : undefined,
+    });
+    await registerOpenApi(app, { publicUrl: config.publicUrl, version });
+    const metrics = createMetrics(app, { poolStats: database.poolStats, queueDepth: () => jobs.depth() });
+    metricsRef.current = metrics;
+
+    const core: CoreServices = { config, database, clock, logger: log, events, jobs, mailer, cursors, secrets, access, metrics, redis };
+    // Module factories only wire themselves up; they touch the database after migrations, in start().
+    const modules: LyceumModule[] = [];
+    for (const factory of [...productModules, ...extraModules]) modules.push(await factory(core));
+    const migrator = createMigrator(database, [
+      coreMigrations,
+      ...modules.flatMap((m): MigrationSource[] => (m.migrations ? [{ owner: m.name, dir: m.migrations }] : [])),
+    ]);
+    if (config.migrateOnStart) await migrator.up();
+
+    const idempotency = registerIdempotency(app, { db: database.db, clock });
+    jobs.define('core.idempotency.prune', { handle: async () => void (await idempotency.prune()) });
+    jobs.schedule({ name: 'core.idempotency.prune', cron: '17 * * * *', job: 'core.idempotency.prune' });
+    jobs.define('core.events.prune', { handle: async () => void (await events.prune()) });
+    jobs.schedule({ name: 'core.events.prune', cron: '23 3 * * *', job: 'core.events.prune' });
+
+    for (const module of modules) {
+      for (const [name, definition] of Object.entries(module.jobs ?? {})) jobs.define(name, definition);
+      for (const schedule of module.schedules ?? []) jobs.schedule(schedule);
+      for (const subscriber of module.subscribers ?? []) events.subscribe(subscriber);
+    }
+
+    registerHealthRoutes(app, {
+      metrics,
+      metricsAllow: config.metricsAllow,
+      checks: [
+        { name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) },
+        {
+          name: 'migrations',
+          check: async () => {
+            const pending = await migrator.pending();
+            if (pending.length) throw new Error(`${pending.length} pending: ${pending.join(', ')}`);
+          },
+        },
+        ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
+      ],
+    });
+
+    await app.register(
+      async (api) => {
+        registerJobRoutes(api, { jobs, cursors });
+        for (const module of modules) await module.routes?.(api);
+      },
+      { prefix: '/api/v1' },
+    );
+    for (const module of modules) await module.rootRoutes?.(app);
+
+    let backgroundStarted = false;
+    const startBackground = async () => {
+      if (backgroundStarted) return;
+      backgroundStarted = true;
+      await events.start();
+      jobs.start();
+      for (const module of modules) await module.start?.();
+    };
+
+    app.addHook('onClose', async () => {
+      // Reverse order of start: stop taking work, let running work finish, then close connections.
+      for (const module of [...modules].reverse()) await module.stop?.();
+      await jobs.stop(config.shutdownTimeoutMs);
+      await events.stop();
+      await database.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    });
+
+    await app.ready();
+    return {
+      app,
+      core,
+      modules,
+      migrator,
+      routes,
+      startBackground,
+      async listen() {
+        await startBackground();
+        return app.listen({ port: config.port, host: config.host });
+      },
+      close: () => app.close(),
+    };
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    redis?.disconnect();
+    throw err;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Every configuration option Lyceum reads, in one table. `loadConfig` parses them and
+ * `docs/configuration.md` documents them; a test keeps the two in step.
+ */
+export type OptionParser<T> = (raw: string) => T;
+
+export interface OptionSpec<T = unknown> {
+  name: string;
+  description: string;
+  example: string;
+  /** Default as written in the docs; `undefined` means "unset". */
+  default?: string;
+  parse: OptionParser<T>;
+  secret?: boolean;
+}
+
+export class OptionError extends Error {}
+
+export const integer =
+  (min: number, max: number): OptionParser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new OptionError(`must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new OptionError(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+
+export const boolean: OptionParser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new OptionError(`must be true or false, got "${raw}"`);
+};
+
+export const oneOf =
+  <T extends string>(...values: T[]): OptionParser<T> =>
+  (raw) => {
+    const v = raw.trim() as T;
+    if (!values.includes(v)) throw new OptionError(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return v;
+  };
+
+export const text: OptionParser<string> = (raw) => raw.trim();
+
+export const list: OptionParser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export const url =
+  (...protocols: string[]): OptionParser<string> =>
+  (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw.trim());
+    } catch {
+      throw new OptionError(`must be a URL, got "${redactUrl(raw)}"`);
+    }
+    if (protocols.length && !protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+      throw new OptionError(`must use ${protocols.map((p) => `${p}://`).join(' or ')}, got "${parsed.protocol}//"`);
+    }
+    return raw.trim();
+  };
+
+export const origins: OptionParser<string[]> = (raw) => {
+  const values = list(raw);
+  for (const v of values) {
+    if (v === '*') continue;
+    try {
+      const u = new URL(v);
+      if (u.origin !== v) throw new Error();
+    } catch {
+      throw new OptionError(`each entry must be an origin like https://app.example.com (no path), got "${v}"`);
+    }
+  }
+  return values;
+};
+
+/** Hides the password part of a URL so that config errors never print credentials. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return raw.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+const spec = <T>(s: OptionSpec<T>): OptionSpec<T> => s;
+
+export const options = {
+  NODE_ENV: spec({
+    name: 'NODE_ENV',
+    description: 'Runtime environment. In `production`, HOST must be set explicitly.',
+    example: 'production',
+    default: 'development',
+    parse: oneOf('development', 'production', 'test'),
+  }),
+  PORT: spec({ name: 'PORT', description: 'TCP port of the HTTP API, Socket.io and SSE.', example: '3000', default: '3000', parse: integer(0, 65535) }),
+  HOST: spec({
+    name: 'HOST',
+    description: 'Interface to listen on. Use `0.0.0.0` (or `::`) in a container or behind a load balancer.',
+    example: '0.0.0.0',
+    default: '127.0.0.1',
+    parse: text,
+  }),
+  DATA_DIR: spec({
+    name: 'DATA_DIR',
+    description: 'Directory for the SQLite file, generated secrets and local files. Created on start with mode 0700.',
+    example: '/var/lib/lyceum',
+    default: './data',
+    parse: text,
+  }),
+  DATABASE_URL: spec({
+    name: 'DATABASE_URL',
+    description: 'PostgreSQL URL for cluster mode. Absent: embedded SQLite at `$DATA_DIR/lyceum.db`. `sqlite:///abs/path.db` or `sqlite::memory:` select SQLite explicitly.',
+    example: 'postgres://lyceum:secret@db:5432/lyceum',
+    parse: url('postgres', 'postgresql', 'sqlite'),
+    secret: true,
+  }),
+  DATABASE_POOL_MAX: spec({ name: 'DATABASE_POOL_MAX', description: 'Maximum PostgreSQL connections per node.', example: '20', default: '10', parse: integer(1, 500) }),
+  SQLITE_SYNCHRONOUS: spec({
+    name: 'SQLITE_SYNCHRONOUS',
+    description:
+      'SQLite `synchronous` pragma. `FULL` (default) fsyncs the WAL on every commit, so every acknowledged write survives a power cut; `NORMAL` is faster and survives a process crash but may lose the last commits on power loss.',
+    example: 'NORMAL',
+    default: 'FULL',
+    parse: oneOf('FULL', 'NORMAL'),
+  }),
+  SQLITE_BUSY_TIMEOUT_MS: spec({ name: 'SQLITE_BUSY_TIMEOUT_MS', description: 'How long a SQLite statement waits for a lock held by another process (the CLI, a backup).', example: '5000', default: '5000', parse: integer(0, 600000) }),
+  MIGRATE_ON_START: spec({ name: 'MIGRATE_ON_START', description: 'Apply pending migrations when the server starts (under a lock, safe with several nodes).', example: 'false', default: 'true', parse: boolean }),
+  REDIS_URL: spec({
+    name: 'REDIS_URL',
+    description: 'Redis for cluster mode: shared rate-limit counters, event wake-ups between nodes and (later) Socket.io fan-out.',
+    example: 'redis://redis:6379',
+    parse: url('redis', 'rediss'),
+    secret: true,
+  }),
+  REDIS_PREFIX: spec({ name: 'REDIS_PREFIX', description: 'Prefix of every Redis key and channel, so that several deployments can share one Redis.', example: 'lyceum-staging:', default: 'lyceum:', parse: text }),
+  PUBLIC_URL: spec({ name: 'PUBLIC_URL', description: 'Public base URL of the server, used in links inside emails.', example: 'https://learn.example.com', default: 'http://localhost:$PORT', parse: url('http', 'https') }),
+  CORS_ORIGINS: spec({
+    name: 'CORS_ORIGINS',
+    description: 'Comma-separated list of browser origins allowed to call the API with credentials. Empty: no cross-origin access.',
+    example: 'https://app.example.com,http://localhost:5173',
+    default: '',
+    parse: origins,
+  }),
+  TRUST_PROXY: spec({
+    name: 'TRUST_PROXY',
+    description: 'Trust `X-Forwarded-*` from these proxies (comma-separated IPs/CIDRs, or `true` for any). Needed for correct client IPs behind a load balancer.',
+    example: '10.0.0.0/8',
+    default: '',
+    parse: text,
+  }),
+  BODY_LIMIT_BYTES: spec({ name: 'BODY_LIMIT_BYTES', description: 'Largest accepted request body (JSON). Larger bodies get 413.', example: '1048576', default: '1048576', parse: integer(1024, 1024 * 1024 * 1024) }),
+  RATE_LIMIT_MAX: spec({ name: 'RATE_LIMIT_MAX', description: 'Requests per client per window, across all routes (per IP; per user once authenticated routes key by user).', example: '600', default: '300', parse: integer(1, 1_000_000) }),
+  RATE_LIMIT_WINDOW_MS: spec({ name: 'RATE_LIMIT_WINDOW_MS', description: 'Length of the rate-limit window.', example: '60000', default: '60000', parse: integer(1000, 86_400_000) }),
+  SMTP_URL: spec({
+    name: 'SMTP_URL',
+    description: 'SMTP server for outgoing mail. Absent: a development outbox stores each message in the database and logs its subject and recipient.',
+    example: 'smtps://user:pass@smtp.example.com:465',
+    parse: url('smtp', 'smtps'),
+    secret: true,
+  }),
+  MAIL_FROM: spec({ name: 'MAIL_FROM', description: 'Sender address of outgoing mail.', example: 'Lyceum <no-reply@example.com>', default: 'Lyceum <no-reply@localhost>', parse: text }),
+  LOG_LEVEL: spec({ name: 'LOG_LEVEL', description: 'pino log level.', example: 'debug', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
+  METRICS_ALLOW: spec({
+    name: 'METRICS_ALLOW',
+    description: 'Comma-separated IPs/CIDRs allowed to read `/metrics` without a token (admins may always read it).',
+    example: '10.0.0.0/8,127.0.0.1',
+    default: '127.0.0.1,::1',
+    parse: list,
+  }),
+  EVENT_RETENTION_DAYS: spec({ name: 'EVENT_RETENTION_DAYS', description: 'How long the event log keeps events. Clients offline for longer must resync.', example: '30', default: '30', parse: integer(1, 3650) }),
+  EVENT_POLL_MS: spec({ name: 'EVENT_POLL_MS', description: 'Safety-net poll interval of the event tailer (new events normally arrive by notification).', example: '1000', default: '1000', parse: integer(50, 60000) }),
+  JOB_CONCURRENCY: spec({ name: 'JOB_CONCURRENCY', description: 'Jobs one node runs at the same time. `0` runs no workers on this node.', example: '8', default: '4', parse: integer(0, 256) }),
+  JOB_LEASE_MS: spec({ name: 'JOB_LEASE_MS', description: 'How long a claimed job is reserved. A worker renews it while running; a job whose worker died is taken again after it expires.', example: '30000', default: '30000', parse: integer(1000, 3_600_000) }),
+  JOB_POLL_MS: spec({ name: 'JOB_POLL_MS', description: 'How often idle workers look for due jobs.', example: '1000', default: '1000', parse: integer(10, 60000) }),
+  SHUTDOWN_TIMEOUT_MS: spec({ name: 'SHUTDOWN_TIMEOUT_MS', description: 'On SIGTERM, how long in-flight requests and running jobs get to finish before the process exits.', example: '15000', default: '10000', parse: integer(0, 600000) }),
+  CURSOR_SECRET: spec({
+    name: 'CURSOR_SECRET',
+    description: 'Key that signs pagination cursors. Generated on first start into `$DATA_DIR/secrets/cursor-secret` unless set; in cluster mode give every node the same value.',
+    example: '(64 random hex characters)',
+    parse: text,
+    secret: true,
+  }),
+} as const;
+
+export type OptionName = keyof typeof options;

@@ -1,0 +1,49 @@
+import { Kysely, type Transaction } from 'kysely';
+import type { DatabaseConfig } from '../config/config.js';
+import type { DialectHelpers } from './dialects/dialect.js';
+import { openPostgres, postgresHelpers } from './dialects/postgres.js';
+import { openSqlite, sqliteHelpers } from './dialects/sqlite.js';
+import { withErrorMapping } from './error-mapping-dialect.js';
+
+/** Modules type their own tables; core hands out an untyped handle that each repo narrows. */
+export type Db = Kysely<any>;
+export type Tx = Transaction<any>;
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database {
+  db: Db;
+  dialect: DialectHelpers;
+  poolStats(): PoolStats;
+  /** SQLite online backup to a file; undefined on PostgreSQL (use pg_dump). */
+  backup?: (destination: string) => Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDatabase(config: DatabaseConfig): Database {
+  if (config.kind === 'sqlite') {
+    const { dialect, handle } = openSqlite(config);
+    const db = new Kysely<any>({ dialect: withErrorMapping(dialect, sqliteHelpers.mapError) });
+    return {
+      db,
+      dialect: sqliteHelpers,
+      poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+      backup: async (destination) => {
+        await handle.backup(destination);
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const { dialect, pool } = openPostgres(config.url, config.poolMax);
+  const db = new Kysely<any>({ dialect: withErrorMapping(dialect, postgresHelpers.mapError) });
+  return {
+    db,
+    dialect: postgresHelpers,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}

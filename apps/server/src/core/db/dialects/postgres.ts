@@ -1,0 +1,66 @@
+import { PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { DbError, type DbErrorKind } from '../errors.js';
+import type { DialectHelpers } from './dialect.js';
+
+const INT8_OID = 20;
+
+/** A pg pool whose bigint columns come back as numbers (our ids and sequences stay far below 2^53). */
+export function openPostgres(url: string, max: number): { dialect: PostgresDialect; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return { dialect: new PostgresDialect({ pool }), pool };
+}
+
+const pgCodes: Record<string, DbErrorKind> = {
+  '23505': 'unique',
+  '23503': 'foreign_key',
+  '23502': 'not_null',
+  '23514': 'check',
+  '40001': 'serialization',
+  '40P01': 'serialization',
+  '55P03': 'busy',
+};
+
+/** Stable 32-bit keys for advisory locks, derived from readable names. */
+function lockKey(name: string): number {
+  let h = 0;
+  for (const ch of `lyceum:${name}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return h;
+}
+
+export const postgresHelpers: DialectHelpers = {
+  name: 'postgres',
+  skipLocked: true,
+  mapError(err) {
+    const e = err as { code?: unknown; constraint?: string; message?: string };
+    if (typeof e?.code !== 'string' || !(e.code in pgCodes)) return undefined;
+    return new DbError(pgCodes[e.code]!, e.message ?? 'database error', e.constraint, { cause: err });
+  },
+  async lockEventAppend(tx) {
+    // Held until commit: appends are serialised, so a reader never sees seq N+1 before seq N commits.
+    await sql`select pg_advisory_xact_lock(${lockKey('event-append')})`.execute(tx);
+  },
+  async notifyOnCommit(tx, channel) {
+    // NOTIFY is delivered only if and when the transaction commits.
+    await sql`select pg_notify(${channel}, '')`.execute(tx);
+  },
+  async withGlobalLock(db, key, fn) {
+    return db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(${lockKey(key)})`.execute(conn);
+      try {
+        return await fn();
+      } finally {
+        await sql`select pg_advisory_unlock(${lockKey(key)})`.execute(conn);
+      }
+    });
+  },
+};

@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { SqliteDialect } from 'kysely';
+import { DbError, type DbErrorKind } from '../errors.js';
+import type { DialectHelpers } from './dialect.js';
+
+export interface SqliteOptions {
+  file: string;
+  synchronous: 'FULL' | 'NORMAL';
+  busyTimeoutMs: number;
+}
+
+/**
+ * Opens the one SQLite connection of this process. Kysely's SQLite driver serialises every query and
+ * transaction on it, which gives us the single writer that SQLite wants; WAL lets a backup or the CLI
+ * read concurrently from another process.
+ */
+export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: SqliteDatabase.Database } {
+  if (o.file !== ':memory:') mkdirSync(path.dirname(o.file), { recursive: true, mode: 0o700 });
+  const handle = new SqliteDatabase(o.file);
+  handle.pragma('journal_mode = WAL');
+  handle.pragma(`busy_timeout = ${o.busyTimeoutMs}`);
+  handle.pragma('foreign_keys = ON');
+  handle.pragma(`synchronous = ${o.synchronous}`);
+  return { dialect: new SqliteDialect({ database: handle }), handle };
+}
+
+const sqliteCodes: Record<string, DbErrorKind> = {
+  SQLITE_CONSTRAINT_UNIQUE: 'unique',
+  SQLITE_CONSTRAINT_PRIMARYKEY: 'unique',
+  SQLITE_CONSTRAINT_FOREIGNKEY: 'foreign_key',
+  SQLITE_CONSTRAINT_NOTNULL: 'not_null',
+  SQLITE_CONSTRAINT_CHECK: 'check',
+  SQLITE_BUSY: 'busy',
+  SQLITE_BUSY_SNAPSHOT: 'serialization',
+  SQLITE_LOCKED: 'busy',
+};
+
+const locks = new Map<string, Promise<unknown>>();
+
+export const sqliteHelpers: DialectHelpers = {
+  name: 'sqlite',
+  skipLocked: false,
+  mapError(err) {
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code !== 'string' || !(code in sqliteCodes)) return undefined;
+    const message = (err as Error).message;
+    // "UNIQUE constraint failed: users.email" → "users.email"
+    const constraint = /constraint failed: (.+)$/.exec(message)?.[1];
+    return new DbError(sqliteCodes[code]!, message, constraint, { cause: err });
+  },
+  // One connection per process: transactions are already serialised, so commit order is seq order.
+  async lockEventAppend() {},
+  async notifyOnCommit() {},
+  // Embedded mode is one process; an in-process queue per key is the lock.
+  async withGlobalLock(_db, key, fn) {
+    const previous = locks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    locks.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (locks.get(key) === run) locks.delete(key);
+    }
+  },
+};

@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { AppError, CoreErrors } from './problem.js';
+
+/** Who may call a route: anyone, any signed-in caller, or a caller holding a named permission. */
+export type AccessRule = 'public' | 'authenticated' | { permission: string };
+
+/** The caller, as established by the authenticator the identity module plugs in. */
+export interface Principal {
+  kind: 'user' | 'apiKey';
+  userId: string;
+  sessionId?: string;
+  roles: readonly string[];
+  permissions: ReadonlySet<string>;
+}
+
+/**
+ * Returns the caller for a request that carries credentials, or null when it carries none.
+ * Throws an AppError (401) when credentials are present but invalid, expired or revoked.
+ */
+export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: AccessRule;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const noAuthenticator: Authenticator = async () => null;
+
+export interface AccessGuard {
+  setAuthenticator(authenticator: Authenticator): void;
+}
+
+export const describeAccess = (rule: AccessRule): string =>
+  rule === 'public' ? 'Public.' : rule === 'authenticated' ? 'Requires a signed-in caller.' : `Requires the \`${rule.permission}\` permission.`;
+
+/**
+ * Every route must declare its access rule; the app refuses to start otherwise. One hook enforces
+ * the rules, and the OpenAPI document states them (`security`, `x-access`).
+ */
+export function registerAccessGuard(app: FastifyInstance): AccessGuard {
+  let authenticate = noAuthenticator;
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const schema = (route.schema ??= {}) as Record<string, unknown>;
+    if (!route.config?.access && schema.hide === true && route.url.startsWith('/docs')) {
+      // The interactive reference's own static files: public by nature, and not part of the API.
+      route.config = { ...route.config, access: 'public' };
+      return;
+    }
+    const rule = route.config?.access;
+    if (!rule) throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
+    schema.security = rule === 'public' ? [] : [{ bearerAuth: [] }];
+    schema['x-access'] = rule === 'public' || rule === 'authenticated' ? rule : `permission:${rule.permission}`;
+    const description = typeof schema.description === 'string' ? `${schema.description}\n\n` : '';
+    schema.description = `${description}Access: ${describeAccess(rule)}`;
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const rule = request.routeOptions.config?.access;
+    if (!rule) return; // 404 handler and framework routes
+    const hasCredentials = request.headers.authorization !== undefined;
+    if (rule === 'public') {
+      // Public routes may personalise for a signed-in caller but never fail on bad credentials.
+      if (hasCredentials) request.principal = await authenticate(request).catch(() => null);
+      return;
+    }
+    request.principal = hasCredentials ? await authenticate(request) : null;
+    if (!request.principal) throw new AppError(401, CoreErrors.AUTH_REQUIRED, 'Sign in to call this route.', { headers: { 'www-authenticate': 'Bearer' } });
+    if (typeof rule === 'object' && !request.principal.permissions.has(rule.permission)) {
+      throw new AppError(403, CoreErrors.FORBIDDEN, `Requires the ${rule.permission} permission.`);
+    }
+  });
+
+  return {
+    setAuthenticator(authenticator) {
+      authenticate = authenticator;
+    },
+  };
+}
+
+/** The caller of a route whose rule guarantees one; for use in handlers of non-public routes. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError(401, CoreErrors.AUTH_REQUIRED, 'Sign in to call this route.');
+  return request.principal;
+}

@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDbError } from '../db/errors.js';
+import { AppError, CoreErrors, toProblem, type FieldError } from './problem.js';
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  keyword?: string;
+}
+
+/** Ajv issues → `{ path, message }` with a JSON pointer into the part of the request that was wrong. */
+function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
+  return issues.map((issue) => {
+    let pointer = issue.instancePath ?? '';
+    const missing = issue.params?.missingProperty;
+    const extra = issue.params?.additionalProperty;
+    if (typeof missing === 'string') pointer += `/${missing}`;
+    if (typeof extra === 'string') pointer += `/${extra}`;
+    const message = typeof extra === 'string' ? 'is not an allowed property' : (issue.message ?? 'is invalid');
+    return { path: `/${context ?? 'body'}${pointer}`, message };
+  });
+}
+
+/** Maps anything thrown while handling a request to an AppError; unknown errors become 500. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDbError(error, 'unique')) return new AppError(409, CoreErrors.CONFLICT, 'The resource already exists or was changed concurrently.');
+  if (isDbError(error, 'busy') || isDbError(error, 'serialization')) {
+    return new AppError(503, CoreErrors.SERVICE_UNAVAILABLE, 'The database is busy; retry shortly.', { headers: { 'retry-after': '1' } });
+  }
+  const fe = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
+  if (fe?.validation) {
+    return new AppError(422, CoreErrors.VALIDATION_FAILED, 'The request does not match the schema.', {
+      errors: fieldErrors(fe.validationContext, fe.validation),
+    });
+  }
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, CoreErrors.PAYLOAD_TOO_LARGE, 'The request body is larger than the limit.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError(fe.statusCode ?? 415, fe.statusCode === 400 ? CoreErrors.REQUEST_MALFORMED : CoreErrors.UNSUPPORTED_MEDIA_TYPE, fe.message);
+  }
+  const status = fe?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 429) return new AppError(429, CoreErrors.RATE_LIMITED, fe.message);
+    // Fastify's own 4xx (bad JSON, empty body, bad URL encoding) are malformed requests.
+    return new AppError(status, status === 400 ? CoreErrors.REQUEST_MALFORMED : `HTTP_${status}`, fe.message);
+  }
+  return new AppError(500, CoreErrors.INTERNAL, 'An unexpected error occurred. Quote the request id when reporting it.');
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(error.status).type('application/problem+json').send(toProblem(error, request.id));
+}
+
+/** One place renders every error as problem+json; 5xx internals are logged, never shown. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(request, reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new AppError(404, CoreErrors.NOT_FOUND, `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+}

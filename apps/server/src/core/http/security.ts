@@ -1,0 +1,44 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { AppError, CoreErrors } from './problem.js';
+
+export interface SecurityOptions {
+  corsOrigins: string[];
+  rateLimit: { max: number; windowMs: number };
+  /** Shared counters in cluster mode, so the limit holds across nodes. */
+  redis?: { client: Redis; prefix: string };
+}
+
+/** The baseline every response gets: helmet headers, the CORS allowlist, a global rate limit. */
+export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+
+  const allowAny = options.corsOrigins.includes('*');
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin === undefined || allowAny || options.corsOrigins.includes(origin)),
+    // Credentials (the refresh cookie) only for listed origins, never for the wildcard.
+    credentials: !allowAny,
+    exposedHeaders: ['etag', 'location', 'x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after'],
+    maxAge: 600,
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimit.max,
+    timeWindow: options.rateLimit.windowMs,
+    enableDraftSpec: true,
+    ...(options.redis ? { redis: options.redis.client, nameSpace: `${options.redis.prefix}rate:` } : {}),
+    // A rate-limit store outage must not take the API down with it.
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, CoreErrors.RATE_LIMITED, `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`, {
+        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+      }),
+  });
+}

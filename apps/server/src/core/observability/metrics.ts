@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolStats } from '../db/database.js';
+import type { JobStatus } from '../jobs/types.js';
+
+export interface MetricsSources {
+  poolStats(): PoolStats;
+  queueDepth(): Promise<Record<JobStatus, number>>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  eventsAppended: Counter;
+}
+
+/**
+ * Prometheus metrics: HTTP latency by route and status, Node's defaults (event-loop lag, heap, GC),
+ * the database pool, job queue depth and events appended. One registry per app, so that tests
+ * can build several apps in one process.
+ */
+export function createMetrics(app: FastifyInstance, sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+
+  const httpDuration = new Histogram({
+    name: 'lyceum_http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern, method and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: ids in paths would explode the label set.
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  new Gauge({
+    name: 'lyceum_db_pool_connections',
+    help: 'Database connections by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const stats = sources.poolStats();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+
+  new Gauge({
+    name: 'lyceum_jobs',
+    help: 'Jobs in the queue by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      for (const [status, count] of Object.entries(await sources.queueDepth())) this.set({ status }, count);
+    },
+  });
+
+  const eventsAppended = new Counter({ name: 'lyceum_events_appended_total', help: 'Events appended to the event log by this node', registers: [registry] });
+  return { registry, eventsAppended };
+}

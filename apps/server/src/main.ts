@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { buildApp, type LyceumApp } from './app.js';
+import { serve } from './serve.js';
+import { ConfigError, loadConfig, type Config } from './core/config/config.js';
+
+const USAGE = `Usage: lyceum <command>
+
+Commands:
+  serve                     start the server (default)
+  migrate up|down|status    apply, revert the latest, or list migrations
+  backup <file>             SQLite: write an online backup to <file>; PostgreSQL: print the pg_dump recipe
+  create-admin              create the first administrator
+  seed                      load demo data
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...args] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1; // keep running until a signal
+    case 'migrate':
+      return migrate(config, args[0] ?? 'status');
+    case 'backup':
+      return backup(config, args[0]);
+    case 'create-admin':
+    case 'seed':
+      return withApp(config, async (lyceum) => {
+        const hook = lyceum.modules.map((m) => m.cli?.[command]).find(Boolean);
+        if (!hook) {
+          process.stderr.write(`No installed module provides "${command}" yet.\n`);
+          return 1;
+        }
+        await hook(args);
+        return 0;
+      });
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** For one-shot commands: the app without listening, background work or request logs. */
+async function withApp(config: Config, fn: (lyceum: LyceumApp) => Promise<number>, migrateOnStart = true): Promise<number> {
+  const lyceum = await buildApp({ config: { ...config, migrateOnStart, jobs: { ...config.jobs, concurrency: 0 } }, logger: { level: 'warn' } });
+  try {
+    return await fn(lyceum);
+  } finally {
+    await lyceum.close();
+  }
+}
+
+async function migrate(config: Config, action: string): Promise<number> {
+  return withApp(
+    config,
+    async ({ migrator }) => {
+      if (action === 'up') {
+        const applied = await migrator.up();
+        process.stdout.write(applied.length ? `Applied:\n${applied.map((n) => `  ${n}`).join('\n')}\n` : 'Already up to date.\n');
+      } else if (action === 'down') {
+        const reverted = await migrator.down();
+        process.stdout.write(reverted.length ? `Reverted ${reverted.join(', ')}\n` : 'Nothing to revert.\n');
+      } else if (action === 'status') {
+        for (const m of await migrator.status()) process.stdout.write(`${m.executedAt ? `applied ${m.executedAt}` : 'pending                          '}  ${m.name}\n`);
+      } else {
+        process.stderr.write(`Unknown migrate action "${action}" (up, down or status).\n`);
+        return 2;
+      }
+      return 0;
+    },
+    false,
+  );
+}
+
+async function backup(config: Config, destination: string | undefined): Promise<number> {
+  if (config.database.kind === 'postgres') {
+    process.stdout.write(
+      [
+        'Lyceum runs on PostgreSQL here; back it up with the standard tools, for example:',
+        '  pg_dump --format=custom --file=lyceum-$(date +%F).dump "$DATABASE_URL"',
+        'and restore with:',
+        '  pg_restore --clean --if-exists --dbname="$DATABASE_URL" lyceum-YYYY-MM-DD.dump',
+        'See docs/operations.md for continuous archiving (WAL) and point-in-time recovery.',
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  }
+  if (!destination) {
+    process.stderr.write('Usage: lyceum backup <file>\n');
+    return 2;
+  }
+  return withApp(
+    config,
+    async ({ core }) => {
+      const target = path.resolve(destination);
+      await core.database.backup!(target);
+      process.stdout.write(`Backup written to ${target}\n`);
+      return 0;
+    },
+    false,
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildApp, type BuildOptions, type LyceumApp } from '../../src/app.js';
+import type { Clock } from '../../src/core/clock.js';
+import { loadConfig, type Config } from '../../src/core/config/config.js';
+import { createTestDatabase, type DialectName } from './databases.js';
+
+export interface TestApp extends LyceumApp {
+  config: Config;
+  /** Closes the app and drops its database and data folder. */
+  destroy(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  dialect?: DialectName;
+  /** Extra environment, as an operator would set it (e.g. { RATE_LIMIT_MAX: '5' }). */
+  env?: Record<string, string>;
+  clock?: Clock;
+  extraModules?: BuildOptions['extraModules'];
+  /** Start event dispatch and job workers (off by default: most tests drive services directly). */
+  background?: boolean;
+}
+
+/** A whole Lyceum app on a fresh database of its own, ready for `app.inject`. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase(options.dialect ?? 'sqlite');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-data-'));
+  const config = loadConfig({
+    cwd: dataDir,
+    env: {
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      DATABASE_URL: testDb.url,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_MAX: '100000',
+      JOB_POLL_MS: '20',
+      EVENT_POLL_MS: '50',
+      ...options.env,
+    },
+  });
+  const lyceum = await buildApp({ config, clock: options.clock, extraModules: options.extraModules, logger: false });
+  if (options.background) await lyceum.startBackground();
+  return {
+    ...lyceum,
+    config,
+    async destroy() {
+      await lyceum.close();
+      await testDb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
