@@ -15,7 +15,7 @@ import { registerIdempotency } from './core/http/idempotency.js';
 import { registerOpenApi } from './core/http/openapi.js';
 import { createCursorCodec, type CursorCodec } from './core/http/pagination.js';
 import { registerSecurity } from './core/http/security.js';
-import { registerValidation } from './core/http/validation.js';
+import { validationOptions } from './core/http/validation.js';
 import { newId } from './core/ids.js';
 import { registerJobRoutes } from './core/jobs/jobs.routes.js';
 import { createJobQueue } from './core/jobs/job-queue.js';
@@ -84,14 +84,13 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newId('req');
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    ajv: { customOptions: { strict: false } },
+    schemaController: validationOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log = app.log;
   const routes: LyceumApp['routes'] = [];
@@ -120,10 +119,13 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     const jobs = createJobQueue({ database, clock, logger: log, concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs });
     const mailer = createMailer({ database, jobs, logger: log, smtpUrl: config.smtpUrl, from: config.mailFrom });
 
-    registerValidation(app);
     registerErrorHandling(app);
+    let draining = false;
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id);
+      // While shutting down, keep-alive connections close after their last response, so that the
+      // server can finish without cutting anyone off mid-request.
+      if (draining) reply.header('connection', 'close');
     });
     const access = registerAccessGuard(app);
     await registerSecurity(app, {
@@ -212,7 +214,10 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
         await startBackground();
         return app.listen({ port: config.port, host: config.host });
       },
-      close: () => app.close(),
+      close: () => {
+        draining = true;
+        return app.close();
+      },
     };
   } catch (err) {
     await database.close().catch(() => undefined);

@@ -20,7 +20,7 @@ describe('logs', () => {
         done();
       },
     });
-    lyceum = await buildApp({ config, extraModules: [createWidgetsModule], logger: { ...loggerOptions('info'), stream } });
+    lyceum = await buildApp({ config, extraModules: [createWidgetsModule], logger: { ...(loggerOptions("info") as object), stream } });
   });
   afterAll(() => lyceum.close());
 
@@ -34,13 +34,13 @@ describe('logs', () => {
     });
     await lyceum.app.inject({ method: 'GET', url: '/api/v1/widgets-boom', headers: { authorization: secretToken } });
     const all = lines.join('');
-    expect(all).toContain('"requestId"');
+    expect(all).toContain('"reqId"');
     expect(all).toContain('/api/v1/widgets');
     for (const secret of ['usr_sneaky', 'query-secret-123', 'cookie-secret-456']) expect(all).not.toContain(secret);
   });
 
   it('logs a 500 with its stack and request id', () => {
     const failure = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');
-    expect(failure).toMatchObject({ level: 50, requestId: expect.stringMatching(/^req_/), err: { message: 'secret internal detail' } });
+    expect(failure).toMatchObject({ level: 50, reqId: expect.stringMatching(/^req_/), err: { message: 'secret internal detail' } });
   });
 });

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const serverEntry = new URL('./test-server.ts', import.meta.url).pathname;
+// Resolved here, because the child runs in a data folder with no node_modules of its own.
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -19,7 +23,7 @@ export interface ServerProcess {
  */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'lyceum-proc-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, serverEntry], {
     cwd: dataDir,
     env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { Kysely, type Transaction } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import type { DialectHelpers } from './dialects/dialect.js';
-import { openPostgres, postgresHelpers } from './dialects/postgres.js';
+import { listenPostgres, openPostgres, postgresHelpers } from './dialects/postgres.js';
 import { openSqlite, sqliteHelpers } from './dialects/sqlite.js';
 import { withErrorMapping } from './error-mapping-dialect.js';
 
@@ -19,6 +19,11 @@ export interface Database {
   db: Db;
   dialect: DialectHelpers;
   poolStats(): PoolStats;
+  /**
+   * PostgreSQL LISTEN on a dedicated connection: `onNotify` runs for every NOTIFY on `channel`.
+   * Undefined on SQLite, where every writer is in this process. Returns a function that stops it.
+   */
+  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   /** SQLite online backup to a file; undefined on PostgreSQL (use pg_dump). */
   backup?: (destination: string) => Promise<void>;
   close(): Promise<void>;
@@ -44,6 +49,7 @@ export function createDatabase(config: DatabaseConfig): Database {
     db,
     dialect: postgresHelpers,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    listen: (channel, onNotify) => listenPostgres(config.url, channel, onNotify),
     close: () => db.destroy(),
   };
 }

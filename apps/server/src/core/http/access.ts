@@ -47,8 +47,9 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const schema = (route.schema ??= {}) as Record<string, unknown>;
-    if (!route.config?.access && schema.hide === true && route.url.startsWith('/docs')) {
-      // The interactive reference's own static files: public by nature, and not part of the API.
+    const frameworkRoute = route.url.startsWith('/docs') || route.method === 'OPTIONS';
+    if (!route.config?.access && schema.hide === true && frameworkRoute) {
+      // The reference UI's static files and the CORS preflight: public by nature, not part of the API.
       route.config = { ...route.config, access: 'public' };
       return;
     }

@@ -14,8 +14,9 @@ const DOCS_CSP =
 export async function registerOpenApi(app: FastifyInstance, { publicUrl, version }: { publicUrl: string; version: string }) {
   app.addSchema(ProblemSchema);
   app.addHook('onRoute', (route) => {
-    const schema = (route.schema ??= {}) as { hide?: boolean; response?: Record<string, unknown> };
+    const schema = (route.schema ??= {}) as { hide?: boolean; summary?: string; response?: Record<string, unknown> };
     if (schema.hide) return;
+    if (!schema.summary) throw new Error(`Route ${String(route.method)} ${route.url} has no summary for the OpenAPI document`);
     const problem = { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } };
     schema.response = { '4xx': problem, '5xx': problem, ...schema.response };
   });

@@ -1,23 +1,30 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type AnySchema, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyServerOptions } from 'fastify';
 
 const base: Options = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false, coerceTypes: false };
 
-function createAjv(options: Options): Ajv {
+function createAjv(options: Options, sharedSchemas: Record<string, unknown>): Ajv {
   const ajv = new Ajv({ ...base, ...options });
   (addFormats as unknown as (ajv: Ajv) => void)(ajv);
+  for (const schema of Object.values(sharedSchemas)) ajv.addSchema(schema as AnySchema);
   return ajv;
 }
 
 /**
  * Query strings, params and headers arrive as text, so their values are coerced to the schema's
- * types; JSON bodies are not: `"5"` where an integer is expected is an error, not a guess.
+ * types; JSON bodies are not: `"5"` where an integer is expected is an error, not a guess, and an
+ * unknown field is an error rather than silently dropped.
+ *
+ * Given as a compilers factory (not `setValidatorCompiler`) because Fastify rebuilds the compiler
+ * for every plugin that adds shared schemas, and would otherwise fall back to its lenient default.
  */
-export function registerValidation(app: FastifyInstance): void {
-  const strict = createAjv({});
-  const coercing = createAjv({ coerceTypes: 'array' });
-  app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema as object),
-  );
-}
+export const validationOptions: NonNullable<FastifyServerOptions['schemaController']> = {
+  compilersFactory: {
+    buildValidator: ((sharedSchemas: Record<string, unknown>) => {
+      const strict = createAjv({}, sharedSchemas);
+      const coercing = createAjv({ coerceTypes: 'array' }, sharedSchemas);
+      return ({ schema, httpPart }: { schema: unknown; httpPart?: string }) => (httpPart === 'body' ? strict : coercing).compile(schema as AnySchema);
+    }) as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'],
+  },
+};

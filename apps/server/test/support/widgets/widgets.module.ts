@@ -63,7 +63,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
       app.addSchema(Widget);
       app.post(
         '/widgets',
-        { config: { access: 'authenticated' }, schema: { tags: ['widgets'], body: WidgetInput, response: { 201: Type.Ref(Widget) } } },
+        { config: { access: 'authenticated' }, schema: { tags: ['widgets'], summary: 'Create a widget', body: WidgetInput, response: { 201: Type.Ref(Widget) } } },
         async (request, reply) => {
           const { userId } = requirePrincipal(request);
           const row: Row = { id: newId('wdg'), owner_id: userId, name: request.body.name, size: request.body.size, version: 1, created_at: isoNow(core.clock) };
@@ -77,7 +77,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
       );
       app.get(
         '/widgets/:id',
-        { config: { access: 'public' }, schema: { tags: ['widgets'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: Type.Ref(Widget) } } },
+        { config: { access: 'public' }, schema: { tags: ['widgets'], summary: 'Read a widget', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: Type.Ref(Widget) } } },
         async (request, reply) => {
           const row = await find(request.params.id);
           if (!row) throw notFound();
@@ -89,7 +89,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
         '/widgets/:id',
         {
           config: { access: 'authenticated' },
-          schema: { tags: ['widgets'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), body: WidgetPatch, response: { 200: Type.Ref(Widget) } },
+          schema: { tags: ['widgets'], summary: 'Update a widget', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), body: WidgetPatch, response: { 200: Type.Ref(Widget) } },
         },
         async (request, reply) => {
           const { userId } = requirePrincipal(request);
@@ -108,7 +108,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
       );
       app.get(
         '/widgets',
-        { config: { access: 'public' }, schema: { tags: ['widgets'], querystring: PageQuery, response: { 200: Page(Type.Ref(Widget)) } } },
+        { config: { access: 'public' }, schema: { tags: ['widgets'], summary: 'List widgets', querystring: PageQuery, response: { 200: Page(Type.Ref(Widget)) } } },
         async (request) => {
           const limit = request.query.limit ?? 20;
           let query = db.selectFrom('widgets_widget').selectAll().orderBy('id').limit(limit + 1);
@@ -118,7 +118,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
       );
       app.get(
         '/widgets-admin/count',
-        { config: { access: { permission: 'widgets:admin' } }, schema: { tags: ['widgets'], response: { 200: Type.Object({ count: Type.Integer() }) } } },
+        { config: { access: { permission: 'widgets:admin' } }, schema: { tags: ['widgets'], summary: 'Count widgets (admin)', response: { 200: Type.Object({ count: Type.Integer() }) } } },
         async () => {
           const row = await db.selectFrom('widgets_widget').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
           return { count: Number(row.count) };
@@ -128,7 +128,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
         '/widgets-slow',
         {
           config: { access: 'public' },
-          schema: { tags: ['widgets'], querystring: Type.Object({ ms: Type.Integer({ minimum: 0, maximum: 10_000 }) }), response: { 200: Type.Object({ waited: Type.Integer() }) } },
+          schema: { tags: ['widgets'], summary: 'Answer after a delay', querystring: Type.Object({ ms: Type.Integer({ minimum: 0, maximum: 10_000 }) }), response: { 200: Type.Object({ waited: Type.Integer() }) } },
         },
         async (request) => {
           request.log.warn('slow request started');
@@ -140,11 +140,11 @@ export const createWidgetsModule: ModuleFactory = (core) => {
         '/widgets-received',
         {
           config: { access: 'public' },
-          schema: { tags: ['widgets'], response: { 200: Type.Array(Type.Object({ seq: Type.Integer(), widgetId: Type.String() })) } },
+          schema: { tags: ['widgets'], summary: 'Widget events this node received', response: { 200: Type.Array(Type.Object({ seq: Type.Integer(), widgetId: Type.String() })) } },
         },
         async () => received,
       );
-      app.get('/widgets-boom', { config: { access: 'public' }, schema: { tags: ['widgets'], response: { 200: Type.Object({}) } } }, async () => {
+      app.get('/widgets-boom', { config: { access: 'public' }, schema: { tags: ['widgets'], summary: 'Fail unexpectedly', response: { 200: Type.Object({}) } } }, async () => {
         throw new Error('secret internal detail');
       });
     },

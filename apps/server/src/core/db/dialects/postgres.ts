@@ -64,3 +64,45 @@ export const postgresHelpers: DialectHelpers = {
     });
   },
 };
+
+/**
+ * LISTEN on a connection of its own that reconnects with backoff when it drops; callers keep a
+ * poll as a safety net for notifications missed while it was down.
+ */
+export async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retryMs = 250;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', () => onNotify());
+    next.on('error', () => reconnect());
+    next.on('end', () => reconnect());
+    client = next;
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    retryMs = 250;
+    onNotify(); // catch up on anything committed while we were not listening
+  };
+  function reconnect() {
+    if (closed || retryTimer) return;
+    client?.removeAllListeners();
+    client?.end().catch(() => undefined);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connect().catch(() => reconnect());
+    }, retryMs);
+    retryTimer.unref();
+    retryMs = Math.min(retryMs * 2, 10_000);
+  }
+
+  await connect();
+  return async () => {
+    closed = true;
+    clearTimeout(retryTimer);
+    client?.removeAllListeners();
+    await client?.end().catch(() => undefined);
+  };
+}
