@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const main = new URL('../src/main.ts', import.meta.url).pathname;
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Runs `lyceum <args>` as an operator would, in a fresh data folder. */
+async function lyceum(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(path.join(os.tmpdir(), 'lyceum-cli-'))) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', tsx, main, ...args], { cwd, env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env } });
+    return { code: 0, stdout, stderr, cwd };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr, cwd };
+  }
+}
+
+describe('the lyceum command', () => {
+  it('explains itself', async () => {
+    const { code, stdout } = await lyceum(['help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/migrate up\|down\|status/);
+  });
+
+  it('stops on bad configuration with one clear line per problem and exit code 78', async () => {
+    const { code, stderr } = await lyceum(['migrate', 'status'], { PORT: 'abc', SQLITE_SYNCHRONOUS: 'OFF' });
+    expect(code).toBe(78);
+    expect(stderr).toContain('Invalid configuration:');
+    expect(stderr).toContain('  - PORT: must be a whole number, got "abc" (example: PORT=3000)');
+    expect(stderr).toContain('  - SQLITE_SYNCHRONOUS: must be one of FULL, NORMAL, got "OFF" (example: SQLITE_SYNCHRONOUS=NORMAL)');
+  });
+
+  it('migrates up, reports status, reverts one, and backs up SQLite online', async () => {
+    const up = await lyceum(['migrate', 'up']);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/Applied:\n {2}\d{14}_core_events/);
+    const dataDir = path.join(up.cwd, 'data');
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dataDir, 'secrets', 'cursor-secret')).mode & 0o777).toBe(0o600);
+
+    const status = await lyceum(['migrate', 'status'], {}, up.cwd);
+    expect(status.stdout).not.toContain('pending');
+    const down = await lyceum(['migrate', 'down'], {}, up.cwd);
+    expect(down.stdout).toMatch(/^Reverted \d{14}_core_/);
+    expect((await lyceum(['migrate', 'status'], {}, up.cwd)).stdout).toMatch(/^pending +\d{14}_core_/m);
+    expect((await lyceum(['migrate', 'up'], {}, up.cwd)).code).toBe(0);
+
+    const target = path.join(up.cwd, 'backup.db');
+    const backup = await lyceum(['backup', target], {}, up.cwd);
+    expect(backup.code).toBe(0);
+    const copy = new Database(target, { readonly: true });
+    try {
+      expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(copy.prepare("select count(*) as n from core_migrations").get()).toMatchObject({ n: expect.any(Number) });
+    } finally {
+      copy.close();
+    }
+  }, 60_000);
+
+  it('prints the pg_dump recipe for PostgreSQL instead of a file backup', async () => {
+    const { code, stdout } = await lyceum(['backup'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(code).toBe(0);
+    expect(stdout).toContain('pg_dump --format=custom');
+  });
+
+  it('says plainly when no module provides a command yet', async () => {
+    const { code, stderr } = await lyceum(['seed']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('No installed module provides "seed" yet.');
+  });
+});
