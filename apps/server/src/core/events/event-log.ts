@@ -1,24 +1,30 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isoNow, type Clock } from '../clock.js';
-import type { Database, Tx } from '../db/database.js';
-import { afterCommit } from '../db/transaction.js';
+import type { Database, Db, Tx } from '../db/database.js';
+import { afterCommit, withTransaction } from '../db/transaction.js';
 import { newId } from '../ids.js';
-import type { EventInput, EventLog, EventSubscriber, ReadOptions, StoredEvent } from './types.js';
+import { createDispatcher } from './dispatcher.js';
+import type { EventInput, EventLog, ReadOptions, StoredEvent } from './types.js';
 
 /** PostgreSQL channel on which a commit that appended events wakes every node's dispatcher. */
 export const EVENTS_CHANNEL = 'lyceum_events';
 
-const TYPE = /^[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
+const EVENT_TYPE = /^[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
 const SCOPE = /^[a-z]+(:[A-Za-z0-9_.-]+)?$/;
-const BATCH = 500;
+const DEFAULT_LIMIT = 500;
+const MAX_LIMIT = 1000;
+/** Small enough that a prune batch never holds SQLite's single writer for long. */
+const PRUNE_BATCH = 1000;
+const DAY_MS = 86_400_000;
 
 export interface EventLogOptions {
   database: Database;
   clock: Clock;
   logger: FastifyBaseLogger;
-  /** Safety-net poll; NOTIFY and local commits normally wake the dispatcher at once. */
+  /** Safety-net poll; local commits and NOTIFY normally wake the dispatcher at once. */
   pollMs: number;
   retentionDays: number;
+  /** Called once per event after its transaction commits (the appended-events counter). */
   onAppend?: (event: StoredEvent) => void;
 }
 
@@ -42,151 +48,126 @@ const toEvent = (row: EventRow): StoredEvent => ({
   createdAt: row.created_at,
 });
 
-const matches = (subscriber: EventSubscriber, type: string) =>
-  !subscriber.types || subscriber.types.some((t) => (t.endsWith('*') ? type.startsWith(t.slice(0, -1)) : t === type));
+/** Checks the type and scopes; returns the scopes without duplicates. */
+function validatedScopes(input: EventInput<unknown>): string[] {
+  if (!EVENT_TYPE.test(input.type)) throw new Error(`Event type "${input.type}" must look like module.entity.verb`);
+  const scopes = [...new Set(input.scopes)];
+  if (!scopes.length || !scopes.every((s) => SCOPE.test(s))) {
+    throw new Error(`Event ${input.type} needs scopes like user:<id>, got ${JSON.stringify(input.scopes)}`);
+  }
+  return scopes;
+}
+
+const clampLimit = (limit: number): number => Math.min(Math.max(Math.trunc(limit) || 1, 1), MAX_LIMIT);
 
 /**
- * The event log: the spine every reaction hangs on. Appends share the writer's transaction; a
- * single dispatcher per node tails the log after commit and hands each event to every subscriber,
- * in seq order, exactly once per node.
+ * The event log, the spine every reaction hangs on. Appends share the writer's transaction and
+ * serialise until commit, so seq order is commit order; one dispatcher per instance tails the log
+ * after commit and hands each event to every subscriber, in seq order, exactly once per node.
  */
 export function createEventLog({ database, clock, logger, pollMs, retentionDays, onAppend }: EventLogOptions): EventLog {
   const { db, dialect } = database;
-  const subscribers = new Set<EventSubscriber>();
-  let cursor = 0;
-  let stopped = true;
-  let running: Promise<void> | undefined;
-  let wakeAgain = false;
-  let poll: NodeJS.Timeout | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
+  const listen = database.listen;
+  const dispatcher = createDispatcher({
+    readPage: (cursor) => readSince(cursor, { limit: DEFAULT_LIMIT }),
+    pageSize: DEFAULT_LIMIT,
+    logger,
+    pollMs,
+    listen: listen && ((onNotify) => listen(EVENTS_CHANNEL, onNotify)),
+  });
 
-  async function readSince(after: number, { scopes, limit = BATCH }: ReadOptions = {}): Promise<StoredEvent[]> {
-    let query = db
-      .selectFrom('core_events')
-      .selectAll()
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(Math.min(Math.max(limit, 1), 1000));
+  async function append<P>(tx: Tx, input: EventInput<P>): Promise<StoredEvent<P>> {
+    const scopes = validatedScopes(input);
+    // Registered before any SQL: a transaction not opened by withTransaction fails here, lock-free.
+    afterCommit(tx, dispatcher.wake);
+    await dialect.lockEventAppend(tx);
+    const row = {
+      id: newId('evt'),
+      type: input.type,
+      scopes: JSON.stringify(scopes),
+      payload: JSON.stringify(input.payload ?? null),
+      actor_id: input.actorId ?? null,
+      // Taken under the lock, so that created_at follows seq on any one node.
+      created_at: isoNow(clock),
+    };
+    const { seq } = (await tx.insertInto('core_events').values(row).returning('seq').executeTakeFirstOrThrow()) as { seq: number };
+    await tx
+      .insertInto('core_event_scopes')
+      .values(scopes.map((scope) => ({ scope, seq })))
+      .execute();
+    await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
+    // Parsed back from the stored text: the caller holds exactly what every reader will see.
+    const stored = toEvent({ ...row, seq }) as StoredEvent<P>;
+    if (onAppend) afterCommit(tx, () => onAppend(stored));
+    return stored;
+  }
+
+  async function readSince(cursor: number, { scopes, limit = DEFAULT_LIMIT }: ReadOptions = {}): Promise<StoredEvent[]> {
+    if (scopes?.length === 0) return [];
+    let query = db.selectFrom('core_events').selectAll().where('seq', '>', cursor).orderBy('seq').limit(clampLimit(limit));
     if (scopes) {
-      if (!scopes.length) return [];
-      query = query.where('seq', 'in', db.selectFrom('core_event_scopes').select('seq').where('scope', 'in', scopes).where('seq', '>', after));
+      const scoped = db.selectFrom('core_event_scopes').select('seq').where('scope', 'in', scopes).where('seq', '>', cursor);
+      query = query.where('seq', 'in', scoped);
     }
     return ((await query.execute()) as EventRow[]).map(toEvent);
   }
 
-  async function deliver(event: StoredEvent) {
-    for (const subscriber of subscribers) {
-      if (!matches(subscriber, event.type)) continue;
-      try {
-        await subscriber.handle(event);
-      } catch (err) {
-        logger.error({ err, seq: event.seq, type: event.type, subscriber: subscriber.name }, 'event subscriber failed');
-      }
-    }
+  async function head(): Promise<number> {
+    const row = await db.selectFrom('core_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+    return Number(row?.seq ?? 0);
   }
 
-  async function drain() {
-    do {
-      wakeAgain = false;
-      for (;;) {
-        const events = await readSince(cursor);
-        for (const event of events) {
-          await deliver(event);
-          cursor = event.seq;
-        }
-        if (events.length < BATCH || stopped) break;
-      }
-    } while (wakeAgain && !stopped);
+  async function oldestSeq(): Promise<number | null> {
+    const row = await db.selectFrom('core_events').select((eb) => eb.fn.min('seq').as('seq')).executeTakeFirst();
+    return row?.seq == null ? null : Number(row.seq);
   }
 
-  /** One dispatch pass at a time; a wake-up during a pass asks for one more. */
-  function wake() {
-    if (stopped) return;
-    if (running) {
-      wakeAgain = true;
-      return;
-    }
-    running = drain()
-      .catch((err: unknown) => logger.warn({ err }, 'event dispatch failed; retrying at the next poll'))
-      .finally(() => {
-        running = undefined;
-      });
+  /**
+   * The highest seq prune may delete. Pruning removes a prefix of the log, so that "no event at or
+   * above oldestSeq is missing" stays true even when nodes' clocks disagree: it stops before the
+   * first event still inside the retention period, and always keeps the newest event so that head()
+   * and oldestSeq() still tell a returning client what it missed after a quiet spell.
+   */
+  async function pruneBoundary(): Promise<number> {
+    const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS).toISOString();
+    const firstKept = await db
+      .selectFrom('core_events')
+      .select('seq')
+      .where('created_at', '>=', cutoff)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    return Math.min(Number(firstKept?.seq ?? Infinity), await head()) - 1;
+  }
+
+  /** Deletes one batch at the start of the log, scopes and events together so readers see both or neither. */
+  async function pruneBatch(boundary: number): Promise<number> {
+    const oldest = await oldestSeq();
+    if (oldest === null || oldest > boundary) return 0;
+    const upTo = Math.min(boundary, oldest + PRUNE_BATCH - 1);
+    return withTransaction(db, async (tx: Db) => {
+      await tx.deleteFrom('core_event_scopes').where('seq', '<=', upTo).execute();
+      const result = await tx.deleteFrom('core_events').where('seq', '<=', upTo).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  async function prune(): Promise<number> {
+    const boundary = await pruneBoundary();
+    let total = 0;
+    while ((await oldestSeq() ?? Infinity) <= boundary) total += await pruneBatch(boundary);
+    return total;
   }
 
   return {
-    async append<P>(tx: Tx, input: EventInput<P>): Promise<StoredEvent<P>> {
-      if (!TYPE.test(input.type)) throw new Error(`Event type "${input.type}" must look like module.entity.verb`);
-      const scopes = [...new Set(input.scopes)];
-      if (!scopes.length || !scopes.every((s) => SCOPE.test(s))) throw new Error(`Event ${input.type} needs scopes like user:<id>, got ${JSON.stringify(input.scopes)}`);
-      await dialect.lockEventAppend(tx);
-      const row = {
-        id: newId('evt'),
-        type: input.type,
-        scopes: JSON.stringify(scopes),
-        payload: JSON.stringify(input.payload ?? null),
-        actor_id: input.actorId ?? null,
-        created_at: isoNow(clock),
-      };
-      const { seq } = (await tx.insertInto('core_events').values(row).returning('seq').executeTakeFirstOrThrow()) as { seq: number };
-      await tx
-        .insertInto('core_event_scopes')
-        .values(scopes.map((scope) => ({ scope, seq })))
-        .execute();
-      await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
-      const stored = toEvent({ ...row, seq }) as StoredEvent<P>;
-      afterCommit(tx, () => {
-        onAppend?.(stored);
-        wake();
-      });
-      return stored;
-    },
-
+    append,
     readSince,
-
-    async head() {
-      const row = await db.selectFrom('core_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
-      return Number(row?.seq ?? 0);
-    },
-
-    async oldestSeq() {
-      const row = await db.selectFrom('core_events').select((eb) => eb.fn.min('seq').as('seq')).executeTakeFirst();
-      return row?.seq == null ? null : Number(row.seq);
-    },
-
-    subscribe(subscriber) {
-      subscribers.add(subscriber);
-      return () => void subscribers.delete(subscriber);
-    },
-
-    async prune() {
-      const cutoff = new Date(clock.now().getTime() - retentionDays * 86_400_000).toISOString();
-      let total = 0;
-      for (;;) {
-        const batch = db.selectFrom('core_events').select('seq').where('created_at', '<', cutoff).orderBy('seq').limit(5000);
-        await db.deleteFrom('core_event_scopes').where('seq', 'in', batch).execute();
-        const result = await db.deleteFrom('core_events').where('seq', 'in', batch).executeTakeFirst();
-        const deleted = Number(result.numDeletedRows);
-        total += deleted;
-        if (deleted < 5000) return total;
-      }
-    },
-
-    async start() {
-      if (!stopped) return;
-      // A (re)started node delivers what happens from now on; history is for readers with a cursor.
-      cursor = await this.head();
-      stopped = false;
-      poll = setInterval(wake, pollMs);
-      poll.unref();
-      unlisten = await database.listen?.(EVENTS_CHANNEL, wake);
-    },
-
-    async stop() {
-      stopped = true;
-      clearInterval(poll);
-      await running;
-      await unlisten?.();
-      unlisten = undefined;
-    },
+    head,
+    oldestSeq,
+    subscribe: (subscriber) => dispatcher.subscribe(subscriber),
+    prune,
+    // A (re)started node delivers what commits from now on; history is for readers with a cursor.
+    start: async () => dispatcher.start(await head()),
+    stop: () => dispatcher.stop(),
   };
 }
