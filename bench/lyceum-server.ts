@@ -10,7 +10,7 @@ import { createWidgetsModule } from '../apps/server/test/support/widgets/widgets
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-bench-'));
 const config = loadConfig({
   cwd: dataDir,
-  env: { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000000', DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '' },
+  env: { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '' },
 });
 const lyceum = await buildApp({ config, extraModules: [createWidgetsModule], logger: false });
 await lyceum.listen();

@@ -1,168 +1,319 @@
+import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openTestDatabase, describeEachDialect } from '../../../test/support/databases.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeEachDialect, openTestDatabase, type DialectName, type TestDatabase } from '../../../test/support/databases.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
-import { createEventLog } from './event-log.js';
+import { createEventLog, type EventLogOptions } from './event-log.js';
 import type { EventLog, StoredEvent } from './types.js';
 
-const logger = pino({ level: 'silent' });
+const silent = pino({ level: 'silent' });
 
-/** Resolves once `condition` holds, polling; fails after `ms`. Never a fixed sleep. */
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+/** Resolves once `condition` holds, checking every few ms; fails after a deadline. Never a fixed sleep. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Subscribes a collector and returns what it receives, in arrival order. */
+function collect(log: EventLog, name = 'collector', types?: string[]): StoredEvent[] {
+  const received: StoredEvent[] = [];
+  log.subscribe({ name, types, handle: (event) => void received.push(event) });
+  return received;
+}
 
-describeEachDialect('event log', (dialect) => {
-  let opened: Awaited<ReturnType<typeof openTestDatabase>>;
-  let database: Database;
-  let log: EventLog;
-  const make = (db: Database, clock: Clock = systemClock) => createEventLog({ database: db, clock, logger, pollMs: 50, retentionDays: 30 });
+interface LogLine {
+  msg: string;
+  seq?: number;
+  subscriber?: string;
+}
 
-  beforeAll(async () => {
-    opened = await openTestDatabase(dialect);
-    database = opened.database;
-    log = make(database);
+function capturingLogger(): { logger: FastifyBaseLogger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return { logger, lines };
+}
+
+const ids = (events: StoredEvent[]) => events.map((e) => e.id);
+const DAY_MS = 86_400_000;
+
+describeEachDialect('event log', (dialect: DialectName) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** A fresh migrated database and an event log on it, both closed after the test. */
+  async function freshLog(options: Partial<EventLogOptions> = {}) {
+    const opened = await openTestDatabase(dialect);
+    cleanups.push(() => opened.close());
+    const log = createEventLog({ database: opened.database, clock: systemClock, logger: silent, pollMs: 20, retentionDays: 30, ...options });
+    cleanups.push(() => log.stop());
+    const { db } = opened.database;
+    const append = (type: string, scopes: string[], payload: unknown = {}) => withTransaction(db, (tx) => log.append(tx, { type, scopes, payload }));
+    return { database: opened.database, testDb: opened.testDb, log, append };
+  }
+
+  /**
+   * Another node on the same database, with connections of its own. On PostgreSQL its poll is far
+   * slower than any test, so only NOTIFY can wake it in time; SQLite has no NOTIFY and polls.
+   */
+  async function otherNode(testDb: TestDatabase): Promise<EventLog> {
+    const database = createDatabase(testDb.config);
+    cleanups.push(() => database.close());
+    const pollMs = dialect === 'postgres' ? 600_000 : 20;
+    const log = createEventLog({ database, clock: systemClock, logger: silent, pollMs, retentionDays: 30 });
+    cleanups.push(() => log.stop());
+    return log;
+  }
+
+  const countScopeRows = async (database: Database) =>
+    Number((await database.db.selectFrom('core_event_scopes').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('an append in a transaction that rolls back stores nothing and dispatches nothing', async () => {
+    const afterCommit: StoredEvent[] = [];
+    const { database, log, append } = await freshLog({ onAppend: (event) => void afterCommit.push(event) });
+    const received = collect(log);
     await log.start();
-  });
-  afterAll(async () => {
-    await log.stop();
-    await opened.close();
-  });
 
-  const append = (type: string, scopes: string[], payload: unknown = {}) =>
-    withTransaction(database.db, (tx) => log.append(tx, { type, scopes, payload }));
+    const rollback = withTransaction(database.db, async (tx) => {
+      await log.append(tx, { type: 'test.rollback.discarded', scopes: ['user:a'], payload: {} });
+      throw new Error('changed my mind');
+    });
+    await expect(rollback).rejects.toThrow('changed my mind');
+    // Delivery is in seq order: had the discarded event been dispatched, it would arrive before this one.
+    const marker = await append('test.rollback.marker', ['user:a']);
+    await waitFor(() => received.length > 0, 'the marker to be dispatched');
 
-  it('an event appended in a transaction that rolls back is neither stored nor dispatched', async () => {
-    const seen: StoredEvent[] = [];
-    const unsubscribe = log.subscribe({ name: 'test', types: ['test.rollback.*'], handle: (e) => void seen.push(e) });
-    const before = await log.head();
-    await expect(
-      withTransaction(database.db, async (tx) => {
-        await log.append(tx, { type: 'test.rollback.happened', scopes: ['user:a'], payload: {} });
-        throw new Error('abort');
-      }),
-    ).rejects.toThrow('abort');
-    await append('test.rollback.marker', ['user:a']);
-    await until(() => seen.length === 1);
-    expect(seen.map((e) => e.type)).toEqual(['test.rollback.marker']);
-    expect((await log.readSince(before)).map((e) => e.type)).toEqual(['test.rollback.marker']);
-    unsubscribe();
+    expect(ids(received)).toEqual([marker.id]);
+    expect(ids(await log.readSince(0))).toEqual([marker.id]);
+    expect(ids(afterCommit)).toEqual([marker.id]);
+    expect(await countScopeRows(database)).toBe(1);
   });
 
-  it('reads by scope, in order', async () => {
-    const before = await log.head();
-    await append('test.scope.one', ['user:x', 'course:c1']);
-    await append('test.scope.two', ['user:y']);
-    await append('test.scope.three', ['course:c1']);
-    expect((await log.readSince(before, { scopes: ['course:c1'] })).map((e) => e.type)).toEqual(['test.scope.one', 'test.scope.three']);
-    expect((await log.readSince(before, { scopes: ['user:y', 'user:x'] })).map((e) => e.type)).toEqual(['test.scope.one', 'test.scope.two']);
-    expect(await log.readSince(before, { scopes: [] })).toEqual([]);
+  it('readSince with scopes returns only the events carrying one of them, each once, in seq order', async () => {
+    const { log, append } = await freshLog();
+    const one = await append('test.scope.one', ['user:x', 'course:c1']);
+    const two = await append('test.scope.two', ['user:y']);
+    const three = await append('test.scope.three', ['course:c1']);
+    const four = await append('test.scope.four', ['user:x']);
+
+    expect(ids(await log.readSince(0, { scopes: ['course:c1'] }))).toEqual([one.id, three.id]);
+    expect(ids(await log.readSince(0, { scopes: ['user:x', 'course:c1'] }))).toEqual([one.id, three.id, four.id]);
+    expect(ids(await log.readSince(one.seq, { scopes: ['user:x'] }))).toEqual([four.id]);
+    expect(ids(await log.readSince(0, { scopes: ['user:x'], limit: 1 }))).toEqual([one.id]);
+    expect(await log.readSince(0, { scopes: [] })).toEqual([]);
+    expect(ids(await log.readSince(0))).toEqual([one.id, two.id, three.id, four.id]);
   });
 
-  it('rejects malformed types and scopes', async () => {
+  it('an event reads back exactly as append returned it', async () => {
+    const { database, log } = await freshLog();
+    const input = { type: 'test.shape.checked', scopes: ['user:a', 'user:a', 'system'], payload: { n: 1, at: new Date(0) }, actorId: 'usr_1' };
+    const stored = await withTransaction(database.db, (tx) => log.append(tx, input));
+
+    expect(stored).toMatchObject({ type: 'test.shape.checked', scopes: ['user:a', 'system'], payload: { n: 1, at: '1970-01-01T00:00:00.000Z' }, actorId: 'usr_1' });
+    expect(stored.id).toMatch(/^evt_/);
+    expect(await log.readSince(0)).toEqual([stored]);
+  });
+
+  it('rejects malformed types and scopes before writing anything', async () => {
+    const { log, append } = await freshLog();
     await expect(append('NoDots', ['user:a'])).rejects.toThrow(/module\.entity\.verb/);
     await expect(append('test.bad.scope', [])).rejects.toThrow(/needs scopes/);
     await expect(append('test.bad.scope', ['user:a b'])).rejects.toThrow(/needs scopes/);
+    expect(await log.head()).toBe(0);
   });
 
-  it('a throwing subscriber does not stop delivery to the others', async () => {
-    const seen: number[] = [];
-    const offBad = log.subscribe({ name: 'bad', types: ['test.throw.*'], handle: () => { throw new Error('boom'); } });
-    const offGood = log.subscribe({ name: 'good', types: ['test.throw.*'], handle: (e) => void seen.push(e.seq) });
-    const a = await append('test.throw.first', ['user:a']);
-    const b = await append('test.throw.second', ['user:a']);
-    await until(() => seen.length === 2);
-    expect(seen).toEqual([a.seq, b.seq]);
-    offBad();
-    offGood();
-  });
-
-  it('many concurrent writers: a tailing reader and another node see every committed event once, in order', async () => {
+  it('many concurrent writers: a tailing reader and subscribers on two nodes see every committed event exactly once, in seq order', async () => {
     const WRITERS = 20;
     const TRANSACTIONS = 25;
-    const otherNode = createDatabase(opened.testDb.config);
-    const remote = make(otherNode);
-    await remote.start();
-    const delivered: number[] = [];
-    remote.subscribe({ name: 'remote', types: ['test.concurrent.*'], handle: (e) => void delivered.push(e.seq) });
+    const { database, testDb, log: nodeA } = await freshLog();
+    const nodeB = await otherNode(testDb);
+    const onA = collect(nodeA, 'node-a');
+    const onB = collect(nodeB, 'node-b');
+    await Promise.all([nodeA.start(), nodeB.start()]);
 
-    const committed = new Set<number>();
-    // By payload, not seq: SQLite may hand a rolled-back event's seq to a later event.
+    const committed: StoredEvent[] = [];
+    // Rolled-back events are known by payload: SQLite may give a rolled-back seq to a later event.
     const rolledBack = new Set<string>();
-    const start = await log.head();
-    let writing = true;
+    const keyOf = (event: StoredEvent) => JSON.stringify(event.payload);
 
-    const writer = async (w: number) => {
+    async function writer(w: number): Promise<void> {
       for (let t = 0; t < TRANSACTIONS; t++) {
+        const appended: StoredEvent[] = [];
         const abort = (w + t) % 7 === 0;
-        const seqs: number[] = [];
         try {
           await withTransaction(database.db, async (tx) => {
-            for (let k = 0; k <= (w + t) % 3; k++) seqs.push((await log.append(tx, { type: 'test.concurrent.write', scopes: [`user:w${w}`], payload: { w, t, k } })).seq);
-            // Hold the transaction open so commits interleave with other writers and the reader.
-            if (dialect === 'postgres') await pause(Math.floor(Math.random() * 4));
+            for (let k = 0; k <= (w * 5 + t) % 3; k++) {
+              appended.push(await nodeA.append(tx, { type: 'test.concurrent.write', scopes: [`user:w${w}`], payload: { w, t, k } }));
+            }
+            // Stay open a moment so that commits interleave with other writers and with the reader.
+            if (dialect === 'postgres') await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
             if (abort) throw new Error('deliberate rollback');
           });
-          seqs.forEach((s) => committed.add(s));
+          committed.push(...appended);
         } catch (err) {
           if ((err as Error).message !== 'deliberate rollback') throw err;
-          seqs.forEach((_, k) => rolledBack.add(`${w}:${t}:${k}`));
+          for (const event of appended) rolledBack.add(keyOf(event));
         }
       }
-    };
+    }
 
-    const read: number[] = [];
-    const readKeys: string[] = [];
-    const reader = (async () => {
-      let cursor = start;
+    let writing = true;
+    let pagesReadWhileWriting = 0;
+    const tailed: StoredEvent[] = [];
+    async function tailingReader(): Promise<void> {
+      let cursor = 0;
       for (;;) {
-        const wasWriting = writing;
-        const events = await log.readSince(cursor);
-        for (const e of events) {
-          if (e.type !== 'test.concurrent.write') continue;
-          const { w, t, k } = e.payload as { w: number; t: number; k: number };
-          read.push(e.seq);
-          readKeys.push(`${w}:${t}:${k}`);
-        }
-        const last = events.at(-1);
-        if (last) cursor = last.seq;
-        if (!wasWriting && events.length === 0) return;
-        await pause(1);
+        const wasWriting = writing; // read before the query: a final empty page after all commits ends it
+        const page = await nodeA.readSince(cursor, { limit: 50 });
+        tailed.push(...page);
+        cursor = page.at(-1)?.seq ?? cursor;
+        if (wasWriting && page.length) pagesReadWhileWriting++;
+        if (!wasWriting && !page.length) return;
       }
-    })();
+    }
 
+    const reading = tailingReader();
     await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
     writing = false;
-    await reader;
+    await reading;
 
-    const expected = [...committed].sort((x, y) => x - y);
-    expect(committed.size).toBeGreaterThan(WRITERS * TRANSACTIONS);
-    expect(read).toEqual(expected); // every committed event, once, in increasing order
+    const expected = ids([...committed].sort((a, b) => a.seq - b.seq));
     expect(rolledBack.size).toBeGreaterThan(0);
-    expect(readKeys.filter((key) => rolledBack.has(key))).toEqual([]);
+    expect(expected.length).toBeGreaterThan(WRITERS * TRANSACTIONS);
+    expect(pagesReadWhileWriting).toBeGreaterThan(1);
+    expect(ids(tailed)).toEqual(expected);
+    expect(tailed.every((event, i) => i === 0 || event.seq > tailed[i - 1]!.seq)).toBe(true);
+    expect(tailed.filter((event) => rolledBack.has(keyOf(event)))).toEqual([]);
 
-    await until(() => delivered.length >= expected.length);
-    expect(delivered).toEqual(expected);
-    await remote.stop();
-    await otherNode.close();
+    // In-order delivery: once both nodes have the sentinel, nothing committed before it is still on its way.
+    const sentinel = await withTransaction(database.db, (tx) => nodeA.append(tx, { type: 'test.concurrent.done', scopes: ['system'], payload: {} }));
+    await waitFor(() => onA.at(-1)?.id === sentinel.id && onB.at(-1)?.id === sentinel.id, 'both nodes to receive the sentinel');
+    expect(ids(onA)).toEqual([...expected, sentinel.id]);
+    expect(ids(onB)).toEqual([...expected, sentinel.id]);
   }, 120_000);
 
-  it('prunes events past retention, and the oldest seq moves', async () => {
-    const later: Clock = { now: () => new Date(Date.now() + 31 * 86_400_000) };
-    const before = await log.oldestSeq();
-    expect(before).not.toBeNull();
-    const fresh = await withTransaction(database.db, (tx) => make(database, later).append(tx, { type: 'test.prune.kept', scopes: ['user:a'], payload: {} }));
-    const pruned = await make(database, later).prune();
-    expect(pruned).toBeGreaterThan(0);
-    expect(await log.oldestSeq()).toBe(fresh.seq);
-    expect((await log.readSince(0)).map((e) => e.seq)).toEqual([fresh.seq]);
+  it('a node that starts receives what commits after it started, not history', async () => {
+    const { log, append } = await freshLog();
+    await append('test.history.before', ['user:a']);
+    const received = collect(log);
+    await log.start();
+    const after = await append('test.history.after', ['user:a']);
+    await waitFor(() => received.length > 0, 'the new event');
+    expect(ids(received)).toEqual([after.id]);
+  });
+
+  it('a subscriber receives only the types it asks for', async () => {
+    const { log, append } = await freshLog();
+    const chat = collect(log, 'chat-only', ['chat.*']);
+    const exact = collect(log, 'one-type', ['learning.course.published']);
+    await log.start();
+    const message = await append('chat.message.created', ['conversation:c1']);
+    await append('learning.lesson.created', ['course:c1']);
+    const published = await append('learning.course.published', ['course:c1']);
+    await waitFor(() => chat.length > 0 && exact.length > 0, 'both subscribers');
+    expect(ids(chat)).toEqual([message.id]);
+    expect(ids(exact)).toEqual([published.id]);
+  });
+
+  it('a subscriber that throws is logged with the seq and its name, and the others still receive every event', async () => {
+    const { logger, lines } = capturingLogger();
+    const { log, append } = await freshLog({ logger });
+    let failures = 0;
+    log.subscribe({
+      name: 'always-fails',
+      handle: () => {
+        failures++;
+        throw new Error('boom');
+      },
+    });
+    const healthy = collect(log, 'healthy');
+    await log.start();
+    const first = await append('test.throw.first', ['user:a']);
+    const second = await append('test.throw.second', ['user:a']);
+    await waitFor(() => healthy.length === 2, 'both events on the healthy subscriber');
+
+    expect(ids(healthy)).toEqual([first.id, second.id]);
+    expect(failures).toBe(2);
+    const logged = lines.filter((line) => line.msg === 'event subscriber failed').map(({ seq, subscriber }) => ({ seq, subscriber }));
+    expect(logged).toEqual([
+      { seq: first.seq, subscriber: 'always-fails' },
+      { seq: second.seq, subscriber: 'always-fails' },
+    ]);
+  });
+
+  it('stop() waits for the event being delivered and then delivers nothing more', async () => {
+    const { log, append } = await freshLog();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    let finished = false;
+    log.subscribe({
+      name: 'slow',
+      handle: async () => {
+        calls++;
+        await gate;
+        finished = true;
+      },
+    });
+    await log.start();
+    await append('test.stop.first', ['user:a']);
+    await append('test.stop.second', ['user:a']);
+    await waitFor(() => calls === 1, 'the first delivery to begin');
+
+    let stopped = false;
+    const stopping = log.stop().then(() => (stopped = true));
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(finished).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  describe('retention', () => {
+    /** A clock the test moves by hand. */
+    function manualClock(start: string): Clock & { set(iso: string): void } {
+      let now = new Date(start);
+      return { now: () => now, set: (iso) => (now = new Date(iso)) };
+    }
+
+    it('prune deletes events past retention with their scope rows, in batches, and oldestSeq moves', async () => {
+      const clock = manualClock('2026-01-01T00:00:00Z');
+      const { database, log } = await freshLog({ clock, retentionDays: 30 });
+      // More than one prune batch (1000) of old events.
+      const old = await withTransaction(database.db, async (tx) => {
+        const appended: StoredEvent[] = [];
+        for (let i = 0; i < 1005; i++) appended.push(await log.append(tx, { type: 'test.retention.old', scopes: ['user:a', 'course:c'], payload: { i } }));
+        return appended;
+      });
+      clock.set('2026-01-20T00:00:00Z');
+      const recent = await withTransaction(database.db, (tx) => log.append(tx, { type: 'test.retention.recent', scopes: ['user:a'], payload: {} }));
+      clock.set('2026-02-15T00:00:00Z'); // 45 days after the old ones, 26 after the recent one
+      expect(await log.oldestSeq()).toBe(old[0]!.seq);
+
+      expect(await log.prune()).toBe(old.length);
+      expect(await log.oldestSeq()).toBe(recent.seq);
+      expect(ids(await log.readSince(0))).toEqual([recent.id]);
+      expect(await countScopeRows(database)).toBe(1);
+      expect(await log.prune()).toBe(0);
+    }, 60_000);
+
+    it('prune keeps the newest event, so head and oldestSeq still describe the log after a quiet spell', async () => {
+      const clock = manualClock('2026-01-01T00:00:00Z');
+      const { log, append } = await freshLog({ clock, retentionDays: 30 });
+      await append('test.retention.first', ['user:a']);
+      const newest = await append('test.retention.second', ['user:a']);
+      clock.set(new Date(Date.parse('2026-01-01T00:00:00Z') + 365 * DAY_MS).toISOString());
+
+      expect(await log.prune()).toBe(1);
+      expect(await log.oldestSeq()).toBe(newest.seq);
+      expect(await log.head()).toBe(newest.seq);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isoNow, type Clock } from '../clock.js';
-import type { Database, Db, Tx } from '../db/database.js';
+import type { Database, Tx } from '../db/database.js';
 import { afterCommit, withTransaction } from '../db/transaction.js';
 import { newId } from '../ids.js';
 import { createDispatcher } from './dispatcher.js';
@@ -140,12 +140,9 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     return Math.min(Number(firstKept?.seq ?? Infinity), await head()) - 1;
   }
 
-  /** Deletes one batch at the start of the log, scopes and events together so readers see both or neither. */
-  async function pruneBatch(boundary: number): Promise<number> {
-    const oldest = await oldestSeq();
-    if (oldest === null || oldest > boundary) return 0;
-    const upTo = Math.min(boundary, oldest + PRUNE_BATCH - 1);
-    return withTransaction(db, async (tx: Db) => {
+  /** Deletes the start of the log through `upTo`, scopes and events together so readers see both or neither. */
+  function deleteThrough(upTo: number): Promise<number> {
+    return withTransaction(db, async (tx) => {
       await tx.deleteFrom('core_event_scopes').where('seq', '<=', upTo).execute();
       const result = await tx.deleteFrom('core_events').where('seq', '<=', upTo).executeTakeFirst();
       return Number(result.numDeletedRows);
@@ -155,7 +152,9 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
   async function prune(): Promise<number> {
     const boundary = await pruneBoundary();
     let total = 0;
-    while ((await oldestSeq() ?? Infinity) <= boundary) total += await pruneBatch(boundary);
+    for (let oldest = await oldestSeq(); oldest !== null && oldest <= boundary; oldest = await oldestSeq()) {
+      total += await deleteThrough(Math.min(boundary, oldest + PRUNE_BATCH - 1));
+    }
     return total;
   }
 

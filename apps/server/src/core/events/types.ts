@@ -46,11 +46,16 @@ export interface EventLog {
   readSince(cursor: number, options?: ReadOptions): Promise<StoredEvent[]>;
   /** Highest seq a reader may safely resume after (0 when the log is empty). */
   head(): Promise<number>;
-  /** Oldest seq still kept (retention); a cursor below it must resync. */
+  /**
+   * Oldest seq still kept. Pruning removes a prefix of the log, so a reader at `cursor` has missed
+   * nothing when `cursor >= oldestSeq - 1`; check after reading, and resync when it fails.
+   */
   oldestSeq(): Promise<number | null>;
   subscribe(subscriber: EventSubscriber): () => void;
-  /** Deletes events older than the retention period; returns how many. */
+  /** Deletes events older than the retention period (never the newest); returns how many. */
   prune(): Promise<number>;
+  /** Starts this node's dispatcher at the current head: subscribers get what commits from now on. */
   start(): Promise<void>;
+  /** Stops dispatching once the event in hand is delivered, and closes the listener. */
   stop(): Promise<void>;
 }

@@ -65,44 +65,64 @@ export const postgresHelpers: DialectHelpers = {
   },
 };
 
+const LISTEN_RETRY_MIN_MS = 250;
+const LISTEN_RETRY_MAX_MS = 10_000;
+
+/** Lets go of a client without ever leaving it unable to report a late socket error (which would crash). */
+function discardClient(client: pg.Client): Promise<void> {
+  client.removeAllListeners();
+  client.on('error', () => undefined);
+  return client.end().catch(() => undefined);
+}
+
 /**
- * LISTEN on a connection of its own that reconnects with backoff when it drops; callers keep a
- * poll as a safety net for notifications missed while it was down.
+ * LISTEN on a connection of its own (a pooled one would be handed to other queries), which
+ * reconnects with backoff when it drops. Callers keep a poll as a safety net for notifications
+ * missed while it was down. Rejects if the first connection fails; returns a function that stops it.
  */
 export async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
   let client: pg.Client | undefined;
   let closed = false;
-  let retryMs = 250;
+  let retryMs = LISTEN_RETRY_MIN_MS;
   let retryTimer: NodeJS.Timeout | undefined;
 
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url });
-    next.on('notification', () => onNotify());
-    next.on('error', () => reconnect());
-    next.on('end', () => reconnect());
+  async function connect(): Promise<void> {
+    // keepAlive: a connection dropped silently (NAT, failover) surfaces as an error, not as silence.
+    const next = new pg.Client({ connectionString: url, keepAlive: true });
     client = next;
+    next.on('notification', () => onNotify());
+    next.on('error', reconnect);
+    next.on('end', reconnect);
     await next.connect();
-    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    retryMs = 250;
+    await next.query(`LISTEN ${next.escapeIdentifier(channel)}`);
+    retryMs = LISTEN_RETRY_MIN_MS;
     onNotify(); // catch up on anything committed while we were not listening
-  };
-  function reconnect() {
-    if (closed || retryTimer) return;
-    client?.removeAllListeners();
-    client?.end().catch(() => undefined);
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      connect().catch(() => reconnect());
-    }, retryMs);
-    retryTimer.unref();
-    retryMs = Math.min(retryMs * 2, 10_000);
   }
 
-  await connect();
-  return async () => {
+  function reconnect(): void {
+    if (closed || retryTimer) return;
+    if (client) void discardClient(client);
+    client = undefined;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connect().catch(reconnect);
+    }, retryMs);
+    retryTimer.unref();
+    retryMs = Math.min(retryMs * 2, LISTEN_RETRY_MAX_MS);
+  }
+
+  async function close(): Promise<void> {
     closed = true;
     clearTimeout(retryTimer);
-    client?.removeAllListeners();
-    await client?.end().catch(() => undefined);
-  };
+    if (client) await discardClient(client);
+    client = undefined;
+  }
+
+  try {
+    await connect();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return close;
 }

@@ -23,7 +23,35 @@ export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: 
   handle.pragma(`busy_timeout = ${o.busyTimeoutMs}`);
   handle.pragma('foreign_keys = ON');
   handle.pragma(`synchronous = ${o.synchronous}`);
-  return { dialect: new SqliteDialect({ database: handle }), handle };
+  return { dialect: new SqliteDialect({ database: withStatementCache(handle) }), handle };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares a statement for every query; preparing costs more than running a primary-key
+ * read. Statements are cached by SQL text (least recently used evicted); one still being iterated
+ * by a stream is busy, so the caller gets a fresh one instead.
+ */
+function withStatementCache(handle: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => handle.close(),
+    prepare(sql: string) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) {
+        cache.delete(sql); // re-insert: Map order is our recency order
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = handle.prepare(sql);
+      if (!cached) {
+        cache.set(sql, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      return statement;
+    },
+  };
 }
 
 const sqliteCodes: Record<string, DbErrorKind> = {
