@@ -68,6 +68,11 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
+    it('text with a NUL character is refused the same way on every database', async () => {
+      expectProblem(await createWidget(alice, { name: 'a\u0000b', size: 1 }), 400, 'REQUEST_MALFORMED');
+      expectProblem(await t.app.inject({ method: 'GET', url: '/api/v1/widgets/wdg%00x' }), 400, 'REQUEST_MALFORMED');
+    });
+
     it('an unexpected failure is a 500 that hides its internals', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/widgets-boom' });
       const body = expectProblem(res, 500, 'INTERNAL');

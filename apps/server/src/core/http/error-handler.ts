@@ -26,6 +26,7 @@ function fieldErrors(context: string | undefined, issues: ValidationIssue[]): Fi
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDbError(error, 'unique')) return new AppError(409, CoreErrors.CONFLICT, 'The resource already exists or was changed concurrently.');
+  if (isDbError(error, 'invalid_text')) return new AppError(400, CoreErrors.REQUEST_MALFORMED, 'The request contains text that cannot be stored.');
   if (isDbError(error, 'busy') || isDbError(error, 'serialization')) {
     return new AppError(503, CoreErrors.SERVICE_UNAVAILABLE, 'The database is busy; retry shortly.', { headers: { 'retry-after': '1' } });
   }
@@ -56,8 +57,32 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   return reply.code(error.status).type('application/problem+json').send(toProblem(error, request.id));
 }
 
+/** True when any string (or key) in `value` holds a NUL character. Iterative: bodies may nest deeply. */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const item = stack.pop();
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return true;
+    } else if (item && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes('\u0000')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
+}
+
 /** One place renders every error as problem+json; 5xx internals are logged, never shown. */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // NUL cannot be stored in PostgreSQL text and is never meaningful in our inputs: refuse it
+  // up front, the same way on every database.
+  app.addHook('preValidation', async (request) => {
+    if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
+      throw new AppError(400, CoreErrors.REQUEST_MALFORMED, 'Text in the request may not contain NUL characters.');
+    }
+  });
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) request.log.error({ err: error }, 'request failed');

@@ -28,6 +28,9 @@ const pgCodes: Record<string, DbErrorKind> = {
   '40001': 'serialization',
   '40P01': 'serialization',
   '55P03': 'busy',
+  // Text PostgreSQL cannot store (NUL characters, invalid encodings).
+  '22021': 'invalid_text',
+  '22P05': 'invalid_text',
 };
 
 /** Stable 32-bit keys for advisory locks, derived from readable names. */
