@@ -25,6 +25,10 @@ import type { LyceumModule } from './core/module.js';
 import { registerHealthRoutes } from './core/observability/health.routes.js';
 import { loggerOptions } from './core/observability/logger.js';
 import { createMetrics, type Metrics } from './core/observability/metrics.js';
+import { createFanout } from './core/realtime/fanout.js';
+import { createRealtimeGateway, type RealtimeGateway } from './core/realtime/gateway.js';
+import type { RoomAuthorizer } from './core/realtime/rooms.js';
+import { createEventStream } from './core/realtime/stream.routes.js';
 import { databaseSecretStore, fileSecretStore, randomSecret, type SecretStore } from './core/secrets.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,6 +49,11 @@ export interface CoreServices {
   redis?: Redis;
 }
 
+/** What exists only once the app is built: the realtime gateway on the HTTP server. */
+export interface Runtime {
+  realtime: RealtimeGateway;
+}
+
 export type ModuleFactory = (core: CoreServices) => LyceumModule | Promise<LyceumModule>;
 
 export interface BuildOptions {
@@ -61,6 +70,7 @@ export interface LyceumApp {
   core: CoreServices;
   modules: LyceumModule[];
   migrator: LyceumMigrator;
+  runtime: Runtime;
   /** Every route the server answers (HEAD routes excluded), for the OpenAPI inventory test. */
   routes: Array<{ method: string; url: string; hidden: boolean }>;
   /** Starts the background parts (event dispatch, job workers, modules) and listens. */
@@ -175,9 +185,15 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       ],
     });
 
+    const rooms = new Map<string, RoomAuthorizer>(modules.flatMap((m) => Object.entries(m.rooms ?? {})));
+    const fanout = createFanout(events);
+    events.subscribe({ name: 'realtime.fanout', handle: (event) => fanout.publish(event) });
+    const eventStream = createEventStream({ fanout, rooms });
+
     await app.register(
       async (api) => {
         registerJobRoutes(api, { jobs, cursors });
+        await eventStream.register(api);
         for (const module of modules) await module.routes?.(api);
       },
       { prefix: '/api/v1' },
@@ -192,6 +208,13 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       jobs.start();
       for (const module of modules) await module.start?.();
     };
+
+    const realtime = createRealtimeGateway({ server: app.server, fanout, access, rooms, corsOrigins: config.corsOrigins, redis });
+    // Long-lived connections would keep the server from closing: end them first; clients reconnect elsewhere.
+    app.addHook('preClose', async () => {
+      await realtime.close();
+      eventStream.closeAll();
+    });
 
     app.addHook('onClose', async () => {
       // Reverse order of start: stop taking work, let running work finish, then close connections.
@@ -208,6 +231,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       core,
       modules,
       migrator,
+      runtime: { realtime },
       routes,
       startBackground,
       async listen() {

@@ -108,7 +108,7 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expect(res.statusCode).toBe(201);
       expect(res.headers.location).toBe(`/api/v1/widgets/${res.json().id}`);
       const events = await t.core.events.readSince(before);
-      expect(events.map((e) => [e.type, e.scopes])).toEqual([['widgets.widget.created', ['user:usr_alice']]]);
+      expect(events.map((e) => [e.type, e.scopes])).toEqual([['widgets.widget.created', ['user:usr_alice', `widget:${res.json().id}`]]]);
     });
   });
 

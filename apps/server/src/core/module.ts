@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { EventSubscriber } from './events/types.js';
 import type { JobDefinition, Schedule } from './jobs/types.js';
+import type { RoomAuthorizer } from './realtime/rooms.js';
 
 /** The Fastify instance with TypeBox typing: route handlers get typed params, query and body. */
 export type AppInstance = FastifyInstance<
@@ -36,6 +37,8 @@ export interface LyceumModule {
   schedules?: Schedule[];
   /** Reactions to events from the log, run after commit on every node. */
   subscribers?: EventSubscriber[];
+  /** Realtime scopes this module owns (`conversation`), and who may follow one of them. */
+  rooms?: Record<string, RoomAuthorizer>;
   /** Named permissions this module's routes declare, with what each allows. */
   permissions?: Record<string, string>;
   cli?: { seed?: CliHook; 'create-admin'?: CliHook };

@@ -11,13 +11,20 @@ export interface Principal {
   sessionId?: string;
   roles: readonly string[];
   permissions: ReadonlySet<string>;
+  /** When the credentials stop being valid (epoch ms), if they expire. */
+  expiresAt?: number;
 }
+
+/** What an authenticator may look at: the same for an HTTP request and a socket handshake. */
+export type CredentialSource = Pick<FastifyRequest, 'headers' | 'ip'>;
 
 /**
  * Returns the caller for a request that carries credentials, or null when it carries none.
  * Throws an AppError (401) when credentials are present but invalid, expired or revoked.
  */
-export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+export type Authenticator = (request: CredentialSource) => Promise<Principal | null>;
+
+export type SessionEndedListener = (sessionId: string, reason: string) => void;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +39,15 @@ const noAuthenticator: Authenticator = async () => null;
 
 export interface AccessGuard {
   setAuthenticator(authenticator: Authenticator): void;
+  /** Authenticates credentials that did not come as an HTTP request (a Socket.io handshake). */
+  authenticate(source: CredentialSource): Promise<Principal | null>;
+  /**
+   * Announces, on this node, that a session has ended (logout, revocation, password change). The
+   * identity module calls it from an event subscriber, so it happens on every node; the realtime
+   * gateway listens and disconnects that session's sockets.
+   */
+  sessionEnded(sessionId: string, reason: string): void;
+  onSessionEnded(listener: SessionEndedListener): () => void;
 }
 
 export const describeAccess = (rule: AccessRule): string =>
@@ -77,9 +93,18 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     }
   });
 
+  const sessionListeners = new Set<SessionEndedListener>();
   return {
     setAuthenticator(authenticator) {
       authenticate = authenticator;
+    },
+    authenticate: (source) => authenticate(source),
+    sessionEnded(sessionId, reason) {
+      for (const listener of sessionListeners) listener(sessionId, reason);
+    },
+    onSessionEnded(listener) {
+      sessionListeners.add(listener);
+      return () => void sessionListeners.delete(listener);
     },
   };
 }

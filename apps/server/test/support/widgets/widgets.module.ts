@@ -21,7 +21,7 @@ export const testAuthenticator = async (request: { headers: { authorization?: st
   if (!header) return null;
   const match = /^Bearer test:([a-z0-9_]+)(?::([a-z:,]*))?$/.exec(header);
   if (!match) throw new AppError(401, CoreErrors.AUTH_INVALID_TOKEN, 'Invalid test token.');
-  return { kind: 'user', userId: match[1]!, roles: [], permissions: new Set((match[2] ?? '').split(',').filter(Boolean)) };
+  return { kind: 'user', userId: match[1]!, sessionId: `ses_${match[1]!}`, roles: [], permissions: new Set((match[2] ?? '').split(',').filter(Boolean)) };
 };
 
 const Widget = Type.Object(
@@ -52,6 +52,8 @@ export const createWidgetsModule: ModuleFactory = (core) => {
   return defineModule({
     name: 'widgets',
     migrations: new URL('./migrations/', import.meta.url),
+    // Owners may follow their widget's events in realtime.
+    rooms: { widget: async (principal, id) => (await find(id))?.owner_id === principal.userId },
     subscribers: [
       {
         name: 'widgets.recorder',
@@ -69,7 +71,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
           const row: Row = { id: newId('wdg'), owner_id: userId, name: request.body.name, size: request.body.size, version: 1, created_at: isoNow(core.clock) };
           await withTransaction(db, async (tx) => {
             await tx.insertInto('widgets_widget').values(row).execute();
-            await core.events.append(tx, { type: 'widgets.widget.created', scopes: [`user:${userId}`], payload: { id: row.id }, actorId: userId });
+            await core.events.append(tx, { type: 'widgets.widget.created', scopes: [`user:${userId}`, `widget:${row.id}`], payload: { id: row.id }, actorId: userId });
           });
           setEtag(reply, row.version);
           return reply.code(201).header('location', `/api/v1/widgets/${row.id}`).send(view(row));
@@ -100,6 +102,7 @@ export const createWidgetsModule: ModuleFactory = (core) => {
             if (expected !== undefined && expected !== current.version) throw versionMismatch(current.version);
             const next = { ...current, ...request.body, version: current.version + 1 };
             await tx.updateTable('widgets_widget').set({ name: next.name, size: next.size, version: next.version }).where('id', '=', current.id).execute();
+            await core.events.append(tx, { type: 'widgets.widget.updated', scopes: [`widget:${current.id}`], payload: { id: current.id, version: next.version }, actorId: userId });
             return next;
           });
           setEtag(reply, row.version);
