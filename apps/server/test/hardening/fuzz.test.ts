@@ -33,7 +33,9 @@ describeEachDialect('fuzzing every operation from the OpenAPI document', (dialec
   beforeAll(async () => {
     t = await createTestApp({ dialect, extraModules: [createWidgetsModule] });
     document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    operations = operationsOf(document).filter((op) => !EXCLUDED.has(op.path));
+    // Streams never end, so they cannot be answered within one inject; they have their own tests.
+    const streams = (op: Operation) => Object.values(op.responses).some((r) => r.content?.['text/event-stream']);
+    operations = operationsOf(document).filter((op) => !EXCLUDED.has(op.path) && !streams(op));
     ajv = new Ajv({ strict: false, allErrors: true });
     (addFormats as unknown as (a: Ajv) => void)(ajv);
     for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
