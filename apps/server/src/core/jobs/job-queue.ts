@@ -1,304 +1,275 @@
-import { CronExpressionParser } from 'cron-parser';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Database, Db, Tx } from '../db/database.js';
 import { afterCommit } from '../db/transaction.js';
 import { newId } from '../ids.js';
-import type { EnqueueOptions, JobDefinition, JobQueue, JobRecord, JobStatus, Schedule } from './types.js';
+import { backoffDelay } from './backoff.js';
+import { createJobStore, toRecord, type JobRow, type NewJobRow } from './job-store.js';
+import { createScheduler } from './scheduler.js';
+import type { EnqueueOptions, JobContext, JobDefinition, JobQueue } from './types.js';
 
 export interface JobQueueOptions {
   database: Database;
   clock: Clock;
   logger: FastifyBaseLogger;
-  /** Jobs this node runs at once; 0 = enqueue only. */
+  /** Jobs this node runs at once; 0 = no workers here (enqueue and schedules only). */
   concurrency: number;
+  /** How long a claim is reserved; the worker renews it every third of this while the job runs. */
   leaseMs: number;
+  /** How often the node looks for due jobs and schedule ticks when nothing woke it. */
   pollMs: number;
+  /** Written to `locked_by`; a fresh id per queue unless given. */
+  nodeId?: string;
 }
 
-const DEFAULT_MAX_ATTEMPTS = 5;
-const DEFAULT_BACKOFF_MS = 1000;
-const MAX_BACKOFF_MS = 3600_000;
-const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+const JOB_DEFAULTS = { maxAttempts: 5, backoffMs: 1000, timeoutMs: 5 * 60_000 } as const;
 const SUCCEEDED_RETENTION_MS = 7 * 86_400_000;
+const LAST_ERROR_MAX_CHARS = 2000;
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
-interface JobRow {
-  id: string;
-  name: string;
-  payload: string;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  run_at: string;
-  lease_until: string | null;
-  locked_by: string | null;
-  last_error: string | null;
-  unique_key: string | null;
-  created_at: string;
-  updated_at: string;
+interface RunningJob {
+  row: JobRow;
+  controller: AbortController;
+  done: Promise<void>;
 }
 
-const toRecord = (row: JobRow): JobRecord => ({
-  id: row.id,
-  name: row.name,
-  payload: JSON.parse(row.payload) as unknown,
-  status: row.status,
-  attempts: Number(row.attempts),
-  maxAttempts: Number(row.max_attempts),
-  runAt: row.run_at,
-  lastError: row.last_error,
-  uniqueKey: row.unique_key,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Exponential backoff with jitter: half the exponential delay, plus up to as much again at random. */
-export function backoffDelay(attempt: number, baseMs: number, random = Math.random): number {
-  const exponential = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exponential / 2 + random() * (exponential / 2));
+/** Rejects with the signal's reason once it aborts, so a handler that ignores its signal is left behind. */
+const rejectOnAbort = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+
+/** Resolves true once `work` settles, or false when `ms` pass first. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
  * The durable job queue. Jobs are rows in `core_jobs`, inserted in the caller's transaction, so a
- * job exists if and only if the write that caused it committed. Workers claim due jobs atomically
- * (`FOR UPDATE SKIP LOCKED` on PostgreSQL), hold a lease they renew while running, and record
- * success, a retry with backoff, or death.
+ * job exists if and only if the write that caused it committed. Workers claim due jobs atomically,
+ * hold a lease they renew while running, and record success, a retry with backoff, or death.
  */
-export function createJobQueue({ database, clock, logger, concurrency, leaseMs, pollMs }: JobQueueOptions): JobQueue {
-  const { db, dialect } = database;
-  const nodeId = newId('node');
+export function createJobQueue(options: JobQueueOptions): JobQueue {
+  const { database, clock, logger, concurrency, leaseMs, pollMs } = options;
+  const nodeId = options.nodeId ?? newId('node');
+  const store = createJobStore(database.db, database.dialect);
   const definitions = new Map<string, JobDefinition>();
-  const schedules = new Map<string, { schedule: Schedule; lastTick?: string }>();
-  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  let started = false;
-  let stopping = false;
-  let claiming = false;
+  const running = new Set<RunningJob>();
+  let accepting = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+  let claiming: Promise<void> | undefined;
   let claimAgain = false;
-  let timer: NodeJS.Timeout | undefined;
 
-  const now = () => clock.now();
-  const iso = (ms = 0) => new Date(now().getTime() + ms).toISOString();
+  const isoIn = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
+  const isoNow = () => isoIn(0);
 
-  async function claim(limit: number): Promise<JobRow[]> {
-    const current = iso();
-    let due = db
-      .selectFrom('core_jobs')
-      .select('id')
-      .where('name', 'in', [...definitions.keys()])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', current)]),
-          // A running job whose lease lapsed: its worker died (or lost the database) mid-job.
-          eb.and([eb('status', '=', 'running'), eb('lease_until', '<', current)]),
-        ]),
-      )
-      .orderBy('run_at')
-      .limit(limit);
-    if (dialect.skipLocked) due = due.forUpdate().skipLocked();
-    return (await db
-      .updateTable('core_jobs')
-      .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), lease_until: iso(leaseMs), locked_by: nodeId, updated_at: current }))
-      .where('id', 'in', due)
-      .returningAll()
-      .execute()) as JobRow[];
+  // ---- enqueueing ----
+
+  function newJobRow(name: string, definition: JobDefinition, payload: unknown, opts: EnqueueOptions): NewJobRow {
+    return {
+      id: newId('job'),
+      name,
+      payload: JSON.stringify(payload ?? null),
+      max_attempts: Math.max(1, opts.maxAttempts ?? definition.maxAttempts ?? JOB_DEFAULTS.maxAttempts),
+      run_at: opts.runAt ? opts.runAt.toISOString() : isoIn(opts.delayMs ?? 0),
+      unique_key: opts.uniqueKey ?? null,
+      created_at: isoNow(),
+    };
   }
 
-  /** Updates the job only while this node still owns this attempt of it. */
-  const ownAttempt = (row: JobRow) => db.updateTable('core_jobs').where('id', '=', row.id).where('locked_by', '=', nodeId).where('attempts', '=', row.attempts);
-
-  async function run(row: JobRow, controller: AbortController): Promise<void> {
-    const definition = definitions.get(row.name)!;
-    const timeout = setTimeout(() => controller.abort(new Error('job timed out')), definition.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const renew = setInterval(() => {
-      ownAttempt(row)
-        .set({ lease_until: iso(leaseMs) })
-        .executeTakeFirst()
-        .then((result) => {
-          if (Number(result.numUpdatedRows) === 0) controller.abort(new Error('lease lost'));
-        })
-        .catch(() => undefined);
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+  /** Local workers look at once after commit; other nodes find the job at their next poll. */
+  function wakeAfterCommit(target: Db | Tx): void {
+    if (!target.isTransaction) return wake();
     try {
-      if (row.attempts > row.max_attempts) throw new Error('worker lease expired on every attempt');
-      const job = { id: row.id, name: row.name, payload: JSON.parse(row.payload) as unknown, attempt: row.attempts, maxAttempts: row.max_attempts, signal: controller.signal };
-      await Promise.race([
-        definition.handle(job),
-        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true })),
-      ]);
-      await ownAttempt(row).set({ status: 'succeeded', lease_until: null, last_error: null, updated_at: iso() }).execute();
+      afterCommit(target as Tx, wake);
+    } catch {
+      // A transaction not opened by withTransaction() has no commit hook; the next poll finds the job.
+    }
+  }
+
+  // ---- running one job ----
+
+  /** Aborts the job when it runs past its timeout; returns a function that cancels that. */
+  function abortAfterTimeout(controller: AbortController, timeoutMs: number): () => void {
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    return () => clearTimeout(timer);
+  }
+
+  /** Renews the lease every third of it; aborts the job if another node has taken it meanwhile. */
+  function keepLease(row: JobRow, controller: AbortController): () => void {
+    const renew = async () => {
+      if (!(await store.renewLease(row, nodeId, isoIn(leaseMs)))) controller.abort(new Error('lease lost: the job was taken over'));
+    };
+    const timer = setInterval(() => {
+      renew().catch((err: unknown) => logger.warn({ err, jobId: row.id }, 'job lease renewal failed'));
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    return () => clearInterval(timer);
+  }
+
+  async function runHandler(definition: JobDefinition, row: JobRow, signal: AbortSignal): Promise<void> {
+    // Claiming a lapsed lease counts an attempt; past the budget, the job dies without running again.
+    if (row.attempts > row.max_attempts) throw new Error('its worker stopped (died or hung) on the last attempt');
+    const context: JobContext = { id: row.id, name: row.name, payload: JSON.parse(row.payload), attempt: row.attempts, maxAttempts: row.max_attempts, signal };
+    await Promise.race([Promise.resolve().then(() => definition.handle(context)), rejectOnAbort(signal)]);
+  }
+
+  async function recordFailure(row: JobRow, definition: JobDefinition, err: unknown): Promise<void> {
+    const message = errorMessage(err);
+    const dead = row.attempts >= row.max_attempts;
+    const outcome = dead
+      ? { status: 'dead' as const }
+      : { status: 'queued' as const, run_at: isoIn(backoffDelay(row.attempts, definition.backoffMs ?? JOB_DEFAULTS.backoffMs)) };
+    const recorded = await store.finish(row, nodeId, { ...outcome, lease_until: null, locked_by: null, last_error: message.slice(0, LAST_ERROR_MAX_CHARS) }, isoNow());
+    const context = { job: row.name, jobId: row.id, attempt: row.attempts, err: message };
+    if (!recorded) logger.info(context, 'job attempt ended after the job was released or taken over');
+    else if (dead) logger.error(context, 'job failed for good (dead)');
+    else logger.warn(context, 'job failed; will retry');
+  }
+
+  async function runJob(row: JobRow, controller: AbortController): Promise<void> {
+    const definition = definitions.get(row.name)!;
+    const cancelTimeout = abortAfterTimeout(controller, definition.timeoutMs ?? JOB_DEFAULTS.timeoutMs);
+    const stopRenewing = keepLease(row, controller);
+    try {
+      await runHandler(definition, row, controller.signal);
+      await store.finish(row, nodeId, { status: 'succeeded', lease_until: null, last_error: null }, isoNow());
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const dead = row.attempts >= row.max_attempts;
-      const retryAt = iso(backoffDelay(row.attempts, definition.backoffMs ?? DEFAULT_BACKOFF_MS));
-      await ownAttempt(row)
-        .set({ status: dead ? 'dead' : 'queued', run_at: dead ? row.run_at : retryAt, lease_until: null, locked_by: null, last_error: message.slice(0, 2000), updated_at: iso() })
-        .execute()
-        .catch(() => undefined);
-      logger[dead ? 'error' : 'warn']({ job: row.name, jobId: row.id, attempt: row.attempts, err: message }, dead ? 'job failed for good' : 'job failed; will retry');
+      await recordFailure(row, definition, err).catch((recordErr: unknown) =>
+        // The lease will lapse and another attempt will follow.
+        logger.error({ err: recordErr, jobId: row.id }, 'could not record a failed job attempt'),
+      );
     } finally {
-      clearTimeout(timeout);
-      clearInterval(renew);
+      cancelTimeout();
+      stopRenewing();
     }
   }
 
-  async function enqueueSchedules() {
-    for (const entry of schedules.values()) {
-      const tick = CronExpressionParser.parse(entry.schedule.cron, { currentDate: now(), tz: 'UTC' }).prev().toISOString();
-      if (!tick || tick === entry.lastTick) continue;
-      // The unique key makes the tick happen once across every node and every restart.
-      await queue.enqueue(db, entry.schedule.job, entry.schedule.payload ?? null, { uniqueKey: `schedule:${entry.schedule.name}:${tick}` });
-      entry.lastTick = tick;
-    }
+  function startJob(row: JobRow): void {
+    const controller = new AbortController();
+    const job: RunningJob = { row, controller, done: runJob(row, controller) };
+    running.add(job);
+    void job.done.finally(() => {
+      running.delete(job);
+      wake();
+    });
   }
 
-  async function fill() {
-    await enqueueSchedules();
-    for (;;) {
+  // ---- claiming and polling ----
+
+  async function fillFreeSlots(): Promise<void> {
+    while (accepting) {
       const free = concurrency - running.size;
-      if (free <= 0 || stopping) return;
-      const rows = await claim(free);
-      for (const row of rows) {
-        const controller = new AbortController();
-        const done = run(row, controller).finally(() => {
-          running.delete(row.id);
-          wake();
-        });
-        running.set(row.id, { controller, done });
-      }
+      if (free <= 0) return;
+      const rows = await store.claimDue({ nodeId, names: [...definitions.keys()], limit: free, now: isoNow(), leaseUntil: isoIn(leaseMs) });
+      rows.forEach(startJob);
       if (rows.length < free) return;
     }
   }
 
-  /** One claim pass at a time; a wake-up during a pass asks for another. */
-  function wake() {
-    if (!started || stopping || concurrency === 0) return;
+  /** Starts a claim pass, or asks the running one for another round (a wake-up must never be lost). */
+  function wake(): void {
+    if (!accepting || concurrency === 0) return;
     if (claiming) {
       claimAgain = true;
       return;
     }
-    claiming = true;
-    void (async () => {
+    claiming = (async () => {
       do {
         claimAgain = false;
-        await fill().catch((err: unknown) => logger.warn({ err }, 'job claim failed; retrying at the next poll'));
-      } while (claimAgain && !stopping);
-      claiming = false;
-    })();
+        await fillFreeSlots().catch((err: unknown) => logger.warn({ err }, 'job claim failed; retrying at the next poll'));
+      } while (claimAgain && accepting);
+    })().finally(() => (claiming = undefined));
+  }
+
+  /** Schedules first, then claims: a tick enqueued by this poll is claimed by it. */
+  function poll(): void {
+    if (polling || !accepting) return;
+    polling = scheduler
+      .runDue()
+      .catch((err: unknown) => logger.warn({ err }, 'schedules failed; retrying at the next poll'))
+      .then(wake)
+      .finally(() => (polling = undefined));
+  }
+
+  /** Waits for running jobs up to `timeoutMs`, then aborts the rest and hands them back to the queue. */
+  async function drain(timeoutMs: number): Promise<void> {
+    const allDone = Promise.all([...running].map((job) => job.done));
+    if (await settlesWithin(allDone, timeoutMs)) return;
+    const unfinished = [...running];
+    // Release before aborting: the aborted attempts then find the rows no longer theirs and record nothing.
+    await store
+      .release(unfinished.map((job) => job.row.id), nodeId, isoNow())
+      .catch((err: unknown) => logger.warn({ err }, 'could not release unfinished jobs; their leases will lapse'));
+    for (const job of unfinished) job.controller.abort(new Error('node shutting down'));
+    await allDone;
   }
 
   const queue: JobQueue = {
     define(name, definition) {
+      if (definitions.has(name)) throw new Error(`Job "${name}" is defined twice`);
       definitions.set(name, definition);
     },
 
-    async enqueue<P>(target: Db | Tx, name: string, payload: P, options: EnqueueOptions = {}): Promise<string> {
+    async enqueue(target, name, payload, opts = {}) {
       const definition = definitions.get(name);
-      if (!definition) throw new Error(`Unknown job "${name}": define it before enqueueing`);
-      const createdAt = iso();
-      const row = {
-        id: newId('job'),
-        name,
-        payload: JSON.stringify(payload ?? null),
-        status: 'queued',
-        attempts: 0,
-        max_attempts: options.maxAttempts ?? definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        run_at: options.runAt ? options.runAt.toISOString() : iso(options.delayMs ?? 0),
-        unique_key: options.uniqueKey ?? null,
-        created_at: createdAt,
-        updated_at: createdAt,
-      };
-      let id = row.id;
-      if (options.uniqueKey) {
-        const inserted = await target
-          .insertInto('core_jobs')
-          .values(row)
-          .onConflict((oc) => oc.column('unique_key').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (!inserted) {
-          const existing = await target.selectFrom('core_jobs').select('id').where('unique_key', '=', options.uniqueKey).executeTakeFirstOrThrow();
-          id = existing.id as string;
-        }
-      } else {
-        await target.insertInto('core_jobs').values(row).execute();
-      }
-      if (target.isTransaction) afterCommit(target as Tx, wake);
-      else wake();
+      if (!definition) throw new Error(`Unknown job "${name}": define it before enqueueing it`);
+      const id = await store.insert(target, newJobRow(name, definition, payload, opts));
+      wakeAfterCommit(target);
       return id;
     },
 
-    schedule(schedule) {
-      CronExpressionParser.parse(schedule.cron, { tz: 'UTC' }); // throws on a bad expression, at start
-      schedules.set(schedule.name, { schedule });
-    },
+    schedule: (schedule) => scheduler.add(schedule),
 
     async get(id) {
-      const row = (await db.selectFrom('core_jobs').selectAll().where('id', '=', id).executeTakeFirst()) as JobRow | undefined;
+      const row = await store.get(id);
       return row && toRecord(row);
     },
 
     async list({ status, limit = 20, afterId }) {
-      let query = db.selectFrom('core_jobs').selectAll().orderBy('id', 'desc').limit(limit);
-      if (status) query = query.where('status', '=', status);
-      if (afterId) query = query.where('id', '<', afterId);
-      return ((await query.execute()) as JobRow[]).map(toRecord);
+      return (await store.list({ status, limit, afterId })).map(toRecord);
     },
 
     async retry(id) {
-      const row = (await db
-        .updateTable('core_jobs')
-        .set({ status: 'queued', attempts: 0, run_at: iso(), last_error: null, lease_until: null, locked_by: null, updated_at: iso() })
-        .where('id', '=', id)
-        .where('status', '=', 'dead')
-        .returningAll()
-        .executeTakeFirst()) as JobRow | undefined;
-      wake();
+      const row = await store.retryDead(id, isoNow());
+      if (row) wake();
       return row && toRecord(row);
     },
 
-    async depth() {
-      const rows = await db.selectFrom('core_jobs').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status').execute();
-      const depth: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, dead: 0 };
-      for (const row of rows) depth[row.status as JobStatus] = Number(row.count);
-      return depth;
-    },
+    depth: () => store.countByStatus(),
 
     start() {
-      if (started || concurrency === 0) return;
-      started = true;
-      timer = setInterval(wake, pollMs);
-      timer.unref();
-      wake();
+      if (accepting) return;
+      const undefinedJobs = scheduler.jobNames().filter((name) => !definitions.has(name));
+      if (undefinedJobs.length) throw new Error(`Schedules name jobs that are not defined: ${undefinedJobs.join(', ')}`);
+      accepting = true;
+      pollTimer = setInterval(poll, pollMs);
+      pollTimer.unref();
+      poll();
     },
 
-    async stop(timeoutMs = 10_000) {
-      stopping = true;
-      clearInterval(timer);
-      const all = () => Promise.all([...running.values()].map((r) => r.done));
-      let timedOut = false;
-      await Promise.race([all(), new Promise<void>((resolve) => setTimeout(() => ((timedOut = true), resolve()), timeoutMs).unref())]);
-      if (timedOut && running.size) {
-        // Hand unfinished jobs back at once rather than waiting for their leases to lapse elsewhere.
-        const ids = [...running.keys()];
-        await db
-          .updateTable('core_jobs')
-          .set((eb) => ({ status: 'queued', attempts: eb('attempts', '-', 1), lease_until: null, locked_by: null, updated_at: iso() }))
-          .where('id', 'in', ids)
-          .where('locked_by', '=', nodeId)
-          .execute();
-        for (const r of running.values()) r.controller.abort(new Error('node shutting down'));
-        await all();
-      }
-      while (claiming) await new Promise((resolve) => setTimeout(resolve, 5));
-      started = false;
+    async stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS) {
+      accepting = false;
+      clearInterval(pollTimer);
+      // A pass in flight may still claim jobs: let it finish so that they are waited for too.
+      await polling;
+      await claiming;
+      await drain(timeoutMs);
     },
   };
 
-  queue.define('core.jobs.prune', {
-    handle: async () => {
-      await db.deleteFrom('core_jobs').where('status', '=', 'succeeded').where('updated_at', '<', iso(-SUCCEEDED_RETENTION_MS)).execute();
-    },
-  });
+  const scheduler = createScheduler({ db: database.db, clock, logger, enqueue: queue.enqueue });
+
+  queue.define('core.jobs.prune', { handle: () => store.deleteSucceededBefore(isoIn(-SUCCEEDED_RETENTION_MS)) });
   queue.schedule({ name: 'core.jobs.prune', cron: '41 4 * * *', job: 'core.jobs.prune' });
   return queue;
 }

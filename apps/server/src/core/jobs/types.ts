@@ -52,7 +52,7 @@ export interface JobRecord {
 export interface Schedule {
   /** Unique name of the schedule. */
   name: string;
-  /** Five-field cron expression, evaluated in UTC. */
+  /** Five-field cron expression, evaluated in UTC. A new schedule starts at its next tick. */
   cron: string;
   job: string;
   payload?: unknown;
@@ -60,7 +60,11 @@ export interface Schedule {
 
 export interface JobQueue {
   define(name: string, definition: JobDefinition): void;
-  /** Inserts the job in the caller's transaction (or on its own when given the plain handle). */
+  /**
+   * Inserts the job in the caller's transaction (or on its own when given the plain handle) and
+   * returns its id. Throws for a name not defined on this node. With `uniqueKey`, a duplicate is a
+   * no-op that returns the existing job's id.
+   */
   enqueue<P>(db: Db | Tx, name: string, payload: P, options?: EnqueueOptions): Promise<string>;
   schedule(schedule: Schedule): void;
   get(id: string): Promise<JobRecord | undefined>;

@@ -75,13 +75,14 @@ describeEachDialect('mail', (dialect) => {
 
   it('sends through the job queue to a real SMTP server, with its headers', async () => {
     const { jobs, mailer } = setup(smtp.url);
-    await withTransaction(database.db, (tx) =>
+    const jobId = await withTransaction(database.db, (tx) =>
       mailer.send(tx, {
         to: 'ada@example.com',
         subject: 'Your course starts tomorrow',
         text: 'See you in class.',
         html: '<p>See you in class.</p>',
         headers: { 'List-Unsubscribe': '<https://lyceum.test/u/abc>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        category: 'learning.reminder',
       }),
     );
     expect(smtp.received).toHaveLength(0); // nothing leaves before a worker runs the job
@@ -91,10 +92,18 @@ describeEachDialect('mail', (dialect) => {
     expect(mail!.from).toBe('no-reply@lyceum.test');
     expect(mail!.to).toEqual(['ada@example.com']);
     expect(mail!.data).toMatch(/^Subject: Your course starts tomorrow\r$/m);
+    expect(mail!.data).toMatch(/^To: ada@example\.com\r$/m);
     expect(mail!.data).toMatch(/^List-Unsubscribe: <https:\/\/lyceum\.test\/u\/abc>\r$/m);
     expect(mail!.data).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
-    expect(mail!.data).toMatch(/^Message-ID: <job_[0-9a-z]+@lyceum\.test>\r$/m);
+    expect(mail!.data).toMatch(new RegExp(`^Message-ID: <${jobId}@lyceum\\.test>\r$`, 'm'));
     expect(mail!.data).toContain('See you in class.');
+    expect(mail!.data).not.toContain('learning.reminder'); // the category stays with us
+
+    // Recorded without its body; the development outbox lists only outbox mail.
+    await until(async () => (await jobs.get(jobId))?.status === 'succeeded');
+    const record = await database.db.selectFrom('core_mail_outbox').selectAll().where('job_id', '=', jobId).executeTakeFirstOrThrow();
+    expect(record).toMatchObject({ transport: 'smtp', recipient: 'ada@example.com', text_body: null, category: 'learning.reminder', message_id: `<${jobId}@lyceum.test>` });
+    expect((await mailer.outbox()).map((m) => m.jobId)).not.toContain(jobId);
   });
 
   it('a mail job run again after a recorded send does not send twice', async () => {
@@ -103,23 +112,34 @@ describeEachDialect('mail', (dialect) => {
     const jobId = await mailer.send(database.db, { to: 'bob@example.com', subject: 'Once', text: 'only once' });
     jobs.start();
     await until(async () => (await jobs.get(jobId))?.status === 'succeeded');
-    // Simulate a worker that crashed after sending and recording, before marking the job done.
+    // A worker that crashed after sending and recording, before marking the job done: it runs again.
     await database.db.updateTable('core_jobs').set({ status: 'queued', run_at: new Date(0).toISOString() }).where('id', '=', jobId).execute();
     await until(async () => (await jobs.get(jobId))?.status === 'succeeded' && (await jobs.get(jobId))?.attempts === 2);
     expect(smtp.received.length - before).toBe(1);
   });
 
-  it('without SMTP, stores the mail in the development outbox and logs no body', async () => {
+  it('without SMTP, stores the mail in the development outbox and logs one line without the body', async () => {
     const { jobs, mailer } = setup(undefined);
-    const jobId = await mailer.send(database.db, { to: 'cy@example.com', subject: 'Reset your password', text: 'Use this link: https://lyceum.test/reset?token=SECRET-TOKEN' });
+    const message = { to: 'cy@example.com', subject: 'Reset your password', text: 'Use this link: https://lyceum.test/reset?token=SECRET-TOKEN', category: 'identity.password-reset' };
+    const jobId = await mailer.send(database.db, message);
     jobs.start();
     await until(async () => (await jobs.get(jobId))?.status === 'succeeded');
     const [latest] = await mailer.outbox(1);
-    expect(latest).toMatchObject({ jobId, to: 'cy@example.com', subject: 'Reset your password', text: expect.stringContaining('SECRET-TOKEN') });
-    const logged = logLines.join('');
-    expect(logged).toContain('Reset your password');
-    expect(logged).toContain('cy@example.com');
-    expect(logged).not.toContain('SECRET-TOKEN');
+    expect(latest).toMatchObject({ ...message, jobId, headers: {}, messageId: `<${jobId}@lyceum.test>` });
+
+    // Run again (a retry after a crash): still one message, one log line.
+    await database.db.updateTable('core_jobs').set({ status: 'queued', run_at: new Date(0).toISOString() }).where('id', '=', jobId).execute();
+    await until(async () => (await jobs.get(jobId))?.status === 'succeeded' && (await jobs.get(jobId))?.attempts === 2);
+    expect((await mailer.outbox()).filter((m) => m.jobId === jobId)).toHaveLength(1);
+    const lines = logLines.filter((line) => line.includes('Reset your password'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('cy@example.com');
+    expect(logLines.join('')).not.toContain('SECRET-TOKEN');
+  });
+
+  it('refuses a message without a recipient when it is sent, not in a worker', async () => {
+    const { mailer } = setup(undefined);
+    await expect(mailer.send(database.db, { to: '', subject: 'Nobody', text: '…' })).rejects.toThrow(/recipient/);
   });
 
   it('is registered as a job that retries when SMTP is down', async () => {
@@ -127,6 +147,6 @@ describeEachDialect('mail', (dialect) => {
     const jobId = await mailer.send(database.db, { to: 'dan@example.com', subject: 'Unreachable', text: '…' });
     jobs.start();
     await until(async () => (await jobs.get(jobId))?.attempts === 1 && (await jobs.get(jobId))?.status === 'queued');
-    expect(await jobs.get(jobId)).toMatchObject({ name: SEND_MAIL_JOB, status: 'queued', lastError: expect.stringMatching(/ECONNREFUSED|connect/) });
+    expect(await jobs.get(jobId)).toMatchObject({ name: SEND_MAIL_JOB, status: 'queued', maxAttempts: 8, lastError: expect.stringMatching(/ECONNREFUSED|connect/) });
   });
 });

@@ -1,17 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
 import nodemailer from 'nodemailer';
+import SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Database, Db, Tx } from '../db/database.js';
-import { isDbError } from '../db/errors.js';
 import { newId } from '../ids.js';
 import type { JobQueue } from '../jobs/types.js';
 
 export interface MailMessage {
+  /** One recipient per message: nobody sees another learner's address. */
   to: string;
   subject: string;
   text: string;
   html?: string;
   /** Extra headers, e.g. List-Unsubscribe (RFC 8058). */
   headers?: Record<string, string>;
+  /** What kind of mail this is (`identity.password-reset`), kept in the log; never sent. */
+  category?: string;
 }
 
 export interface OutboxMessage extends MailMessage {
@@ -22,9 +25,9 @@ export interface OutboxMessage extends MailMessage {
 }
 
 export interface Mailer {
-  /** Enqueues the message in the caller's transaction; it is sent by a worker after commit. */
+  /** Enqueues the message in the caller's transaction; a worker sends it after commit. Returns the job id. */
   send(db: Db | Tx, message: MailMessage): Promise<string>;
-  /** The development outbox (newest first): what would have been sent without SMTP_URL. */
+  /** The development outbox, newest first: what would have been sent without SMTP_URL. */
   outbox(limit?: number): Promise<OutboxMessage[]>;
 }
 
@@ -33,22 +36,54 @@ export interface MailerOptions {
   jobs: JobQueue;
   logger: FastifyBaseLogger;
   smtpUrl?: string;
+  /** The From header, e.g. `Lyceum <no-reply@learn.example.com>`; its domain names Message-IDs. */
   from: string;
 }
 
 export const SEND_MAIL_JOB = 'core.mail.send';
 
-interface MailRow {
+const OUTBOX = 'core_mail_outbox';
+type Transport = 'smtp' | 'outbox';
+
+// Each below the job's timeout, so that a hung server fails the attempt instead of outliving it.
+const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
+const SEND_JOB_TIMEOUT_MS = 2 * 60_000;
+
+interface OutboxRow {
   id: string;
   job_id: string;
+  transport: Transport;
   recipient: string;
   subject: string;
   text_body: string | null;
   html_body: string | null;
   headers: string;
+  category: string | null;
   message_id: string;
   created_at: string;
 }
+
+const toOutboxMessage = (row: OutboxRow): OutboxMessage => ({
+  id: row.id,
+  jobId: row.job_id,
+  to: row.recipient,
+  subject: row.subject,
+  text: row.text_body ?? '',
+  html: row.html_body ?? undefined,
+  headers: JSON.parse(row.headers) as Record<string, string>,
+  category: row.category ?? undefined,
+  messageId: row.message_id,
+  createdAt: row.created_at,
+});
+
+function assertSendable(message: MailMessage): void {
+  // Fail in the request that made the mistake, not eight retries later in a worker.
+  if (!message.to?.includes('@')) throw new Error('Mail needs a recipient address in "to"');
+  if (!message.subject) throw new Error('Mail needs a subject');
+}
+
+/** The domain of the From address, so Message-IDs look like the sender's own. */
+const senderDomain = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'lyceum.local';
 
 /**
  * Outgoing mail. Sending always goes through the job queue, so a mail exists if and only if the
@@ -58,61 +93,72 @@ interface MailRow {
  */
 export function createMailer({ database, jobs, logger, smtpUrl, from }: MailerOptions): Mailer {
   const { db } = database;
-  const transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : undefined;
-  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'lyceum.local';
+  const smtp = smtpUrl ? nodemailer.createTransport(new SMTPTransport({ ...SMTP_TIMEOUTS, url: smtpUrl })) : undefined;
+  const transport: Transport = smtp ? 'smtp' : 'outbox';
+  const domain = senderDomain(from);
+
+  const alreadyDelivered = async (jobId: string) =>
+    (await db.selectFrom(OUTBOX).select('id').where('job_id', '=', jobId).executeTakeFirst()) !== undefined;
+
+  /** Records the delivery under its job id; false when a concurrent run of the same job got there first. */
+  async function recordDelivery(jobId: string, message: MailMessage, messageId: string): Promise<boolean> {
+    const inserted = await db
+      .insertInto(OUTBOX)
+      .values({
+        id: newId('mail'),
+        job_id: jobId,
+        transport,
+        recipient: message.to,
+        subject: message.subject,
+        // Sent mail keeps its metadata only; the outbox keeps the body, since reading it is its purpose.
+        text_body: smtp ? null : message.text,
+        html_body: smtp ? null : (message.html ?? null),
+        headers: JSON.stringify(message.headers ?? {}),
+        category: message.category ?? null,
+        message_id: messageId,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict((oc) => oc.column('job_id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
 
   jobs.define(SEND_MAIL_JOB, {
     maxAttempts: 8,
     backoffMs: 5000,
+    timeoutMs: SEND_JOB_TIMEOUT_MS,
     async handle({ id: jobId, payload }) {
       const message = payload as MailMessage;
-      const already = await db.selectFrom('core_mail').select('id').where('job_id', '=', jobId).executeTakeFirst();
-      if (already) return; // a retry after the send was recorded
-      // A stable Message-ID lets receiving servers discard a duplicate if we crash between send and record.
+      if (await alreadyDelivered(jobId)) return; // a retry after the delivery was recorded
+      // Stable across retries: a receiving server can drop the duplicate if we crash between send and record.
       const messageId = `<${jobId}@${domain}>`;
-      if (transport) {
-        await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: message.headers, messageId });
-      } else {
-        logger.info({ to: message.to, subject: message.subject }, 'mail stored in the development outbox (SMTP_URL not set)');
+      if (smtp) {
+        await smtp.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: message.headers, messageId });
       }
-      try {
-        await db
-          .insertInto('core_mail')
-          .values({
-            id: newId('mail'),
-            job_id: jobId,
-            transport: transport ? 'smtp' : 'outbox',
-            recipient: message.to,
-            subject: message.subject,
-            // Sent mail keeps its metadata only; the outbox keeps the body, since reading it is its purpose.
-            text_body: transport ? null : message.text,
-            html_body: transport ? null : (message.html ?? null),
-            headers: JSON.stringify(message.headers ?? {}),
-            message_id: messageId,
-            created_at: new Date().toISOString(),
-          })
-          .execute();
-      } catch (err) {
-        if (!isDbError(err, 'unique')) throw err;
+      const recorded = await recordDelivery(jobId, message, messageId);
+      if (recorded && !smtp) {
+        logger.info({ to: message.to, subject: message.subject, category: message.category }, 'mail stored in the development outbox (SMTP_URL not set)');
       }
     },
   });
 
   return {
-    send: (target, message) => jobs.enqueue(target, SEND_MAIL_JOB, message),
+    async send(target, message) {
+      assertSendable(message);
+      return jobs.enqueue(target, SEND_MAIL_JOB, message);
+    },
+
     async outbox(limit = 50) {
-      const rows = (await db.selectFrom('core_mail').selectAll().where('transport', '=', 'outbox').orderBy('created_at', 'desc').limit(limit).execute()) as MailRow[];
-      return rows.map((r) => ({
-        id: r.id,
-        jobId: r.job_id,
-        to: r.recipient,
-        subject: r.subject,
-        text: r.text_body ?? '',
-        html: r.html_body ?? undefined,
-        headers: JSON.parse(r.headers) as Record<string, string>,
-        messageId: r.message_id,
-        createdAt: r.created_at,
-      }));
+      const rows = (await db
+        .selectFrom(OUTBOX)
+        .selectAll()
+        .where('transport', '=', 'outbox')
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute()) as OutboxRow[];
+      return rows.map(toOutboxMessage);
     },
   };
 }
