@@ -29,6 +29,7 @@ import { createFanout } from './core/realtime/fanout.js';
 import { createRealtimeGateway, type RealtimeGateway } from './core/realtime/gateway.js';
 import type { RoomAuthorizer } from './core/realtime/rooms.js';
 import { createEventStream } from './core/realtime/stream.routes.js';
+import { createIdentityModule } from './modules/identity/index.js';
 import { databaseSecretStore, fileSecretStore, randomSecret, type SecretStore } from './core/secrets.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -81,7 +82,7 @@ export interface LyceumApp {
 }
 
 /** The product's modules, in dependency order. Identity and the others plug in here as they land. */
-const productModules: ModuleFactory[] = [];
+const productModules: ModuleFactory[] = [createIdentityModule];
 
 /**
  * Builds the whole server by plain factory calls: config → core services → modules → routes.
