@@ -26,6 +26,7 @@ function fieldErrors(context: string | undefined, issues: ValidationIssue[]): Fi
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDbError(error, 'unique')) return new AppError(409, CoreErrors.CONFLICT, 'The resource already exists or was changed concurrently.');
+  if (isDbError(error, 'foreign_key')) return new AppError(409, CoreErrors.CONFLICT, 'The request refers to something that does not exist (any more).');
   if (isDbError(error, 'invalid_text')) return new AppError(400, CoreErrors.REQUEST_MALFORMED, 'The request contains text that cannot be stored.');
   if (isDbError(error, 'busy') || isDbError(error, 'serialization')) {
     return new AppError(503, CoreErrors.SERVICE_UNAVAILABLE, 'The database is busy; retry shortly.', { headers: { 'retry-after': '1' } });

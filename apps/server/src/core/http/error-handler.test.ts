@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { DbError } from '../db/errors.js';
+import { containsNul, toAppError } from './error-handler.js';
+
+describe('mapping errors to problems', () => {
+  it('turns typed database errors into client-facing statuses, never a 500', () => {
+    expect(toAppError(new DbError('unique', 'dup'))).toMatchObject({ status: 409, code: 'CONFLICT' });
+    expect(toAppError(new DbError('foreign_key', 'fk'))).toMatchObject({ status: 409, code: 'CONFLICT' });
+    expect(toAppError(new DbError('invalid_text', 'nul'))).toMatchObject({ status: 400, code: 'REQUEST_MALFORMED' });
+    const busy = toAppError(new DbError('busy', 'locked'));
+    expect(busy).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', headers: { 'retry-after': '1' } });
+  });
+
+  it('hides anything unknown behind a 500 without its message', () => {
+    const error = toAppError(new Error('password=hunter2'));
+    expect(error).toMatchObject({ status: 500, code: 'INTERNAL' });
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('finds NUL characters in keys and deeply nested values', () => {
+    expect(containsNul({ a: [{ b: 'ok' }] })).toBe(false);
+    expect(containsNul({ a: [{ b: 'x\u0000' }] })).toBe(true);
+    expect(containsNul({ ['k\u0000']: 1 })).toBe(true);
+    let deep: unknown = 'bottom\u0000';
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(containsNul(deep)).toBe(true);
+  });
+});
