@@ -55,7 +55,8 @@ export interface Runtime {
   realtime: RealtimeGateway;
 }
 
-export type ModuleFactory = (core: CoreServices) => LyceumModule | Promise<LyceumModule>;
+/** A module built outside the product's own list (tests, benchmarks); it sees the modules built before it. */
+export type ModuleFactory = (core: CoreServices, modules: readonly LyceumModule[]) => LyceumModule | Promise<LyceumModule>;
 
 export interface BuildOptions {
   config: Config;
@@ -81,8 +82,14 @@ export interface LyceumApp {
   close(): Promise<void>;
 }
 
-/** The product's modules, in dependency order. Identity and the others plug in here as they land. */
-const productModules: ModuleFactory[] = [createIdentityModule];
+/**
+ * The product's modules, built in dependency order: a module that uses another receives it here,
+ * by a plain argument (`createLearningModule(core, { identity })`).
+ */
+async function createProductModules(core: CoreServices): Promise<LyceumModule[]> {
+  const identity = await createIdentityModule(core);
+  return [identity];
+}
 
 /**
  * Builds the whole server by plain factory calls: config → core services → modules → routes.
@@ -150,8 +157,8 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
 
     const core: CoreServices = { config, database, clock, logger: log, events, jobs, mailer, cursors, secrets, access, metrics, redis };
     // Module factories only wire themselves up; they touch the database after migrations, in start().
-    const modules: LyceumModule[] = [];
-    for (const factory of [...productModules, ...extraModules]) modules.push(await factory(core));
+    const modules: LyceumModule[] = await createProductModules(core);
+    for (const factory of extraModules) modules.push(await factory(core, modules));
     const migrator = createMigrator(database, [
       coreMigrations,
       ...modules.flatMap((m): MigrationSource[] => (m.migrations ? [{ owner: m.name, dir: m.migrations }] : [])),

@@ -31,9 +31,11 @@ import { PERMISSIONS } from './permissions.js';
 import { randomToken } from './secrets-util.js';
 import { createSessions, type Sessions } from './sessions.js';
 import { createSigningKeyRing, type SigningKeyRing } from './signing-keys.js';
+import { createUsersDirectory, type UsersDirectory } from './users-directory.js';
 
 export { PERMISSIONS, ROLES, permissionsOf, type Permission, type Role } from './permissions.js';
 export { IdentityEvents } from './identity.events.js';
+export type { PublicUser, UsersDirectory } from './users-directory.js';
 
 /** What other modules may use of identity (through this file only). */
 export interface IdentityModule extends LyceumModule {
@@ -44,6 +46,8 @@ export interface IdentityModule extends LyceumModule {
   keys: SigningKeyRing;
   mfa: Mfa;
   passkeys: Passkeys;
+  /** Display names and roles of accounts, for modules that show people (rosters, members, authors). */
+  users: UsersDirectory;
   /** The one-time token that creates the first administrator through POST /admin/setup. */
   setupToken(): Promise<string>;
 }
@@ -109,6 +113,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
     keys,
     mfa,
     passkeys,
+    users: createUsersDirectory(db),
     setupToken,
     routes: async (app) => {
       await identityApi(app);
