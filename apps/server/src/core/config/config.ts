@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { OptionError, options, redactUrl, type OptionName } from './options.js';
+import { OptionError, options, redactUrl, type OidcProviderOption, type OptionName } from './options.js';
 
 type Parsed<N extends OptionName> = ReturnType<(typeof options)[N]['parse']>;
 
@@ -54,6 +54,8 @@ export interface AuthConfig {
   rateLimitMax: number;
   passkeyRpId?: string;
   passkeyOrigins: string[];
+  oidcProviders: OidcProviderOption[];
+  oidcRedirectUris: string[];
 }
 
 export class ConfigError extends Error {
@@ -164,6 +166,8 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       rateLimitMax: need('AUTH_RATE_LIMIT_MAX'),
       passkeyRpId: get('AUTH_PASSKEY_RP_ID'),
       passkeyOrigins: get('AUTH_PASSKEY_ORIGINS') ?? [],
+      oidcProviders: get('AUTH_OIDC_PROVIDERS') ?? [],
+      oidcRedirectUris: get('AUTH_OIDC_REDIRECT_URIS') ?? [],
     },
   };
   const unknownActions = config.auth.verifiedEmailRequiredFor.filter((a) => !['login', 'api-keys'].includes(a));

@@ -77,6 +77,40 @@ export const origins: OptionParser<string[]> = (raw) => {
   return values;
 };
 
+export interface OidcProviderOption {
+  name: string;
+  displayName: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+}
+
+export const oidcProviders: OptionParser<OidcProviderOption[]> = (raw) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new OptionError('must be a JSON array of providers');
+  }
+  if (!Array.isArray(parsed)) throw new OptionError('must be a JSON array of providers');
+  const names = new Set<string>();
+  return parsed.map((entry: Record<string, unknown>, i) => {
+    const field = (key: string) => (typeof entry?.[key] === 'string' && (entry[key] as string).trim() ? (entry[key] as string).trim() : undefined);
+    const name = field('name');
+    if (!name || !/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new OptionError(`provider ${i + 1}: "name" must be lower-case letters, digits and dashes`);
+    if (names.has(name)) throw new OptionError(`provider "${name}" is listed twice`);
+    names.add(name);
+    const issuer = field('issuer');
+    const clientId = field('clientId');
+    if (!issuer || !clientId) throw new OptionError(`provider "${name}": "issuer" and "clientId" are required`);
+    url('https', 'http')(issuer);
+    const method = field('tokenEndpointAuthMethod') ?? (field('clientSecret') ? 'client_secret_basic' : 'none');
+    if (!['client_secret_basic', 'client_secret_post', 'none'].includes(method)) throw new OptionError(`provider "${name}": unknown tokenEndpointAuthMethod "${method}"`);
+    return { name, displayName: field('displayName') ?? name, issuer, clientId, clientSecret: field('clientSecret'), tokenEndpointAuthMethod: method as OidcProviderOption['tokenEndpointAuthMethod'] };
+  });
+};
+
 /** Hides the password part of a URL so that config errors never print credentials. */
 export function redactUrl(raw: string): string {
   try {
@@ -204,6 +238,20 @@ export const options = {
   AUTH_IP_LOCK_THRESHOLD: spec({ name: 'AUTH_IP_LOCK_THRESHOLD', description: 'Failed logins from one IP, across all accounts, before that IP is locked out of login (growing delays as above).', example: '200', default: '50', parse: integer(1, 100_000) }),
   AUTH_PASSKEY_RP_ID: spec({ name: 'AUTH_PASSKEY_RP_ID', description: 'WebAuthn relying-party id of passkeys (a registrable domain). Defaults to the host name of PUBLIC_URL; changing it later invalidates existing passkeys.', example: 'example.com', parse: text }),
   AUTH_PASSKEY_ORIGINS: spec({ name: 'AUTH_PASSKEY_ORIGINS', description: 'Origins allowed in passkey ceremonies, comma-separated (web origins, `android:apk-key-hash:…` for Android apps). Defaults to the origin of PUBLIC_URL.', example: 'https://learn.example.com,android:apk-key-hash:abc', parse: list }),
+  AUTH_OIDC_PROVIDERS: spec({
+    name: 'AUTH_OIDC_PROVIDERS',
+    description:
+      'OpenID Connect providers for single sign-on, as a JSON array of `{ "name", "issuer", "clientId", "clientSecret", "displayName"?, "tokenEndpointAuthMethod"? }`. Register `<PUBLIC_URL>/api/v1/auth/oidc/<name>/callback` as the redirect URI at the provider. Plain-http issuers are accepted only on loopback addresses. Off when unset.',
+    example: '[{"name":"google","issuer":"https://accounts.google.com","clientId":"…","clientSecret":"…"}]',
+    parse: oidcProviders,
+    secret: true,
+  }),
+  AUTH_OIDC_REDIRECT_URIS: spec({
+    name: 'AUTH_OIDC_REDIRECT_URIS',
+    description: 'Where single sign-on may send the user back with a one-time login code, comma-separated, matched exactly: web app pages and mobile app links (`com.example.app:/sso`).',
+    example: 'https://learn.example.com/sso,com.example.learn:/sso',
+    parse: list,
+  }),
   AUTH_RATE_LIMIT_MAX: spec({ name: 'AUTH_RATE_LIMIT_MAX', description: 'Requests per IP per RATE_LIMIT_WINDOW_MS on each sensitive auth route (register, login, refresh, password and email flows); stricter than RATE_LIMIT_MAX.', example: '10', default: '20', parse: integer(1, 1_000_000) }),
 } as const;
 

@@ -27,6 +27,8 @@ export type AuditType =
   | 'mfa.enabled'
   | 'mfa.disabled'
   | 'mfa.recovery.used'
+  | 'sso.linked'
+  | 'sso.failed'
   | 'passkey.added'
   | 'passkey.removed'
   | 'apikey.created'

@@ -40,6 +40,7 @@ export type SessionEndReason =
   | 'roles-changed'
   | 'account-disabled'
   | 'account-deleted'
+  | 'account-claimed-by-sso'
   | 'admin';
 
 export interface ApiKeyRevokedPayload {

@@ -288,6 +288,8 @@ export function identityRepo(handle: Db | Tx) {
       await db.deleteFrom('identity_recovery_code').where('user_id', '=', userId).execute();
       await db.deleteFrom('identity_mfa_challenge').where('user_id', '=', userId).execute();
       await db.deleteFrom('identity_passkey').where('user_id', '=', userId).execute();
+      await db.deleteFrom('identity_oidc_link').where('user_id', '=', userId).execute();
+      await db.deleteFrom('identity_oidc_login_code').where('user_id', '=', userId).execute();
     },
   };
 }

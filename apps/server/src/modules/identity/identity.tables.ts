@@ -144,7 +144,38 @@ export interface WebauthnChallengeRow {
   used_at: string | null;
 }
 
+/** A single-sign-on attempt between the redirect to the provider and its callback; keyed by the state's hash. */
+export interface OidcFlowRow {
+  state_hash: string;
+  provider: string;
+  redirect_uri: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** An account at an OpenID Connect provider (issuer's `sub`) linked to a Lyceum user. */
+export interface OidcLinkRow {
+  provider: string;
+  subject: string;
+  user_id: string;
+  email: string;
+  created_at: string;
+  last_used_at: string;
+}
+
+/** The one-time code a client exchanges for tokens after single sign-on; stored hashed. */
+export interface OidcLoginCodeRow {
+  code_hash: string;
+  user_id: string;
+  provider: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface IdentityTables {
+  identity_oidc_flow: OidcFlowRow;
+  identity_oidc_link: OidcLinkRow;
+  identity_oidc_login_code: OidcLoginCodeRow;
   identity_passkey: PasskeyRow;
   identity_webauthn_challenge: WebauthnChallengeRow;
   identity_totp: TotpRow;

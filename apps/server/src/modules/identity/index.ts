@@ -23,6 +23,8 @@ import { identityRoutes, jwksRoutes } from './identity.routes.js';
 import { createIdentityService, type IdentityService } from './identity.service.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { mfaRoutes } from './mfa.routes.js';
+import { oidcRoutes } from './oidc.routes.js';
+import { createOidc } from './oidc.service.js';
 import { createMfa, type Mfa } from './mfa.service.js';
 import { createPasswordHasher } from './passwords.js';
 import { passkeyRoutes } from './passkeys.routes.js';
@@ -93,6 +95,15 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
   });
   const admin = createAdminService({ db, clock, events, cursors, auth, passwords, sessions, apiKeys, audit, exportExtras: async (userId) => ({ ...(await mfa!.exportData(userId)), passkeys: await passkeys.list(userId) }) });
 
+  const oidc = createOidc({
+    db, clock, audit, sessions, service: () => service,
+    providers: auth.oidcProviders,
+    callbackUrl: (provider) => `${config.publicUrl}/api/v1/auth/oidc/${provider}/callback`,
+    allowedRedirects: auth.oidcRedirectUris,
+    flowSecret: await secrets.getOrCreate('identity-oidc-secret', randomSecret),
+    secondFactor: { isEnabled: (userId) => mfa!.isEnabled(userId), challenge: (user, context) => mfa!.challenge(user, context) },
+  });
+
   access.setAuthenticator(createAuthenticator({ accessTokens, sessions, apiKeys }));
 
   const rateLimit = { max: auth.rateLimitMax, timeWindow: config.rateLimit.windowMs };
@@ -101,6 +112,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
   const apiKeyApi = apiKeyRoutes(apiKeys);
   const passkeyApi = passkeyRoutes(passkeys, { now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
   const mfaApi = mfaRoutes(mfa, { now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
+  const oidcApi = oidcRoutes(oidc, { now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
 
   return defineModule({
     name: 'identity',
@@ -121,6 +133,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
       await apiKeyApi(app);
       await mfaApi(app);
       await passkeyApi(app);
+      await oidcApi(app);
     },
     rootRoutes: jwksRoutes(keys),
     subscribers: [
@@ -161,6 +174,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
         async handle() {
           // Ended sessions (and their used refresh tokens) are kept 30 days for the audit trail, then dropped.
           await identityRepo(db).deleteSessionsEndedBefore(new Date(clock.now().getTime() - 30 * 86_400_000).toISOString());
+          await oidc.prune();
         },
       },
     },
