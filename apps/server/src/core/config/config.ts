@@ -54,6 +54,7 @@ export interface AuthConfig {
   rateLimitMax: number;
   passkeyRpId?: string;
   passkeyOrigins: string[];
+  stepUpSeconds: number;
   oidcProviders: OidcProviderOption[];
   oidcRedirectUris: string[];
 }
@@ -166,6 +167,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       rateLimitMax: need('AUTH_RATE_LIMIT_MAX'),
       passkeyRpId: get('AUTH_PASSKEY_RP_ID'),
       passkeyOrigins: get('AUTH_PASSKEY_ORIGINS') ?? [],
+      stepUpSeconds: need('AUTH_STEP_UP_SECONDS'),
       oidcProviders: get('AUTH_OIDC_PROVIDERS') ?? [],
       oidcRedirectUris: get('AUTH_OIDC_REDIRECT_URIS') ?? [],
     },

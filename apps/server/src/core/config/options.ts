@@ -238,6 +238,7 @@ export const options = {
   AUTH_IP_LOCK_THRESHOLD: spec({ name: 'AUTH_IP_LOCK_THRESHOLD', description: 'Failed logins from one IP, across all accounts, before that IP is locked out of login (growing delays as above).', example: '200', default: '50', parse: integer(1, 100_000) }),
   AUTH_PASSKEY_RP_ID: spec({ name: 'AUTH_PASSKEY_RP_ID', description: 'WebAuthn relying-party id of passkeys (a registrable domain). Defaults to the host name of PUBLIC_URL; changing it later invalidates existing passkeys.', example: 'example.com', parse: text }),
   AUTH_PASSKEY_ORIGINS: spec({ name: 'AUTH_PASSKEY_ORIGINS', description: 'Origins allowed in passkey ceremonies, comma-separated (web origins, `android:apk-key-hash:…` for Android apps). Defaults to the origin of PUBLIC_URL.', example: 'https://learn.example.com,android:apk-key-hash:abc', parse: list }),
+  AUTH_STEP_UP_SECONDS: spec({ name: 'AUTH_STEP_UP_SECONDS', description: 'How recent a second factor must be for sensitive actions (API keys, password and email change, passkeys, admin changes to users) by an account that has one.', example: '300', default: '600', parse: integer(30, 86_400) }),
   AUTH_OIDC_PROVIDERS: spec({
     name: 'AUTH_OIDC_PROVIDERS',
     description:

@@ -26,9 +26,14 @@ export type Authenticator = (request: CredentialSource) => Promise<Principal | n
 
 export type SessionEndedListener = (sessionId: string, reason: string) => void;
 
+/** Throws (403) when the caller has a second factor and has not passed it recently; set by identity. */
+export type FreshSecondFactorCheck = (principal: Principal) => Promise<void>;
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessRule;
+    /** A sensitive action: a caller who has a second factor must have passed it recently. */
+    freshSecondFactor?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -39,6 +44,7 @@ const noAuthenticator: Authenticator = async () => null;
 
 export interface AccessGuard {
   setAuthenticator(authenticator: Authenticator): void;
+  setFreshSecondFactorCheck(check: FreshSecondFactorCheck): void;
   /** Authenticates credentials that did not come as an HTTP request (a Socket.io handshake). */
   authenticate(source: CredentialSource): Promise<Principal | null>;
   /**
@@ -59,6 +65,7 @@ export const describeAccess = (rule: AccessRule): string =>
  */
 export function registerAccessGuard(app: FastifyInstance): AccessGuard {
   let authenticate = noAuthenticator;
+  let checkFreshSecondFactor: FreshSecondFactorCheck = async () => {};
   app.decorateRequest('principal', null);
 
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -75,6 +82,10 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     schema['x-access'] = rule === 'public' || rule === 'authenticated' ? rule : `permission:${rule.permission}`;
     const description = typeof schema.description === 'string' ? `${schema.description}\n\n` : '';
     schema.description = `${description}Access: ${describeAccess(rule)}`;
+    if (route.config?.freshSecondFactor) {
+      schema['x-fresh-second-factor'] = true;
+      schema.description += ' A caller with a second factor must have passed it within AUTH_STEP_UP_SECONDS (POST /auth/mfa/step-up), or gets 403 AUTH_STEP_UP_REQUIRED.';
+    }
   });
 
   app.addHook('onRequest', async (request) => {
@@ -91,12 +102,16 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     if (typeof rule === 'object' && !request.principal.permissions.has(rule.permission)) {
       throw new AppError(403, CoreErrors.FORBIDDEN, `Requires the ${rule.permission} permission.`);
     }
+    if (request.routeOptions.config.freshSecondFactor) await checkFreshSecondFactor(request.principal);
   });
 
   const sessionListeners = new Set<SessionEndedListener>();
   return {
     setAuthenticator(authenticator) {
       authenticate = authenticator;
+    },
+    setFreshSecondFactorCheck(check) {
+      checkFreshSecondFactor = check;
     },
     authenticate: (source) => authenticate(source),
     sessionEnded(sessionId, reason) {

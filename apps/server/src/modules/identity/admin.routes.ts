@@ -35,7 +35,7 @@ export function adminRoutes(deps: { admin: AdminService; setupToken: () => Promi
     app.patch(
       '/admin/users/:id',
       {
-        config: { access: manage },
+        config: { access: manage, freshSecondFactor: true },
         schema: {
           tags,
           summary: 'Change roles, disable or enable a user',
@@ -54,7 +54,7 @@ export function adminRoutes(deps: { admin: AdminService; setupToken: () => Promi
 
     app.delete(
       '/admin/users/:id',
-      { config: { access: manage }, schema: { tags, summary: 'Delete a user (personal data erased)', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: manage, freshSecondFactor: true }, schema: { tags, summary: 'Delete a user (personal data erased)', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await admin.deleteUser(requirePrincipal(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);
@@ -63,7 +63,7 @@ export function adminRoutes(deps: { admin: AdminService; setupToken: () => Promi
 
     app.delete(
       '/admin/users/:id/sessions',
-      { config: { access: manage }, schema: { tags, summary: 'End every session of a user', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: manage, freshSecondFactor: true }, schema: { tags, summary: 'End every session of a user', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await admin.endSessions(requirePrincipal(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);
@@ -73,7 +73,7 @@ export function adminRoutes(deps: { admin: AdminService; setupToken: () => Promi
     app.get(
       '/admin/users/:id/export',
       {
-        config: { access: manage },
+        config: { access: manage, freshSecondFactor: true },
         schema: { tags, summary: "Export a user's data as JSON", params: IdParams, response: { 200: Type.Object({ exportedAt: Type.String(), user: Type.Ref(AdminUser) }, { additionalProperties: true }) } },
       },
       async (request, reply) => {

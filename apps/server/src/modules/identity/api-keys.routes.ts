@@ -21,7 +21,7 @@ export function apiKeyRoutes(apiKeys: ApiKeys) {
       '/api-keys',
       {
         onRequest: ignoreIdempotencyKey,
-        config: { access: 'authenticated' },
+        config: { access: 'authenticated', freshSecondFactor: true },
         schema: {
           tags,
           summary: 'Create an API key',

@@ -27,6 +27,7 @@ export type AuditType =
   | 'mfa.enabled'
   | 'mfa.disabled'
   | 'mfa.recovery.used'
+  | 'mfa.step-up.failed'
   | 'sso.linked'
   | 'sso.failed'
   | 'passkey.added'

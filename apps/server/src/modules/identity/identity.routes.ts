@@ -284,7 +284,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     app.post(
       '/auth/email/change',
       {
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'authenticated', freshSecondFactor: true, ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Move the account to another email address', description: 'Needs the password; the change happens when the link mailed to the new address is opened.', body: ChangeEmailBody, response: { 202: Type.Ref(Accepted) } },
       },
@@ -317,7 +317,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     app.post(
       '/auth/password/change',
       {
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'authenticated', freshSecondFactor: true, ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Change the password', description: 'Needs the current password; ends every other session.', body: ChangePasswordBody, response: { 204: Type.Null() } },
       },

@@ -88,7 +88,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
     db, clock, events, mailer, cursors, auth, publicUrl: config.publicUrl, passwords, sessions, throttle, audit,
     secondFactor: { isEnabled: (userId) => mfa!.isEnabled(userId), challenge: (user, context) => mfa!.challenge(user, context) },
   });
-  mfa = createMfa({ db, clock, audit, passwords, issuer: new URL(config.publicUrl).host, secretKey: mfaKey, service: () => service });
+  mfa = createMfa({ db, clock, audit, passwords, issuer: new URL(config.publicUrl).host, secretKey: mfaKey, stepUpSeconds: auth.stepUpSeconds, service: () => service });
   const publicUrl = new URL(config.publicUrl);
   const passkeys = createPasskeys({
     db, clock, audit, rpId: auth.passkeyRpId ?? publicUrl.hostname, rpName: 'Lyceum', origins: auth.passkeyOrigins.length ? auth.passkeyOrigins : [publicUrl.origin], service: () => service,
@@ -105,6 +105,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
   });
 
   access.setAuthenticator(createAuthenticator({ accessTokens, sessions, apiKeys }));
+  access.setFreshSecondFactorCheck((principal) => mfa!.assertFresh(principal));
 
   const rateLimit = { max: auth.rateLimitMax, timeWindow: config.rateLimit.windowMs };
   const identityApi = identityRoutes({ service, keys, now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });

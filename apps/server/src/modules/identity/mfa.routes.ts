@@ -4,6 +4,7 @@ import { AUTH_BODY_LIMIT, clientOf, ignoreIdempotencyKey, sendTokens, type Ident
 import { RefreshTransport, Tokens } from './identity.schemas.js';
 import { userView } from './identity.service.js';
 import type { Mfa } from './mfa.service.js';
+import { sha256 } from './secrets-util.js';
 
 const tags = ['auth'];
 const Code = Type.String({ minLength: 6, maxLength: 20, description: 'A 6-digit TOTP code, or a recovery code.' });
@@ -71,6 +72,30 @@ export function mfaRoutes(mfa: Mfa, deps: Pick<IdentityRouteDeps, 'now' | 'acces
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
         return mfa.regenerateRecoveryCodes(requireSession(request).userId, request.body.code);
+      },
+    );
+
+    app.post(
+      '/auth/mfa/step-up',
+      {
+        config: {
+          access: 'authenticated',
+          // Five codes per 15 minutes per credential: a stolen access token cannot guess its way to a fresh second factor.
+          rateLimit: { max: 5, timeWindow: 15 * 60_000, keyGenerator: (request) => `step-up:${sha256(String(request.headers.authorization))}` },
+        },
+        bodyLimit: AUTH_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Confirm the second factor again before a sensitive action',
+          description: 'Marks the session as having passed its second factor now; sensitive routes (marked x-fresh-second-factor) accept it for AUTH_STEP_UP_SECONDS.',
+          body: Type.Object({ code: Code }, { additionalProperties: false }),
+          response: { 204: Type.Null() },
+        },
+      },
+      async (request, reply) => {
+        const session = requireSession(request);
+        await mfa.stepUp(session.userId, session.sessionId, request.body.code, clientOf(request));
+        return reply.code(204).send(null);
       },
     );
 

@@ -3,6 +3,7 @@ import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import type { Clock } from '../../core/clock.js';
 import type { Db, Tx } from '../../core/db/database.js';
 import { withTransaction } from '../../core/db/transaction.js';
+import type { Principal } from '../../core/http/access.js';
 import { AppError } from '../../core/http/problem.js';
 import type { Audit, ClientInfo } from './audit.js';
 import { IdentityErrors, invalidCredentials } from './identity.errors.js';
@@ -23,6 +24,7 @@ export const MfaErrors = {
   MFA_CHALLENGE_INVALID: 'AUTH_MFA_CHALLENGE_INVALID',
   MFA_ALREADY_ENABLED: 'IDENTITY_MFA_ALREADY_ENABLED',
   MFA_NOT_ENABLED: 'IDENTITY_MFA_NOT_ENABLED',
+  STEP_UP_REQUIRED: 'AUTH_STEP_UP_REQUIRED',
 } as const;
 
 const invalidCode = () => new AppError(401, MfaErrors.MFA_INVALID_CODE, 'The code is wrong or was already used.');
@@ -61,7 +63,7 @@ const normaliseRecovery = (code: string) => code.trim().toLowerCase().replace(/[
  * A password login of an enrolled user returns a challenge; the challenge plus a code opens the session.
  * Each accepted code's time step is recorded, so a code works once even within its 30 seconds.
  */
-export function createMfa(deps: { db: Db; clock: Clock; audit: Audit; passwords: PasswordHasher; issuer: string; secretKey: string; service: () => IdentityService }) {
+export function createMfa(deps: { db: Db; clock: Clock; audit: Audit; passwords: PasswordHasher; issuer: string; secretKey: string; stepUpSeconds: number; service: () => IdentityService }) {
   const { db, clock, audit, passwords } = deps;
   const box = sealer(deps.secretKey);
   const codeHash = (userId: string, code: string) => hmac(deps.secretKey, `${userId}:${normaliseRecovery(code)}`);
@@ -170,6 +172,27 @@ export function createMfa(deps: { db: Db; clock: Clock; audit: Audit; passwords:
       const user = await repo.findUserById(row.user_id);
       if (!user || user.status !== 'active') throw invalid();
       return deps.service().startSession(user, client, { device: row.device ?? undefined, mfa: true, method: 'password+totp' });
+    },
+
+    /** Proves the second factor again inside a session, for the sensitive actions that follow. */
+    async stepUp(userId: string, sessionId: string, code: string, client: ClientInfo): Promise<void> {
+      if (!(await this.isEnabled(userId))) throw new AppError(409, MfaErrors.MFA_NOT_ENABLED, 'TOTP is not enabled.');
+      if (!(await this.acceptCode(userId, code, client))) {
+        await audit(db, { type: 'mfa.step-up.failed', actorId: userId, targetId: userId, client, details: { sessionId } });
+        throw invalidCode();
+      }
+      await identityRepo(db).markSessionMfa(sessionId, clock.now().toISOString());
+    },
+
+    /**
+     * The check core runs before sensitive routes: an account with a second factor must have passed
+     * it (at sign-in or by step-up) within the window. API keys are exempt: creating one needed it.
+     */
+    async assertFresh(principal: Principal): Promise<void> {
+      if (principal.kind !== 'user' || !principal.sessionId || !(await this.isEnabled(principal.userId))) return;
+      const session = await identityRepo(db).findSession(principal.sessionId);
+      const fresh = session?.mfa_at && clock.now().getTime() - Date.parse(session.mfa_at) <= deps.stepUpSeconds * 1000;
+      if (!fresh) throw new AppError(403, MfaErrors.STEP_UP_REQUIRED, 'Confirm this action with your second factor first: POST /auth/mfa/step-up with a current code.');
     },
 
     async exportData(userId: string) {

@@ -111,4 +111,64 @@ describeEachDialect('identity: TOTP second factor', (dialect) => {
     const audit = await t.core.database.db.selectFrom('identity_audit_event').select('type').where('target_id', '=', user.userId).execute();
     expect(audit.map((a) => a.type)).toEqual(expect.arrayContaining(['mfa.enabled', 'mfa.disabled']));
   });
+  const createKey = (accessToken: string) => post('/api-keys', { name: 'script', permissions: ['profile:edit'] }, bearer(accessToken));
+
+  it('sensitive actions need a second factor passed within the step-up window', async () => {
+    const { user, secret } = await enrolled();
+    // This session began before TOTP was enabled: it never passed a second factor.
+    const refused = await createKey(user.accessToken);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('AUTH_STEP_UP_REQUIRED');
+    expect(await t.core.database.db.selectFrom('identity_api_key').select('id').where('user_id', '=', user.userId).execute()).toEqual([]);
+
+    expect((await post('/auth/mfa/step-up', { code: '000000' }, bearer(user.accessToken))).statusCode).toBe(401);
+    const stepUp = await post('/auth/mfa/step-up', { code: await codeFor(secret) }, bearer(user.accessToken));
+    expect(stepUp.statusCode, stepUp.body).toBe(204);
+    expect((await createKey(user.accessToken)).statusCode).toBe(201);
+
+    t.clock.advance(t.config.auth.stepUpSeconds * 1000 + 1000);
+    const stale = await post('/auth/password/change', { currentPassword: user.password, newPassword: 'another fine passphrase 42' }, bearer(user.accessToken));
+    expect(stale.statusCode).toBe(403);
+    expect(stale.json().code).toBe('AUTH_STEP_UP_REQUIRED');
+    expect((await login(t, user.email, user.password)).statusCode).toBe(200); // the password did not change
+  });
+
+  it('a sign-in that passed the second factor is fresh; an account without one is never asked', async () => {
+    const { user, secret } = await enrolled();
+    const { challenge } = (await login(t, user.email, user.password)).json();
+    const session = (await post('/auth/mfa/totp/verify', { challenge, code: await codeFor(secret) })).json();
+    expect((await createKey(session.accessToken)).statusCode).toBe(201);
+
+    const plain = await signUp(t);
+    expect((await createKey(plain.accessToken)).statusCode).toBe(201);
+    const stepUp = await post('/auth/mfa/step-up', { code: '123456' }, bearer(plain.accessToken));
+    expect(stepUp.json().code).toBe('IDENTITY_MFA_NOT_ENABLED');
+  });
+
+  it('step-up allows five attempts per 15 minutes per credential', async () => {
+    const { user } = await enrolled();
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await post('/auth/mfa/step-up', { code: '000000' }, bearer(user.accessToken))).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
+  it('the OpenAPI document marks the routes that need a fresh second factor', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const marked = Object.entries(doc.paths as Record<string, Record<string, { 'x-fresh-second-factor'?: boolean }>>).flatMap(([path, ops]) =>
+      Object.entries(ops).filter(([, op]) => op['x-fresh-second-factor']).map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(marked.sort()).toEqual(
+      [
+        'POST /api/v1/api-keys',
+        'POST /api/v1/auth/password/change',
+        'POST /api/v1/auth/email/change',
+        'POST /api/v1/auth/passkeys/register/options',
+        'DELETE /api/v1/auth/passkeys/{id}',
+        'PATCH /api/v1/admin/users/{id}',
+        'DELETE /api/v1/admin/users/{id}',
+        'DELETE /api/v1/admin/users/{id}/sessions',
+        'GET /api/v1/admin/users/{id}/export',
+      ].sort(),
+    );
+  });
 });

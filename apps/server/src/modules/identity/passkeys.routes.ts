@@ -46,7 +46,7 @@ export function passkeyRoutes(passkeys: Passkeys, deps: Pick<IdentityRouteDeps, 
 
     app.post(
       '/auth/passkeys/register/options',
-      { config: { access: 'authenticated', ...strict }, schema: { tags, summary: 'Start registering a passkey', response: { 200: Options } } },
+      { config: { access: 'authenticated', freshSecondFactor: true, ...strict }, schema: { tags, summary: 'Start registering a passkey', response: { 200: Options } } },
       async (request) => passkeys.registrationOptions(requireSession(request).userId),
     );
 
@@ -98,7 +98,7 @@ export function passkeyRoutes(passkeys: Passkeys, deps: Pick<IdentityRouteDeps, 
 
     app.delete(
       '/auth/passkeys/:id',
-      { config: { access: 'authenticated' }, schema: { tags, summary: 'Remove a passkey', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: 'authenticated', freshSecondFactor: true }, schema: { tags, summary: 'Remove a passkey', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await passkeys.remove(requireSession(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);
