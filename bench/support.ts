@@ -1,0 +1,84 @@
+/** What every benchmark section shares: server processes, load runs and the figures they produce. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+export const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const here = new URL('.', import.meta.url);
+
+export interface Started {
+  child: ChildProcess;
+  port: number;
+  info: Record<string, unknown>;
+}
+
+/** Forks a bench server script; it reports its port (and anything else) with `process.send`. */
+export function start(script: string, env: Record<string, string> = {}): Promise<Started> {
+  const child = fork(new URL(script, here), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port: number } & Record<string, unknown>) => resolve({ child, port: message.port, info: message }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+export const rssMiB = (pid: number) => {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return kb / 1024;
+};
+
+export interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  rss: number;
+  errors: number;
+}
+
+export type LoadOptions = Omit<autocannon.Options, 'url'> & { path: string; warmup?: boolean };
+
+/** Runs autocannon against one route (after a 2 s warm-up) and prints the row. */
+export async function measure(name: string, server: Started, { path, warmup = true, ...options }: LoadOptions): Promise<Row> {
+  const run = (duration: number) => autocannon({ url: `http://127.0.0.1:${server.port}${path}`, connections, duration, ...options });
+  if (warmup) await run(2); // JIT, caches, connections
+  const result = await run(seconds);
+  const row = {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rss: rssMiB(server.child.pid!),
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+  process.stdout.write(`${name}: ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${row.rss.toFixed(0)} MiB, errors ${row.errors}\n`);
+  return row;
+}
+
+export const percent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(0)}%`;
+
+export function table(rows: Row[], baseline?: Row): string {
+  return [
+    `| target | requests/s | p50 ms | p99 ms | RSS MiB |${baseline ? ' vs baseline |' : ''} errors |`,
+    `|---|---:|---:|---:|---:|${baseline ? '---:|' : ''}---:|`,
+    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.rss.toFixed(0)} |${baseline ? ` ${percent(r.rps, baseline.rps)} |` : ''} ${r.errors} |`),
+  ].join('\n');
+}
+
+export const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+/** A section of docs/benchmarks.md: its `## title` and the markdown below it. */
+export interface Section {
+  title: string;
+  body: string;
+}
+
+/** Measures bare node:http answering the same small JSON as /health/live: every section's yardstick. */
+export async function bareBaseline(): Promise<Row> {
+  const bare = await start('bare-server.ts');
+  try {
+    return await measure('bare node:http, same JSON', bare, { path: '/' });
+  } finally {
+    bare.child.kill();
+  }
+}
