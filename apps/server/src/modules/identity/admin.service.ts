@@ -28,6 +28,7 @@ export const adminUserView = (u: UserRow): AdminUserView => ({
   displayName: u.display_name,
   roles: rolesOf(u),
   status: u.status,
+  kind: u.kind,
   createdAt: u.created_at,
   updatedAt: u.updated_at,
   version: u.version,
@@ -93,6 +94,7 @@ export function createAdminService(deps: {
       password_hash: await passwords.hash(input.password),
       roles: roles.join(','),
       status: 'active',
+      kind: 'person',
       version: 1,
       created_at: at,
       updated_at: at,
@@ -109,10 +111,10 @@ export function createAdminService(deps: {
   }
 
   return {
-    async listUsers(query: { q?: string; role?: string; status?: 'active' | 'disabled'; limit?: number; cursor?: string }): Promise<Page<AdminUserView>> {
+    async listUsers(query: { q?: string; role?: string; status?: 'active' | 'disabled'; kind?: UserRow['kind']; limit?: number; cursor?: string }): Promise<Page<AdminUserView>> {
       const limit = query.limit ?? 20;
       const before = query.cursor ? (cursors.decode(query.cursor).map(String) as [string, string]) : undefined;
-      const rows = await identityRepo(db).listUsers({ q: query.q, role: query.role, status: query.status, before, limit: limit + 1 });
+      const rows = await identityRepo(db).listUsers({ q: query.q, role: query.role, status: query.status, kind: query.kind, before, limit: limit + 1 });
       return toPage(rows, limit, cursors, (r) => [r.created_at, r.id], adminUserView);
     },
 
@@ -211,6 +213,35 @@ export function createAdminService(deps: {
     hasAdmin: async () => (await identityRepo(db).countActiveAdmins()) > 0,
 
     /** `lyceum create-admin`: the operator at the console needs no token. */
+    /**
+     * A service account: a user that is a program (a grading script, a school's SIS sync). It has
+     * roles but no password and no mailbox; it acts only through API keys an admin issues for it.
+     */
+    async createServiceAccount(actorId: string, input: { displayName: string; roles: Role[] }, client: ClientInfo): Promise<AdminUserView> {
+      return withTransaction(db, async (tx) => {
+        const at = iso();
+        const id = newId('usr');
+        const user: UserRow = {
+          id,
+          email: `${id}@service-accounts.invalid`,
+          email_verified_at: null,
+          display_name: input.displayName.trim(),
+          password_hash: null,
+          roles: [...input.roles].sort().join(','),
+          status: 'active',
+          kind: 'service',
+          version: 1,
+          created_at: at,
+          updated_at: at,
+          deleted_at: null,
+        };
+        await identityRepo(tx).insertUser(user);
+        await events.append(tx, { type: IdentityEvents.userRegistered, scopes: [`user:${id}`], payload: { userId: id } });
+        await audit(tx, { type: 'admin.service-account.created', actorId, targetId: id, client, details: { roles: input.roles } });
+        return adminUserView(user);
+      });
+    },
+
     async createAdmin(input: { email: string; password: string; displayName: string }): Promise<AdminUserView> {
       return withTransaction(db, async (tx) => {
         const user = await createUser(tx, input, ['admin']);

@@ -42,6 +42,12 @@ const view = (row: ApiKeyRow): ApiKeyView => ({
  * of its owner's permissions and never more than the owner holds today (a demoted owner's keys
  * shrink with them). Keys cannot mint keys.
  */
+interface KeyInput {
+  name: string;
+  permissions: string[];
+  expiresAt?: string;
+}
+
 export function createApiKeys(deps: { db: Db; clock: Clock; events: EventLog; cursors: CursorCodec; audit: Audit; auth: AuthConfig }) {
   const { db, clock, events, cursors, audit, auth } = deps;
   const cache = new Map<string, CachedKey>();
@@ -51,42 +57,59 @@ export function createApiKeys(deps: { db: Db; clock: Clock; events: EventLog; cu
     for (const [hash, entry] of cache) if (predicate(entry)) cache.delete(hash);
   }
 
-  return {
-    async create(principal: Principal, input: { name: string; permissions: string[]; expiresAt?: string }, client: ClientInfo) {
-      if (principal.kind !== 'user' || !principal.sessionId) throw new AppError(403, IdentityErrors.AUTH_SESSION_REQUIRED, 'Create API keys from a signed-in session, not with another key.');
-      const missing = input.permissions.filter((p) => !principal.permissions.has(p));
-      if (missing.length) {
-        throw new AppError(422, IdentityErrors.IDENTITY_PERMISSION_NOT_HELD, `A key can only carry permissions you hold; you do not hold ${missing.join(', ')}.`, {
-          errors: missing.map((p) => ({ path: '/body/permissions', message: `${p} is not one of your permissions` })),
-        });
-      }
-      const now = clock.now();
-      if (input.expiresAt && Date.parse(input.expiresAt) <= now.getTime()) {
-        throw new AppError(422, 'VALIDATION_FAILED', 'expiresAt must be in the future.', { errors: [{ path: '/body/expiresAt', message: 'must be in the future' }] });
-      }
-      const key = randomToken(API_KEY_PREFIX);
-      const row: ApiKeyRow = {
-        id: newId('key'),
-        user_id: principal.userId,
-        name: input.name.trim(),
-        key_hash: sha256(key),
-        prefix: key.slice(0, 12),
-        permissions: JSON.stringify([...input.permissions].sort()),
-        created_at: now.toISOString(),
-        expires_at: input.expiresAt ? new Date(input.expiresAt).toISOString() : null,
-        last_used_at: null,
-        revoked_at: null,
-      };
-      await withTransaction(db, async (tx) => {
-        const user = await identityRepo(tx).findUserById(principal.userId);
-        if (!user || user.status !== 'active') throw new AppError(404, IdentityErrors.IDENTITY_USER_NOT_FOUND, 'No such user.');
-        if (auth.verifiedEmailRequiredFor.includes('api-keys') && !user.email_verified_at) {
-          throw new AppError(403, IdentityErrors.AUTH_EMAIL_NOT_VERIFIED, 'Confirm your email address before creating API keys.');
-        }
-        await identityRepo(tx).insertApiKey(row);
-        await audit(tx, { type: 'apikey.created', actorId: principal.userId, targetId: principal.userId, client, details: { apiKeyId: row.id, name: row.name, permissions: input.permissions } });
+  async function requireServiceAccount(id: string) {
+    const account = await identityRepo(db).findUserById(id);
+    if (!account || account.kind !== 'service' || account.status === 'deleted') throw new AppError(404, IdentityErrors.IDENTITY_USER_NOT_FOUND, 'No such service account.');
+    return account;
+  }
+
+  async function issue(owner: { ownerId: string; actorId: string; held: ReadonlySet<string> }, input: KeyInput, client: ClientInfo) {
+    const missing = input.permissions.filter((p) => !owner.held.has(p));
+    if (missing.length) {
+      throw new AppError(422, IdentityErrors.IDENTITY_PERMISSION_NOT_HELD, `A key can only carry permissions its owner holds; missing ${missing.join(', ')}.`, {
+        errors: missing.map((p) => ({ path: '/body/permissions', message: `${p} is not held by the key's owner` })),
       });
-      return { apiKey: view(row), key };
+    }
+    const now = clock.now();
+    if (input.expiresAt && Date.parse(input.expiresAt) <= now.getTime()) {
+      throw new AppError(422, 'VALIDATION_FAILED', 'expiresAt must be in the future.', { errors: [{ path: '/body/expiresAt', message: 'must be in the future' }] });
+    }
+    const key = randomToken(API_KEY_PREFIX);
+    const row: ApiKeyRow = {
+      id: newId('key'),
+      user_id: owner.ownerId,
+      name: input.name.trim(),
+      key_hash: sha256(key),
+      prefix: key.slice(0, 12),
+      permissions: JSON.stringify([...input.permissions].sort()),
+      created_at: now.toISOString(),
+      expires_at: input.expiresAt ? new Date(input.expiresAt).toISOString() : null,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    await withTransaction(db, async (tx) => {
+      const user = await identityRepo(tx).findUserById(owner.ownerId);
+      if (!user || user.status !== 'active') throw new AppError(404, IdentityErrors.IDENTITY_USER_NOT_FOUND, 'No such user.');
+      if (user.kind === 'person' && auth.verifiedEmailRequiredFor.includes('api-keys') && !user.email_verified_at) {
+        throw new AppError(403, IdentityErrors.AUTH_EMAIL_NOT_VERIFIED, 'Confirm your email address before creating API keys.');
+      }
+      await identityRepo(tx).insertApiKey(row);
+      await audit(tx, { type: 'apikey.created', actorId: owner.actorId, targetId: owner.ownerId, client, details: { apiKeyId: row.id, name: row.name, permissions: input.permissions } });
+    });
+    return { apiKey: view(row), key };
+  }
+
+  return {
+    /** A key for the caller, from a signed-in session, carrying a subset of the caller's permissions. */
+    async create(principal: Principal, input: KeyInput, client: ClientInfo) {
+      if (principal.kind !== 'user' || !principal.sessionId) throw new AppError(403, IdentityErrors.AUTH_SESSION_REQUIRED, 'Create API keys from a signed-in session, not with another key.');
+      return issue({ ownerId: principal.userId, actorId: principal.userId, held: principal.permissions }, input, client);
+    },
+
+    /** A key for a service account, issued by an admin, carrying a subset of the account's permissions. */
+    async createForServiceAccount(actorId: string, serviceAccountId: string, input: KeyInput, client: ClientInfo) {
+      const account = await requireServiceAccount(serviceAccountId);
+      return issue({ ownerId: account.id, actorId, held: permissionsOf(account.roles.split(',')) }, input, client);
     },
 
     async list(userId: string, page: { limit?: number; cursor?: string }): Promise<Page<ApiKeyView>> {
@@ -101,15 +124,17 @@ export function createApiKeys(deps: { db: Db; clock: Clock; events: EventLog; cu
       return view(row);
     },
 
-    /** Revokes one of the caller's keys; someone else's is "not found". */
-    async revoke(userId: string, id: string, client: ClientInfo): Promise<void> {
+    /** Revokes one of `userId`'s keys (the caller's own, or a service account's by an admin); another's is "not found". */
+    async revoke(userId: string, id: string, client: ClientInfo, actorId = userId): Promise<void> {
       await withTransaction(db, async (tx) => {
         const row = await identityRepo(tx).findApiKey(id);
         if (!row || row.user_id !== userId || row.revoked_at) throw new AppError(404, IdentityErrors.IDENTITY_API_KEY_NOT_FOUND, 'No such API key.');
         await this.revokeIn(tx, userId, [id]);
-        await audit(tx, { type: 'apikey.revoked', actorId: userId, targetId: userId, client, details: { apiKeyId: id } });
+        await audit(tx, { type: 'apikey.revoked', actorId, targetId: userId, client, details: { apiKeyId: id } });
       });
     },
+
+    requireServiceAccount,
 
     /** Revokes keys in the caller's transaction; every node forgets them after commit. */
     async revokeIn(tx: Tx, userId: string, ids: string[]): Promise<string[]> {

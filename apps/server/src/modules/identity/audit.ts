@@ -41,6 +41,7 @@ export type AuditType =
   | 'admin.user.deleted'
   | 'admin.user.exported'
   | 'admin.created'
+  | 'admin.service-account.created'
   | 'signingkey.rotated';
 
 export interface AuditEntry {

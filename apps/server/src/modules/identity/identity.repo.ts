@@ -24,6 +24,7 @@ export interface UserFilter {
   q?: string;
   role?: string;
   status?: UserStatus;
+  kind?: UserRow['kind'];
   /** Keyset: users created before this (createdAt, id). */
   before?: [string, string];
   limit: number;
@@ -57,6 +58,7 @@ export function identityRepo(handle: Db | Tx) {
       }
       if (filter.role) query = query.where(sql`',' || roles || ','`, 'like', `%,${filter.role},%`);
       if (filter.status) query = query.where('status', '=', filter.status);
+      if (filter.kind) query = query.where('kind', '=', filter.kind);
       if (filter.before) {
         const [createdAt, id] = filter.before;
         query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));

@@ -64,6 +64,7 @@ export const AdminUser = Type.Object(
     displayName: Type.String(),
     roles: Type.Array(Type.String()),
     status: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('deleted')]),
+    kind: Type.Union([Type.Literal('person'), Type.Literal('service')], { description: 'A service account acts only through API keys issued by an admin.' }),
     createdAt: DateTime,
     updatedAt: DateTime,
     version: Type.Integer(),
@@ -103,6 +104,11 @@ export const Session = Type.Object(
 export type SessionView = Static<typeof Session>;
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ServiceAccountKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), keyId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ServiceAccountCreate = Type.Object(
+  { displayName: DisplayName, roles: Type.Array(Role, { minItems: 1, maxItems: 3, uniqueItems: true }) },
+  { additionalProperties: false },
+);
 
 export const Jwks = Type.Object(
   {
@@ -118,6 +124,7 @@ export const AdminUserQuery = Type.Object({
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the email or display name.' })),
   role: Type.Optional(Role),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+  kind: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('service')])),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
 });

@@ -144,6 +144,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
           password_hash: passwordHash,
           roles: 'student',
           status: 'active',
+          kind: 'person',
           version: 1,
           created_at: at,
           updated_at: at,
@@ -311,7 +312,8 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async forgotPassword(emailInput: string, client: ClientInfo) {
       const email = normaliseEmail(emailInput);
       const user = await identityRepo(db).findUserByEmail(email);
-      if (user && user.status === 'active') {
+      // Service accounts have no password and no mailbox.
+      if (user && user.status === 'active' && user.kind === 'person') {
         await withTransaction(db, async (tx) => {
           const repo = identityRepo(tx);
           const last = await repo.latestOneTimeToken(user.id, 'reset-password');

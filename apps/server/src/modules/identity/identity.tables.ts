@@ -11,6 +11,8 @@ export interface UserRow {
   /** Comma-separated role names. */
   roles: string;
   status: UserStatus;
+  /** A person signs in; a service account (a program) acts only through API keys an admin issued. */
+  kind: 'person' | 'service';
   version: number;
   created_at: string;
   updated_at: string;

@@ -31,6 +31,7 @@ import { passkeyRoutes } from './passkeys.routes.js';
 import { createPasskeys, type Passkeys } from './passkeys.service.js';
 import { PERMISSIONS } from './permissions.js';
 import { randomToken } from './secrets-util.js';
+import { serviceAccountRoutes } from './service-accounts.routes.js';
 import { createSessions, type Sessions } from './sessions.js';
 import { createSigningKeyRing, type SigningKeyRing } from './signing-keys.js';
 import { createUsersDirectory, type UsersDirectory } from './users-directory.js';
@@ -111,6 +112,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
   const identityApi = identityRoutes({ service, keys, now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
   const adminApi = adminRoutes({ admin, setupToken, rateLimit });
   const apiKeyApi = apiKeyRoutes(apiKeys);
+  const serviceAccountApi = serviceAccountRoutes({ admin, apiKeys });
   const passkeyApi = passkeyRoutes(passkeys, { now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
   const mfaApi = mfaRoutes(mfa, { now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
   const oidcApi = oidcRoutes(oidc, { now: () => clock.now(), accessTokenTtl: auth.accessTokenTtl, rateLimit });
@@ -132,6 +134,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
       await identityApi(app);
       await adminApi(app);
       await apiKeyApi(app);
+      await serviceAccountApi(app);
       await mfaApi(app);
       await passkeyApi(app);
       await oidcApi(app);

@@ -105,7 +105,7 @@ export function createOidc(deps: OidcDeps) {
     }
     if (!user) {
       const displayName = (typeof claims.name === 'string' && claims.name.trim()) || email.split('@')[0]!;
-      user = { id: newId('usr'), email, email_verified_at: now, display_name: displayName.slice(0, 100), password_hash: null, roles: 'student', status: 'active', version: 1, created_at: now, updated_at: now, deleted_at: null };
+      user = { id: newId('usr'), email, email_verified_at: now, display_name: displayName.slice(0, 100), password_hash: null, roles: 'student', status: 'active', kind: 'person', version: 1, created_at: now, updated_at: now, deleted_at: null };
       await tx.insertInto('identity_user').values(user).execute();
     }
     await tx.insertInto('identity_oidc_link').values({ provider, subject, user_id: user.id, email, created_at: now, last_used_at: now }).execute();
