@@ -219,7 +219,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     app.post(
       '/auth/logout-all',
       {
-        config: { access: 'authenticated' },
+        config: { access: 'authenticated', freshSecondFactor: true },
         schema: { tags, summary: 'End every session of the caller', response: { 200: Type.Object({ sessionsEnded: Type.Integer() }, { additionalProperties: false }) } },
       },
       async (request, reply) => {
@@ -241,7 +241,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
 
     app.delete(
       '/auth/sessions/:id',
-      { config: { access: 'authenticated' }, schema: { tags, summary: 'End one of the caller’s sessions', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: 'authenticated', freshSecondFactor: true }, schema: { tags, summary: 'End one of the caller’s sessions', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await service.endSession(requireSession(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);

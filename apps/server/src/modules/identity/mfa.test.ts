@@ -169,6 +169,8 @@ describeEachDialect('identity: TOTP second factor', (dialect) => {
         'DELETE /api/v1/admin/users/{id}/sessions',
         'GET /api/v1/admin/users/{id}/export',
         'POST /api/v1/admin/service-accounts',
+        'POST /api/v1/auth/logout-all',
+        'DELETE /api/v1/auth/sessions/{id}',
         'POST /api/v1/admin/service-accounts/{id}/api-keys',
       ].sort(),
     );
