@@ -119,7 +119,9 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
   });
 
   const database = createDatabase(config.database);
-  const redis = config.redis ? new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
+  // Migrations may run for minutes on big tables: they get a pool without the fail-fast timeout.
+  const migrationDatabase = config.database.kind === 'postgres' ? createDatabase({ ...config.database, timeoutMs: 0 }) : database;
+  const redis = config.redis ? new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, commandTimeout: config.redis.timeoutMs }) : undefined;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
 
   try {
@@ -159,7 +161,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     // Module factories only wire themselves up; they touch the database after migrations, in start().
     const modules: LyceumModule[] = await createProductModules(core);
     for (const factory of extraModules) modules.push(await factory(core, modules));
-    const migrator = createMigrator(database, [
+    const migrator = createMigrator(migrationDatabase, [
       coreMigrations,
       ...modules.flatMap((m): MigrationSource[] => (m.migrations ? [{ owner: m.name, dir: m.migrations }] : [])),
     ]);
@@ -230,6 +232,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       await jobs.stop(config.shutdownTimeoutMs);
       await events.stop();
       await database.close();
+      if (migrationDatabase !== database) await migrationDatabase.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     });
 
@@ -253,6 +256,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     };
   } catch (err) {
     await database.close().catch(() => undefined);
+    if (migrationDatabase !== database) await migrationDatabase.close().catch(() => undefined);
     redis?.disconnect();
     throw err;
   }

@@ -34,6 +34,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       DATABASE_URL: testDb.url,
       LOG_LEVEL: 'silent',
       RATE_LIMIT_MAX: '100000',
+      // Several suites share this machine's PostgreSQL: a slow moment must not read as an outage.
+      DATABASE_TIMEOUT_MS: '30000',
       JOB_POLL_MS: '20',
       EVENT_POLL_MS: '50',
       ...options.env,

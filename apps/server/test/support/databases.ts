@@ -40,7 +40,7 @@ export async function createTestDatabase(kind: DialectName, options: { memory?: 
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return {
-    config: { kind: 'postgres', url: url.toString(), poolMax: 10 },
+    config: { kind: 'postgres', url: url.toString(), poolMax: 10, timeoutMs: 10_000 },
     url: url.toString(),
     drop: () => adminQuery(`drop database if exists ${name} with (force)`),
   };

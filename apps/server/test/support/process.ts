@@ -48,3 +48,24 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     });
   });
 }
+
+export interface TcpProxy {
+  port: number;
+  /** Freezes the forwarder: connections stay open but nothing moves, as when a server hangs. */
+  pause(): void;
+  resume(): void;
+  stop(): void;
+}
+
+/** A TCP forwarder to `target` (`host:port`) in its own process. */
+export function startTcpProxy(target: string): Promise<TcpProxy> {
+  const { hostname, port } = new URL(`tcp://${target}`);
+  const child = spawn(process.execPath, ['--import', tsxLoader, new URL('./tcp-proxy.ts', import.meta.url).pathname, hostname, port], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`tcp proxy exited with ${code}`)));
+    child.stdout!.once('data', (chunk: Buffer) => {
+      const listening = Number(/PORT (\d+)/.exec(chunk.toString())?.[1]);
+      resolve({ port: listening, pause: () => child.kill('SIGSTOP'), resume: () => child.kill('SIGCONT'), stop: () => child.kill('SIGKILL') });
+    });
+  });
+}

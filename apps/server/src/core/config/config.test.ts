@@ -31,8 +31,8 @@ describe('configuration', () => {
 
   it('selects PostgreSQL and Redis from their URLs', () => {
     const config = loadConfig({ env: { DATABASE_URL: 'postgres://u:p@db:5432/lyceum', REDIS_URL: 'redis://cache:6379' }, cwd: tempDir() });
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/lyceum', poolMax: 10 });
-    expect(config.redis).toEqual({ url: 'redis://cache:6379', prefix: 'lyceum:' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/lyceum', poolMax: 10, timeoutMs: 3000 });
+    expect(config.redis).toEqual({ url: 'redis://cache:6379', prefix: 'lyceum:', timeoutMs: 1000 });
   });
 
   it('reports every bad value at once, one line each, with the name and an example', () => {

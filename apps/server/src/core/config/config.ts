@@ -7,7 +7,7 @@ type Parsed<N extends OptionName> = ReturnType<(typeof options)[N]['parse']>;
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string; synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number }
-  | { kind: 'postgres'; url: string; poolMax: number };
+  | { kind: 'postgres'; url: string; poolMax: number; timeoutMs: number };
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -16,7 +16,7 @@ export interface Config {
   dataDir: string;
   database: DatabaseConfig;
   migrateOnStart: boolean;
-  redis?: { url: string; prefix: string };
+  redis?: { url: string; prefix: string; timeoutMs: number };
   publicUrl: string;
   corsOrigins: string[];
   trustProxy: boolean | string | string[];
@@ -118,6 +118,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     synchronous: need('SQLITE_SYNCHRONOUS'),
     busyTimeoutMs: need('SQLITE_BUSY_TIMEOUT_MS'),
     poolMax: need('DATABASE_POOL_MAX'),
+    timeoutMs: need('DATABASE_TIMEOUT_MS'),
   });
   const nodeEnv = need('NODE_ENV');
   if (nodeEnv === 'production' && raw('HOST') === undefined) {
@@ -134,7 +135,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     dataDir,
     database,
     migrateOnStart: need('MIGRATE_ON_START'),
-    redis: redisUrl ? { url: redisUrl, prefix: need('REDIS_PREFIX') } : undefined,
+    redis: redisUrl ? { url: redisUrl, prefix: need('REDIS_PREFIX'), timeoutMs: need('REDIS_TIMEOUT_MS') } : undefined,
     publicUrl: publicUrl.replace(/\/$/, ''),
     corsOrigins: need('CORS_ORIGINS'),
     trustProxy: trustProxyRaw === 'true' ? true : trustProxyRaw ? trustProxyRaw.split(',').map((s) => s.trim()) : false,
@@ -184,7 +185,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
 function databaseConfig(
   url: string | undefined,
   dataDir: string,
-  o: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; poolMax: number },
+  o: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; poolMax: number; timeoutMs: number },
 ): DatabaseConfig {
   const sqlite = (file: string): DatabaseConfig => ({ kind: 'sqlite', file, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs });
   if (!url) return sqlite(path.join(dataDir, 'lyceum.db'));
@@ -192,5 +193,5 @@ function databaseConfig(
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
     return sqlite(rest === ':memory:' ? ':memory:' : path.resolve(rest));
   }
-  return { kind: 'postgres', url, poolMax: o.poolMax };
+  return { kind: 'postgres', url, poolMax: o.poolMax, timeoutMs: o.timeoutMs };
 }

@@ -154,6 +154,8 @@ export const options = {
     parse: url('postgres', 'postgresql', 'sqlite'),
     secret: true,
   }),
+  DATABASE_TIMEOUT_MS: spec({ name: 'DATABASE_TIMEOUT_MS', description: 'PostgreSQL: how long a query, or the wait for a connection, may take before the request fails with 503 (and the connection is replaced). Keeps the API answering when the database stalls.', example: '10000', default: '3000', parse: integer(100, 600_000) }),
+  REDIS_TIMEOUT_MS: spec({ name: 'REDIS_TIMEOUT_MS', description: 'How long a Redis command may take before it fails. Rate limits then let requests through rather than hang, and /health/ready reports Redis as down.', example: '2000', default: '1000', parse: integer(100, 600_000) }),
   DATABASE_POOL_MAX: spec({ name: 'DATABASE_POOL_MAX', description: 'Maximum PostgreSQL connections per node.', example: '20', default: '10', parse: integer(1, 500) }),
   SQLITE_SYNCHRONOUS: spec({
     name: 'SQLITE_SYNCHRONOUS',

@@ -43,7 +43,7 @@ export function createDatabase(config: DatabaseConfig): Database {
       close: () => db.destroy(),
     };
   }
-  const { dialect, pool } = openPostgres(config.url, config.poolMax);
+  const { dialect, pool } = openPostgres(config.url, config.poolMax, config.timeoutMs);
   const db = new Kysely<any>({ dialect: withErrorMapping(dialect, postgresHelpers.mapError) });
   return {
     db,

@@ -2,7 +2,7 @@
  * Driver errors translated into a small set of typed errors, so that services can react to
  * "this email is taken" without knowing which database they run on. Each dialect maps its own codes.
  */
-export type DbErrorKind = 'unique' | 'foreign_key' | 'busy' | 'serialization' | 'not_null' | 'check' | 'invalid_text';
+export type DbErrorKind = 'unique' | 'foreign_key' | 'busy' | 'serialization' | 'not_null' | 'check' | 'invalid_text' | 'unavailable';
 
 export class DbError extends Error {
   constructor(

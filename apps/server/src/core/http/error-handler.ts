@@ -31,6 +31,9 @@ export function toAppError(error: unknown): AppError {
   if (isDbError(error, 'busy') || isDbError(error, 'serialization')) {
     return new AppError(503, CoreErrors.SERVICE_UNAVAILABLE, 'The database is busy; retry shortly.', { headers: { 'retry-after': '1' } });
   }
+  if (isDbError(error, 'unavailable')) {
+    return new AppError(503, CoreErrors.SERVICE_UNAVAILABLE, 'The database is not answering; retry shortly.', { headers: { 'retry-after': '5' } });
+  }
   const fe = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (fe?.validation) {
     return new AppError(422, CoreErrors.VALIDATION_FAILED, 'The request does not match the schema.', {

@@ -29,6 +29,15 @@ export function networkAllowList(entries: string[]): (ip: string) => boolean {
   };
 }
 
+/** A dependency that hangs must make readiness fail promptly, not hang the probe with it. */
+const CHECK_TIMEOUT_MS = 2000;
+
+function withinTime<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function registerHealthRoutes(app: FastifyInstance, { checks, metrics, metricsAllow }: { checks: ReadinessCheck[]; metrics: Metrics; metricsAllow: string[] }) {
   app.get(
     '/health/live',
@@ -53,7 +62,7 @@ export function registerHealthRoutes(app: FastifyInstance, { checks, metrics, me
       const results = await Promise.all(
         checks.map(async ({ name, check }) => {
           try {
-            await check();
+            await withinTime(check(), CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`);
             return [name, { status: 'ok' as const }] as const;
           } catch (err) {
             return [name, { status: 'fail' as const, error: (err as Error).message }] as const;

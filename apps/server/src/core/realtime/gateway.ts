@@ -53,7 +53,8 @@ export function createRealtimeGateway(options: GatewayOptions) {
   const { fanout, access, rooms } = options;
   const allowAny = options.corsOrigins.includes('*');
   // The adapter blocks on stream reads, so it gets a Redis connection of its own.
-  const adapterClient = options.redis?.duplicate();
+  // XREAD blocks for seconds by design: the command timeout of the shared client must not apply.
+  const adapterClient = options.redis?.duplicate({ commandTimeout: undefined });
   const io = new Server(options.server, {
     path: '/socket.io',
     serveClient: false,

@@ -5,11 +5,21 @@ import type { DialectHelpers } from './dialect.js';
 
 const INT8_OID = 20;
 
-/** A pg pool whose bigint columns come back as numbers (our ids and sequences stay far below 2^53). */
-export function openPostgres(url: string, max: number): { dialect: PostgresDialect; pool: pg.Pool } {
+/** Errors that mean "the database did not answer in time or went away", whatever their shape. */
+const UNAVAILABLE = /Query read timeout|timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE/;
+
+/**
+ * A pg pool whose bigint columns come back as numbers (our ids and sequences stay far below 2^53),
+ * and that fails fast when the database stalls: a query or a wait for a connection longer than
+ * `timeoutMs` fails, and a connection whose query timed out is destroyed rather than reused (its
+ * late reply, or a transaction it left open, must never reach the next request).
+ */
+export function openPostgres(url: string, max: number, timeoutMs: number): { dialect: PostgresDialect; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -17,7 +27,26 @@ export function openPostgres(url: string, max: number): { dialect: PostgresDiale
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  return { dialect: new PostgresDialect({ pool }), pool };
+  const failFastPool = {
+    async connect() {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      return {
+        query: (async (...args: Parameters<pg.PoolClient['query']>) => {
+          try {
+            return await (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          } catch (err) {
+            if (err instanceof Error && UNAVAILABLE.test(err.message)) broken = err;
+            throw err;
+          }
+        }) as pg.PoolClient['query'],
+        // Released with an error, pg-pool destroys the client instead of handing it out again.
+        release: () => client.release(broken),
+      };
+    },
+    end: () => pool.end(),
+  };
+  return { dialect: new PostgresDialect({ pool: failFastPool as unknown as pg.Pool }), pool };
 }
 
 const pgCodes: Record<string, DbErrorKind> = {
@@ -28,6 +57,11 @@ const pgCodes: Record<string, DbErrorKind> = {
   '40001': 'serialization',
   '40P01': 'serialization',
   '55P03': 'busy',
+  // The server is shutting down, starting, or out of connection slots; a statement was cancelled.
+  '57P01': 'unavailable',
+  '57P03': 'unavailable',
+  '53300': 'unavailable',
+  '57014': 'unavailable',
   // Text PostgreSQL cannot store (NUL characters, invalid encodings).
   '22021': 'invalid_text',
   '22P05': 'invalid_text',
@@ -45,6 +79,7 @@ export const postgresHelpers: DialectHelpers = {
   skipLocked: true,
   mapError(err) {
     const e = err as { code?: unknown; constraint?: string; message?: string };
+    if (typeof e?.message === 'string' && UNAVAILABLE.test(e.message)) return new DbError('unavailable', e.message, undefined, { cause: err });
     if (typeof e?.code !== 'string' || !(e.code in pgCodes)) return undefined;
     return new DbError(pgCodes[e.code]!, e.message ?? 'database error', e.constraint, { cause: err });
   },
