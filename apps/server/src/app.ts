@@ -107,6 +107,9 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newId('req');
     },
     forceCloseConnections: 'idle',
+    requestTimeout: config.http.requestTimeoutMs,
+    // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default): too coarse.
+    http: { headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     return503OnClosing: true,
     schemaController: validationOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -21,6 +21,7 @@ export interface Config {
   corsOrigins: string[];
   trustProxy: boolean | string | string[];
   bodyLimitBytes: number;
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
   rateLimit: { max: number; windowMs: number };
   smtpUrl?: string;
   mailFrom: string;
@@ -140,6 +141,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     corsOrigins: need('CORS_ORIGINS'),
     trustProxy: trustProxyRaw === 'true' ? true : trustProxyRaw ? trustProxyRaw.split(',').map((s) => s.trim()) : false,
     bodyLimitBytes: need('BODY_LIMIT_BYTES'),
+    http: { headersTimeoutMs: need('HTTP_HEADERS_TIMEOUT_MS'), requestTimeoutMs: need('HTTP_REQUEST_TIMEOUT_MS') },
     rateLimit: { max: need('RATE_LIMIT_MAX'), windowMs: need('RATE_LIMIT_WINDOW_MS') },
     smtpUrl: get('SMTP_URL'),
     mailFrom: need('MAIL_FROM'),

@@ -190,6 +190,8 @@ export const options = {
     default: '',
     parse: text,
   }),
+  HTTP_HEADERS_TIMEOUT_MS: spec({ name: 'HTTP_HEADERS_TIMEOUT_MS', description: 'A client must send its request headers within this time, or its connection is closed (slow-header attacks such as slowloris).', example: '5000', default: '10000', parse: integer(1000, 600_000) }),
+  HTTP_REQUEST_TIMEOUT_MS: spec({ name: 'HTTP_REQUEST_TIMEOUT_MS', description: 'A client must send its whole request, body included, within this time (slow-body attacks). Does not limit how long a response may stream (SSE, downloads).', example: '120000', default: '60000', parse: integer(1000, 3_600_000) }),
   BODY_LIMIT_BYTES: spec({ name: 'BODY_LIMIT_BYTES', description: 'Largest accepted request body (JSON). Larger bodies get 413.', example: '1048576', default: '1048576', parse: integer(1024, 1024 * 1024 * 1024) }),
   RATE_LIMIT_MAX: spec({ name: 'RATE_LIMIT_MAX', description: 'Requests per client per window, across all routes (per IP; per user once authenticated routes key by user).', example: '600', default: '300', parse: integer(1, 1_000_000) }),
   RATE_LIMIT_WINDOW_MS: spec({ name: 'RATE_LIMIT_WINDOW_MS', description: 'Length of the rate-limit window.', example: '60000', default: '60000', parse: integer(1000, 86_400_000) }),
