@@ -144,11 +144,12 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
 
     registerErrorHandling(app);
     let draining = false;
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
       // While shutting down, keep-alive connections close after their last response, so that the
       // server can finish without cutting anyone off mid-request.
       if (draining) reply.header('connection', 'close');
+      done(null, payload);
     });
     const access = registerAccessGuard(app);
     await registerSecurity(app, {

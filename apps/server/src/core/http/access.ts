@@ -88,9 +88,7 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     }
   });
 
-  app.addHook('onRequest', async (request) => {
-    const rule = request.routeOptions.config?.access;
-    if (!rule) return; // 404 handler and framework routes
+  async function guard(request: FastifyRequest, rule: AccessRule): Promise<void> {
     const hasCredentials = request.headers.authorization !== undefined;
     if (rule === 'public') {
       // Public routes may personalise for a signed-in caller but never fail on bad credentials.
@@ -103,6 +101,13 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
       throw new AppError(403, CoreErrors.FORBIDDEN, `Requires the ${rule.permission} permission.`);
     }
     if (request.routeOptions.config.freshSecondFactor) await checkFreshSecondFactor(request.principal);
+  }
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    const rule = request.routeOptions.config?.access;
+    // 404 handler, framework routes, and anonymous calls of public routes: nothing to wait for.
+    if (!rule || (rule === 'public' && request.headers.authorization === undefined)) return done();
+    guard(request, rule).then(() => done(), done);
   });
 
   const sessionListeners = new Set<SessionEndedListener>();

@@ -82,10 +82,11 @@ export function containsNul(value: unknown): boolean {
 export function registerErrorHandling(app: FastifyInstance): void {
   // NUL cannot be stored in PostgreSQL text and is never meaningful in our inputs: refuse it
   // up front, the same way on every database.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
-      throw new AppError(400, CoreErrors.REQUEST_MALFORMED, 'Text in the request may not contain NUL characters.');
+      return done(new AppError(400, CoreErrors.REQUEST_MALFORMED, 'Text in the request may not contain NUL characters.'));
     }
+    done();
   });
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);

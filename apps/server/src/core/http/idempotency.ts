@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isDbError } from '../db/errors.js';
@@ -30,13 +30,15 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('base6
  * the same key and body; the same key with another body is 422. Keys are scoped to the caller and
  * the route, so two users can never collide or read each other's responses.
  */
+const hookList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+
 export function registerIdempotency(app: FastifyInstance, { db, clock, ttlMs = 24 * 3600_000, staleAfterMs = 60_000 }: IdempotencyOptions) {
   const scopeOf = (request: FastifyRequest, key: string) =>
     sha256([request.principal?.userId ?? 'anonymous', request.method, request.url.split('?')[0], key].join('\n'));
 
-  app.addHook('preHandler', async (request, reply) => {
+  async function claim(request: FastifyRequest, reply: FastifyReply) {
     const key = request.headers['idempotency-key'];
-    if (request.method !== 'POST' || key === undefined) return;
+    if (key === undefined) return;
     if (typeof key !== 'string' || !KEY.test(key)) {
       throw new AppError(400, CoreErrors.IDEMPOTENCY_KEY_INVALID, 'Idempotency-Key must be 1–255 visible ASCII characters.');
     }
@@ -74,9 +76,9 @@ export function registerIdempotency(app: FastifyInstance, { db, clock, ttlMs = 2
       return reply.code(stored.status_code).headers({ ...headers, 'idempotent-replayed': 'true' }).send(stored.body ?? '');
     }
     throw new AppError(409, CoreErrors.IDEMPOTENCY_IN_PROGRESS, 'A request with this Idempotency-Key is still being processed.');
-  });
+  }
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  async function store(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const keyHash = request.idempotencyKeyHash;
     if (!keyHash) return payload;
     request.idempotencyKeyHash = undefined;
@@ -97,6 +99,13 @@ export function registerIdempotency(app: FastifyInstance, { db, clock, ttlMs = 2
       .where('key_hash', '=', keyHash)
       .execute();
     return payload;
+  }
+
+  // Only POST routes carry the hooks, first in line: other requests pay nothing for idempotency.
+  app.addHook('onRoute', (route) => {
+    if (!(Array.isArray(route.method) ? route.method : [route.method]).includes('POST')) return;
+    route.preHandler = [claim, ...hookList(route.preHandler)];
+    route.onSend = [store, ...hookList(route.onSend)];
   });
 
   return {
