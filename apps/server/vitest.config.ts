@@ -1,11 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+const common = { pool: 'forks' as const, testTimeout: 30_000, hookTimeout: 60_000 };
+
+/**
+ * `npm test` runs the main suite. With LYCEUM_HARDENING=1 (set by .ci/run once it has installed
+ * strace, sqlmap and slowhttptest) the long hardening suites run after it, one file at a time, so
+ * that their timings are not disturbed by the rest; `npm run test:hardening` runs them alone.
+ */
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      { test: { ...common, name: 'main', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      ...(process.env.LYCEUM_HARDENING === '1'
+        ? [{ test: { ...common, name: 'hardening', include: ['test/hardening-long/**/*.hardening.ts'], fileParallelism: false, testTimeout: 900_000, hookTimeout: 120_000, sequence: { groupOrder: 1 } } }]
+        : []),
+    ],
   },
 });
