@@ -10,7 +10,7 @@ import { coreMigrations, createMigrator, type LyceumMigrator, type MigrationSour
 import { createEventLog } from './core/events/event-log.js';
 import type { EventLog } from './core/events/types.js';
 import { registerAccessGuard, type AccessGuard } from './core/http/access.js';
-import { registerErrorHandling } from './core/http/error-handler.js';
+import { registerErrorHandling, sendProblem, toAppError } from './core/http/error-handler.js';
 import { registerIdempotency } from './core/http/idempotency.js';
 import { registerOpenApi } from './core/http/openapi.js';
 import { createCursorCodec, type CursorCodec } from './core/http/pagination.js';
@@ -106,6 +106,8 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newId('req');
     },
+    // Errors the router raises before any route runs (bad URL encoding, an overlong path segment).
+    frameworkErrors: (error, request, reply) => sendProblem(request, reply, toAppError(error)),
     forceCloseConnections: 'idle',
     requestTimeout: config.http.requestTimeoutMs,
     // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default): too coarse.

@@ -73,6 +73,11 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expectProblem(await t.app.inject({ method: 'GET', url: '/api/v1/widgets/wdg%00x' }), 400, 'REQUEST_MALFORMED');
     });
 
+    it('router errors are problems too: an overlong path segment is 414, a malformed URL 400', async () => {
+      expectProblem(await t.app.inject({ method: 'GET', url: `/api/v1/widgets/${'a'.repeat(500)}` }), 414, 'URI_TOO_LONG');
+      expectProblem(await t.app.inject({ method: 'GET', url: '/api/v1/widgets/%E0%A4%A' }), 400, 'REQUEST_MALFORMED');
+    });
+
     it('an unexpected failure is a 500 that hides its internals', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/widgets-boom' });
       const body = expectProblem(res, 500, 'INTERNAL');

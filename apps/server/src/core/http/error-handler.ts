@@ -41,6 +41,10 @@ export function toAppError(error: unknown): AppError {
     });
   }
   switch (fe?.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError(414, CoreErrors.URI_TOO_LONG, 'A path segment is longer than any identifier can be.');
+    case 'FST_ERR_BAD_URL':
+      return new AppError(400, CoreErrors.REQUEST_MALFORMED, 'The URL is malformed.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(413, CoreErrors.PAYLOAD_TOO_LARGE, 'The request body is larger than the limit.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -58,6 +62,8 @@ export function toAppError(error: unknown): AppError {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) reply.headers(error.headers);
+  // Set here too: errors the router raises never reach the onSend hook that sets it.
+  reply.header('x-request-id', request.id);
   return reply.code(error.status).type('application/problem+json').send(toProblem(error, request.id));
 }
 

@@ -31,6 +31,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   428: 'Precondition Required',
@@ -76,6 +77,7 @@ export function toProblem(error: AppError, requestId: string): Problem {
 /** Error codes that core itself answers with; modules list theirs in `<module>.errors.ts`. */
 export const CoreErrors = {
   REQUEST_MALFORMED: 'REQUEST_MALFORMED',
+  URI_TOO_LONG: 'URI_TOO_LONG',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   AUTH_REQUIRED: 'AUTH_REQUIRED',
   AUTH_INVALID_TOKEN: 'AUTH_INVALID_TOKEN',
