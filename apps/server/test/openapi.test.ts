@@ -49,7 +49,7 @@ describe('the OpenAPI document', () => {
       for (const [method, op] of Object.entries(ops)) {
         const where = `${method.toUpperCase()} ${path}`;
         expect(op.security, where).toBeDefined();
-        expect(op['x-access'], where).toMatch(/^(public|authenticated|permission:.+)$/);
+        expect(op['x-access'], where).toMatch(/^(public|authenticated|session|permission:.+)$/);
         expect(op.responses['4XX'] ?? op.responses['4xx'], where).toBeDefined();
       }
     }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { AppError, CoreErrors } from './problem.js';
 
 /** Who may call a route: anyone, any signed-in caller, or a caller holding a named permission. */
-export type AccessRule = 'public' | 'authenticated' | { permission: string };
+/** `session`: a signed-in user, never an API key (account management, minting credentials). */
+export type AccessRule = 'public' | 'authenticated' | 'session' | { permission: string };
 
 /** The caller, as established by the authenticator the identity module plugs in. */
 export interface Principal {
@@ -57,7 +58,13 @@ export interface AccessGuard {
 }
 
 export const describeAccess = (rule: AccessRule): string =>
-  rule === 'public' ? 'Public.' : rule === 'authenticated' ? 'Requires a signed-in caller.' : `Requires the \`${rule.permission}\` permission.`;
+  rule === 'public'
+    ? 'Public.'
+    : rule === 'authenticated'
+      ? 'Requires a signed-in caller.'
+      : rule === 'session'
+        ? 'Requires a signed-in session; API keys are refused.'
+        : `Requires the \`${rule.permission}\` permission.`;
 
 /**
  * Every route must declare its access rule; the app refuses to start otherwise. One hook enforces
@@ -79,7 +86,7 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     const rule = route.config?.access;
     if (!rule) throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
     schema.security = rule === 'public' ? [] : [{ bearerAuth: [] }];
-    schema['x-access'] = rule === 'public' || rule === 'authenticated' ? rule : `permission:${rule.permission}`;
+    schema['x-access'] = typeof rule === 'string' ? rule : `permission:${rule.permission}`;
     const description = typeof schema.description === 'string' ? `${schema.description}\n\n` : '';
     schema.description = `${description}Access: ${describeAccess(rule)}`;
     if (route.config?.freshSecondFactor) {
@@ -97,6 +104,9 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     }
     request.principal = hasCredentials ? await authenticate(request) : null;
     if (!request.principal) throw new AppError(401, CoreErrors.AUTH_REQUIRED, 'Sign in to call this route.', { headers: { 'www-authenticate': 'Bearer' } });
+    if (rule === 'session' && (request.principal.kind !== 'user' || !request.principal.sessionId)) {
+      throw new AppError(403, CoreErrors.SESSION_REQUIRED, 'Sign in: API keys cannot call this route.');
+    }
     if (typeof rule === 'object' && !request.principal.permissions.has(rule.permission)) {
       throw new AppError(403, CoreErrors.FORBIDDEN, `Requires the ${rule.permission} permission.`);
     }

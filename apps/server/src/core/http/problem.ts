@@ -77,6 +77,7 @@ export function toProblem(error: AppError, requestId: string): Problem {
 /** Error codes that core itself answers with; modules list theirs in `<module>.errors.ts`. */
 export const CoreErrors = {
   REQUEST_MALFORMED: 'REQUEST_MALFORMED',
+  SESSION_REQUIRED: 'AUTH_SESSION_REQUIRED',
   URI_TOO_LONG: 'URI_TOO_LONG',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   AUTH_REQUIRED: 'AUTH_REQUIRED',

@@ -13,7 +13,7 @@ export function apiKeyRoutes(apiKeys: ApiKeys) {
 
     app.get(
       '/api-keys',
-      { config: { access: 'authenticated' }, schema: { tags, summary: "List the caller's API keys", description: 'Never shows the keys themselves.', querystring: PageQuery, response: { 200: Page(Type.Ref(ApiKey)) } } },
+      { config: { access: 'session' }, schema: { tags, summary: "List the caller's API keys", description: 'Never shows the keys themselves.', querystring: PageQuery, response: { 200: Page(Type.Ref(ApiKey)) } } },
       async (request) => apiKeys.list(requireSession(request).userId, request.query),
     );
 
@@ -21,7 +21,7 @@ export function apiKeyRoutes(apiKeys: ApiKeys) {
       '/api-keys',
       {
         onRequest: ignoreIdempotencyKey,
-        config: { access: 'authenticated', freshSecondFactor: true },
+        config: { access: 'session', freshSecondFactor: true },
         schema: {
           tags,
           summary: 'Create an API key',
@@ -38,13 +38,13 @@ export function apiKeyRoutes(apiKeys: ApiKeys) {
 
     app.get(
       '/api-keys/:id',
-      { config: { access: 'authenticated' }, schema: { tags, summary: 'Read one of the caller’s API keys', params: IdParams, response: { 200: Type.Ref(ApiKey) } } },
+      { config: { access: 'session' }, schema: { tags, summary: 'Read one of the caller’s API keys', params: IdParams, response: { 200: Type.Ref(ApiKey) } } },
       async (request) => apiKeys.get(requireSession(request).userId, request.params.id),
     );
 
     app.delete(
       '/api-keys/:id',
-      { config: { access: 'authenticated' }, schema: { tags, summary: 'Revoke an API key', description: 'It stops working at once, on every node.', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: 'session' }, schema: { tags, summary: 'Revoke an API key', description: 'It stops working at once, on every node.', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await apiKeys.revoke(requireSession(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);

@@ -206,10 +206,9 @@ export function identityRoutes(deps: IdentityRouteDeps) {
 
     app.post(
       '/auth/logout',
-      { config: { access: 'authenticated' }, schema: { tags, summary: 'End this session', description: 'Its access token stops working at once, on every node.', response: { 204: Type.Null() } } },
+      { config: { access: 'session' }, schema: { tags, summary: 'End this session', description: 'Its access token stops working at once, on every node. (An API key has no session: revoke the key instead.)', response: { 204: Type.Null() } } },
       async (request, reply) => {
-        const principal = requirePrincipal(request);
-        if (!principal.sessionId) throw new AppError(400, IdentityErrors.AUTH_SESSION_REQUIRED, 'API keys have no session; revoke the key instead.');
+        const principal = requireSession(request);
         await service.logout(principal.userId, principal.sessionId, clientOf(request));
         clearRefreshCookie(reply);
         return reply.code(204).send(null);
@@ -219,7 +218,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     app.post(
       '/auth/logout-all',
       {
-        config: { access: 'authenticated', freshSecondFactor: true },
+        config: { access: 'session', freshSecondFactor: true },
         schema: { tags, summary: 'End every session of the caller', response: { 200: Type.Object({ sessionsEnded: Type.Integer() }, { additionalProperties: false }) } },
       },
       async (request, reply) => {
@@ -232,7 +231,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
 
     app.get(
       '/auth/sessions',
-      { config: { access: 'authenticated' }, schema: { tags, summary: "List the caller's live sessions", querystring: PageQuery, response: { 200: Page(Type.Ref(Session)) } } },
+      { config: { access: 'session' }, schema: { tags, summary: "List the caller's live sessions", querystring: PageQuery, response: { 200: Page(Type.Ref(Session)) } } },
       async (request) => {
         const principal = requireSession(request);
         return service.listSessions(principal.userId, principal.sessionId, request.query);
@@ -241,7 +240,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
 
     app.delete(
       '/auth/sessions/:id',
-      { config: { access: 'authenticated', freshSecondFactor: true }, schema: { tags, summary: 'End one of the caller’s sessions', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: 'session', freshSecondFactor: true }, schema: { tags, summary: 'End one of the caller’s sessions', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await service.endSession(requireSession(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);
@@ -284,7 +283,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     app.post(
       '/auth/email/change',
       {
-        config: { access: 'authenticated', freshSecondFactor: true, ...strict },
+        config: { access: 'session', freshSecondFactor: true, ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Move the account to another email address', description: 'Needs the password; the change happens when the link mailed to the new address is opened.', body: ChangeEmailBody, response: { 202: Type.Ref(Accepted) } },
       },
@@ -317,7 +316,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     app.post(
       '/auth/password/change',
       {
-        config: { access: 'authenticated', freshSecondFactor: true, ...strict },
+        config: { access: 'session', freshSecondFactor: true, ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Change the password', description: 'Needs the current password; ends every other session.', body: ChangePasswordBody, response: { 204: Type.Null() } },
       },
@@ -336,7 +335,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
 
     app.patch(
       '/me',
-      { config: { access: 'authenticated' }, schema: { tags: ['me'], summary: 'Update the signed-in user', description: 'Accepts If-Match.', body: MePatch, response: { 200: Type.Ref(User) } } },
+      { config: { access: 'session' }, schema: { tags: ['me'], summary: 'Update the signed-in user', description: 'Accepts If-Match.', body: MePatch, response: { 200: Type.Ref(User) } } },
       async (request, reply) => {
         const user = await service.updateMe(requireSession(request).userId, expectedVersion(request), request.body);
         setEtag(reply, user.version);

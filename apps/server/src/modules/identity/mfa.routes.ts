@@ -18,7 +18,7 @@ export function mfaRoutes(mfa: Mfa, deps: Pick<IdentityRouteDeps, 'now' | 'acces
       '/auth/mfa/totp/setup',
       {
         onRequest: ignoreIdempotencyKey,
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'session', ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: {
           tags,
@@ -38,7 +38,7 @@ export function mfaRoutes(mfa: Mfa, deps: Pick<IdentityRouteDeps, 'now' | 'acces
       '/auth/mfa/totp/confirm',
       {
         onRequest: ignoreIdempotencyKey,
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'session', ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Finish TOTP enrolment with a first code', body: Type.Object({ code: Code }, { additionalProperties: false }), response: { 200: RecoveryCodes } },
       },
@@ -51,7 +51,7 @@ export function mfaRoutes(mfa: Mfa, deps: Pick<IdentityRouteDeps, 'now' | 'acces
     app.post(
       '/auth/mfa/totp/disable',
       {
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'session', ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Turn TOTP off', description: 'Needs the password and a current code (or a recovery code).', body: Type.Object({ password: Password, code: Code }, { additionalProperties: false }), response: { 204: Type.Null() } },
       },
@@ -65,7 +65,7 @@ export function mfaRoutes(mfa: Mfa, deps: Pick<IdentityRouteDeps, 'now' | 'acces
       '/auth/mfa/totp/recovery-codes',
       {
         onRequest: ignoreIdempotencyKey,
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'session', ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Replace the recovery codes', description: 'Needs a current code; the old recovery codes stop working.', body: Type.Object({ code: Code }, { additionalProperties: false }), response: { 200: RecoveryCodes } },
       },
@@ -79,7 +79,7 @@ export function mfaRoutes(mfa: Mfa, deps: Pick<IdentityRouteDeps, 'now' | 'acces
       '/auth/mfa/step-up',
       {
         config: {
-          access: 'authenticated',
+          access: 'session',
           // Five codes per 15 minutes per credential: a stolen access token cannot guess its way to a fresh second factor.
           rateLimit: { max: 5, timeWindow: 15 * 60_000, keyGenerator: (request) => `step-up:${sha256(String(request.headers.authorization))}` },
         },

@@ -46,14 +46,14 @@ export function passkeyRoutes(passkeys: Passkeys, deps: Pick<IdentityRouteDeps, 
 
     app.post(
       '/auth/passkeys/register/options',
-      { config: { access: 'authenticated', freshSecondFactor: true, ...strict }, schema: { tags, summary: 'Start registering a passkey', response: { 200: Options } } },
+      { config: { access: 'session', freshSecondFactor: true, ...strict }, schema: { tags, summary: 'Start registering a passkey', response: { 200: Options } } },
       async (request) => passkeys.registrationOptions(requireSession(request).userId),
     );
 
     app.post(
       '/auth/passkeys/register',
       {
-        config: { access: 'authenticated', ...strict },
+        config: { access: 'session', ...strict },
         bodyLimit: AUTH_BODY_LIMIT,
         schema: { tags, summary: 'Finish registering a passkey', body: Type.Object({ response: RegistrationResponse, name: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }), response: { 201: Type.Ref(Passkey) } },
       },
@@ -92,13 +92,13 @@ export function passkeyRoutes(passkeys: Passkeys, deps: Pick<IdentityRouteDeps, 
 
     app.get(
       '/auth/passkeys',
-      { config: { access: 'authenticated' }, schema: { tags, summary: "List the caller's passkeys", response: { 200: Type.Object({ items: Type.Array(Type.Ref(Passkey)) }, { additionalProperties: false }) } } },
+      { config: { access: 'session' }, schema: { tags, summary: "List the caller's passkeys", response: { 200: Type.Object({ items: Type.Array(Type.Ref(Passkey)) }, { additionalProperties: false }) } } },
       async (request) => ({ items: await passkeys.list(requireSession(request).userId) }),
     );
 
     app.delete(
       '/auth/passkeys/:id',
-      { config: { access: 'authenticated', freshSecondFactor: true }, schema: { tags, summary: 'Remove a passkey', params: IdParams, response: { 204: Type.Null() } } },
+      { config: { access: 'session', freshSecondFactor: true }, schema: { tags, summary: 'Remove a passkey', params: IdParams, response: { 204: Type.Null() } } },
       async (request, reply) => {
         await passkeys.remove(requireSession(request).userId, request.params.id, clientOf(request));
         return reply.code(204).send(null);
