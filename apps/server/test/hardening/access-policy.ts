@@ -4,7 +4,8 @@
  * here get through the access rules, and that a refused write changed nothing. A new route needs a
  * row here (the test fails until it has one), not new test code.
  */
-import type { SignedIn } from '../support/identity.js';
+import type { IdentityTestApp, SignedIn } from '../support/identity.js';
+import { MODULE_POLICIES } from './policies/index.js';
 
 export const ACTORS = ['guest', 'studentA', 'studentB', 'teacherOwner', 'teacherOther', 'admin', 'scopedKey'] as const;
 export type Actor = (typeof ACTORS)[number];
@@ -21,6 +22,27 @@ export interface Fixtures {
   serviceAccount: string;
   serviceAccountKey: string;
   job: string;
+  /** What the modules' policies created (`course`, `conversation`, …), by the names their setups return. */
+  ids: Record<string, string>;
+}
+
+/** What a module's setup gets to create its fixtures with. */
+export interface PolicyContext {
+  t: IdentityTestApp;
+  users: Fixtures['users'];
+  /** Calls a route as a signed-in user; fails the test unless it answers 2xx; returns the JSON body. */
+  call(actor: keyof Fixtures['users'], method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET', url: string, payload?: unknown): Promise<any>;
+  /** The fixture ids the modules before this one created (modules run in the order of policies/index.ts). */
+  ids: Record<string, string>;
+}
+
+/** One module's rows of the matrix, and the fixtures they act on. */
+export interface ModulePolicy {
+  /** Creates what the rows act on (the teacher owner's course, studentA's post, …); returns their ids by name. */
+  setup?: (ctx: PolicyContext) => Promise<Record<string, string>>;
+  rules: Record<string, Rule>;
+  /** Tables that change on reads (presence, last seen) and so stay out of the "refused write changed nothing" digest. */
+  volatileTables?: string[];
 }
 
 export interface Rule {
@@ -42,7 +64,7 @@ const ownerOnly = ['studentA'] as const;
 const admins = ['admin'] as const;
 const password = (f: Fixtures, actor: Actor) => (actor === 'guest' || actor === 'scopedKey' ? 'wrong password 123' : f.users[actor].password);
 
-export const POLICY: Record<string, Rule> = {
+const CORE_AND_IDENTITY: Record<string, Rule> = {
   // ── core ─────────────────────────────────────────────────────────────
   'GET /health/live': { allow: 'everyone' },
   'GET /health/ready': { allow: 'everyone' },
@@ -105,3 +127,5 @@ export const POLICY: Record<string, Rule> = {
   'GET /api/v1/admin/service-accounts/{id}/api-keys': { allow: admins, params: (f) => ({ id: f.serviceAccount }) },
   'DELETE /api/v1/admin/service-accounts/{id}/api-keys/{keyId}': { allow: admins, params: (f) => ({ id: f.serviceAccount, keyId: f.serviceAccountKey }) },
 };
+
+export const POLICY: Record<string, Rule> = Object.assign({}, CORE_AND_IDENTITY, ...MODULE_POLICIES.map((p) => p.rules));
