@@ -23,7 +23,8 @@ async function lyceum(args: string[], env: Record<string, string> = {}, cwd = mk
   }
 }
 
-describe('the lyceum command', () => {
+// Every call starts a fresh Node that compiles the server with tsx: seconds each, more on a busy machine.
+describe('the lyceum command', { timeout: 120_000 }, () => {
   it('explains itself', async () => {
     const { code, stdout } = await lyceum(['help']);
     expect(code).toBe(0);
@@ -63,7 +64,7 @@ describe('the lyceum command', () => {
     } finally {
       copy.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('prints the pg_dump recipe for PostgreSQL instead of a file backup', async () => {
     const { code, stdout } = await lyceum(['backup'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });

@@ -17,7 +17,7 @@ suite(name, () => {
     const env = { DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL!, REDIS_PREFIX: prefix, EVENT_POLL_MS: '5000' };
     // Both start at once: the migration lock must make that safe.
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     for (const node of [a, b]) {

@@ -19,5 +19,5 @@ describeEachDialect('graceful shutdown', (dialect) => {
     } finally {
       await testDb.drop();
     }
-  }, 60_000);
+  }, 150_000);
 });

@@ -12,7 +12,7 @@ import type { ApiKeys } from './api-keys.service.js';
 import type { Audit, ClientInfo } from './audit.js';
 import { IdentityErrors } from './identity.errors.js';
 import { IdentityEvents, type UserDeletedPayload, type UserUpdatedPayload } from './identity.events.js';
-import { identityRepo } from './identity.repo.js';
+import { identityRepo, newUserRow } from './identity.repo.js';
 import type { AdminUserView, AuditEventView } from './identity.schemas.js';
 import { normaliseEmail } from './identity.service.js';
 import type { UserRow, UserStatus } from './identity.tables.js';
@@ -86,20 +86,7 @@ export function createAdminService(deps: {
     const email = normaliseEmail(input.email);
     checkPasswordPolicy(input.password, auth.passwordMinLength, { email });
     const at = iso();
-    const user: UserRow = {
-      id: newId('usr'),
-      email,
-      email_verified_at: at,
-      display_name: input.displayName.trim(),
-      password_hash: await passwords.hash(input.password),
-      roles: roles.join(','),
-      status: 'active',
-      kind: 'person',
-      version: 1,
-      created_at: at,
-      updated_at: at,
-      deleted_at: null,
-    };
+    const user = newUserRow({ email, email_verified_at: at, display_name: input.displayName, password_hash: await passwords.hash(input.password), roles: roles.join(',') }, at);
     try {
       await identityRepo(tx).insertUser(user);
     } catch (err) {
@@ -221,20 +208,7 @@ export function createAdminService(deps: {
       return withTransaction(db, async (tx) => {
         const at = iso();
         const id = newId('usr');
-        const user: UserRow = {
-          id,
-          email: `${id}@service-accounts.invalid`,
-          email_verified_at: null,
-          display_name: input.displayName.trim(),
-          password_hash: null,
-          roles: [...input.roles].sort().join(','),
-          status: 'active',
-          kind: 'service',
-          version: 1,
-          created_at: at,
-          updated_at: at,
-          deleted_at: null,
-        };
+        const user = newUserRow({ id, kind: 'service', email: `${id}@service-accounts.invalid`, email_verified_at: null, display_name: input.displayName, password_hash: null, roles: [...input.roles].sort().join(',') }, at);
         await identityRepo(tx).insertUser(user);
         await events.append(tx, { type: IdentityEvents.userRegistered, scopes: [`user:${id}`], payload: { userId: id } });
         await audit(tx, { type: 'admin.service-account.created', actorId, targetId: id, client, details: { roles: input.roles } });

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { newId } from '../../core/ids.js';
 import type {
   ApiKeyRow,
   AuditEventRow,
@@ -19,6 +20,13 @@ import type {
 } from './identity.tables.js';
 
 type Executor = Kysely<IdentityTables>;
+
+type NewUser = Pick<UserRow, 'email' | 'email_verified_at' | 'display_name' | 'password_hash' | 'roles'> & Partial<Pick<UserRow, 'id' | 'kind'>>;
+
+/** A new account's row: registration, admins, service accounts and single sign-on all start here. */
+export function newUserRow({ id = newId('usr'), kind = 'person', ...fields }: NewUser, at: string): UserRow {
+  return { ...fields, id, kind, display_name: fields.display_name.trim(), status: 'active', version: 1, created_at: at, updated_at: at, deleted_at: null };
+}
 
 export interface UserFilter {
   q?: string;

@@ -13,7 +13,7 @@ import type { Mailer } from '../../core/mail/mailer.js';
 import type { Audit, ClientInfo } from './audit.js';
 import { IdentityErrors, invalidCredentials, tokenInvalid } from './identity.errors.js';
 import { IdentityEvents, type UserRegisteredPayload, type UserUpdatedPayload } from './identity.events.js';
-import { identityRepo } from './identity.repo.js';
+import { identityRepo, newUserRow } from './identity.repo.js';
 import type { SessionView, UserView } from './identity.schemas.js';
 import type { OneTimePurpose, SessionRow, UserRow } from './identity.tables.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -136,20 +136,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
           return;
         }
         const at = iso();
-        const user: UserRow = {
-          id: newId('usr'),
-          email,
-          email_verified_at: null,
-          display_name: input.displayName.trim(),
-          password_hash: passwordHash,
-          roles: 'student',
-          status: 'active',
-          kind: 'person',
-          version: 1,
-          created_at: at,
-          updated_at: at,
-          deleted_at: null,
-        };
+        const user = newUserRow({ email, email_verified_at: null, display_name: input.displayName, password_hash: passwordHash, roles: 'student' }, at);
         try {
           await repo.insertUser(user);
         } catch (err) {

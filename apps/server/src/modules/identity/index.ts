@@ -97,7 +97,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
   const admin = createAdminService({ db, clock, events, cursors, auth, passwords, sessions, apiKeys, audit, exportExtras: async (userId) => ({ ...(await mfa!.exportData(userId)), passkeys: await passkeys.list(userId) }) });
 
   const oidc = createOidc({
-    db, clock, audit, sessions, service: () => service,
+    db, clock, events, audit, sessions, service: () => service,
     providers: auth.oidcProviders,
     callbackUrl: (provider) => `${config.publicUrl}/api/v1/auth/oidc/${provider}/callback`,
     allowedRedirects: auth.oidcRedirectUris,

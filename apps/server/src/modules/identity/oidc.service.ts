@@ -6,7 +6,10 @@ import { withTransaction } from '../../core/db/transaction.js';
 import { isDbError } from '../../core/db/errors.js';
 import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
+import type { EventLog } from '../../core/events/types.js';
 import type { Audit, ClientInfo } from './audit.js';
+import { IdentityEvents, type UserRegisteredPayload } from './identity.events.js';
+import { identityRepo, newUserRow } from './identity.repo.js';
 import { IdentityErrors } from './identity.errors.js';
 import type { IdentityService, LoginResult } from './identity.service.js';
 import { normaliseEmail } from './identity.service.js';
@@ -21,6 +24,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 export interface OidcDeps {
   db: Db;
   clock: Clock;
+  events: EventLog;
   audit: Audit;
   sessions: Sessions;
   providers: OidcProviderOption[];
@@ -105,8 +109,9 @@ export function createOidc(deps: OidcDeps) {
     }
     if (!user) {
       const displayName = (typeof claims.name === 'string' && claims.name.trim()) || email.split('@')[0]!;
-      user = { id: newId('usr'), email, email_verified_at: now, display_name: displayName.slice(0, 100), password_hash: null, roles: 'student', status: 'active', kind: 'person', version: 1, created_at: now, updated_at: now, deleted_at: null };
-      await tx.insertInto('identity_user').values(user).execute();
+      user = newUserRow({ email, email_verified_at: now, display_name: displayName.slice(0, 100), password_hash: null, roles: 'student' }, now);
+      await identityRepo(tx).insertUser(user);
+      await deps.events.append<UserRegisteredPayload>(tx, { type: IdentityEvents.userRegistered, scopes: [`user:${user.id}`], payload: { userId: user.id }, actorId: user.id });
     }
     await tx.insertInto('identity_oidc_link').values({ provider, subject, user_id: user.id, email, created_at: now, last_used_at: now }).execute();
     await audit(tx, { type: 'sso.linked', actorId: user.id, targetId: user.id, client, details: { provider } });
