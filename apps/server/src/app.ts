@@ -30,6 +30,11 @@ import { createRealtimeGateway, type RealtimeGateway } from './core/realtime/gat
 import type { RoomAuthorizer } from './core/realtime/rooms.js';
 import { createEventStream } from './core/realtime/stream.routes.js';
 import { createIdentityModule } from './modules/identity/index.js';
+import { createLearningModule } from './modules/learning/index.js';
+import { createChatModule } from './modules/chat/index.js';
+import { createCommunityModule } from './modules/community/index.js';
+import { createDirectoryModule } from './modules/directory/index.js';
+import { createNotificationsModule } from './modules/notifications/index.js';
 import { databaseSecretStore, fileSecretStore, randomSecret, type SecretStore } from './core/secrets.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -88,7 +93,8 @@ export interface LyceumApp {
  */
 async function createProductModules(core: CoreServices): Promise<LyceumModule[]> {
   const identity = await createIdentityModule(core);
-  return [identity];
+  const learning = await createLearningModule(core, { identity });
+  return [identity, learning, await createChatModule(core, { identity, learning }), await createCommunityModule(core, { identity, learning }), await createDirectoryModule(core, { identity }), await createNotificationsModule(core, { identity, learning })];
 }
 
 /**
@@ -225,7 +231,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       for (const module of modules) await module.start?.();
     };
 
-    const realtime = createRealtimeGateway({ server: app.server, fanout, access, rooms, corsOrigins: config.corsOrigins, redis });
+    const realtime = createRealtimeGateway({ server: app.server, fanout, access, rooms, corsOrigins: config.corsOrigins, redis, commands: Object.assign({}, ...modules.map((m) => m.socketCommands ?? {})), autoRooms: modules.flatMap((m) => (m.socketRooms ? [m.socketRooms] : [])) });
     // Long-lived connections would keep the server from closing: end them first; clients reconnect elsewhere.
     app.addHook('preClose', async () => {
       await realtime.close();

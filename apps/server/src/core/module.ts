@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { EventSubscriber } from './events/types.js';
 import type { JobDefinition, Schedule } from './jobs/types.js';
+import type { AutoRooms, SocketCommands } from './realtime/commands.js';
 import type { RoomAuthorizer } from './realtime/rooms.js';
 
 /** The Fastify instance with TypeBox typing: route handlers get typed params, query and body. */
@@ -39,6 +40,10 @@ export interface LyceumModule {
   subscribers?: EventSubscriber[];
   /** Realtime scopes this module owns (`conversation`), and who may follow one of them. */
   rooms?: Record<string, RoomAuthorizer>;
+  /** Client → server commands over Socket.io (`chat:send`), dispatched by core's gateway with acks. */
+  socketCommands?: SocketCommands;
+  /** Rooms every socket of a user joins on connect (the user's conversations); only prefixes some module's `rooms` owns. */
+  socketRooms?: AutoRooms;
   /** Named permissions this module's routes declare, with what each allows. */
   permissions?: Record<string, string>;
   cli?: { seed?: CliHook; 'create-admin'?: CliHook };

@@ -34,6 +34,8 @@ export interface Config {
   secrets: { cursorSecret?: string };
   /** Identity: tokens, sessions, passwords, lockout (all durations in seconds). */
   auth: AuthConfig;
+  /** Community: per-user write limits. */
+  community: { postsPerHour: number; commentsPerHour: number };
 }
 
 export interface AuthConfig {
@@ -174,6 +176,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       oidcProviders: get('AUTH_OIDC_PROVIDERS') ?? [],
       oidcRedirectUris: get('AUTH_OIDC_REDIRECT_URIS') ?? [],
     },
+    community: { postsPerHour: need('COMMUNITY_POSTS_PER_HOUR'), commentsPerHour: need('COMMUNITY_COMMENTS_PER_HOUR') },
   };
   const unknownActions = config.auth.verifiedEmailRequiredFor.filter((a) => !['login', 'api-keys'].includes(a));
   if (unknownActions.length) problems.push(`AUTH_VERIFIED_EMAIL_REQUIRED_FOR: unknown action ${unknownActions.join(', ')} (example: AUTH_VERIFIED_EMAIL_REQUIRED_FOR=login,api-keys)`);

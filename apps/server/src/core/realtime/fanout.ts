@@ -9,8 +9,8 @@ export interface StreamClient {
   readonly id: string;
   readonly sessionId?: string;
   send(event: StoredEvent): void;
-  /** Tells the client why and closes it. */
-  close(code: string): void;
+  /** Tells the client why (a stable code, and the finer reason when there is one) and closes it. */
+  close(code: string, reason?: string): void;
   /** Tells the client that it was away longer than the log keeps events, and must resync. */
   resetRequired(oldestSeq: number | null): void;
 }
@@ -34,7 +34,7 @@ export interface Fanout {
   leave(clientId: string, scope: string): void;
   disconnect(clientId: string): void;
   /** Closes every client of a session that has ended. */
-  endSession(sessionId: string, code: string): void;
+  endSession(sessionId: string, code: string, reason?: string): void;
   /** The live path: called by the event dispatcher for every committed event, in seq order. */
   publish(event: StoredEvent): void;
   size(): number;
@@ -109,11 +109,11 @@ export function createFanout(events: EventLog): Fanout {
       for (const scope of [...state.scopes]) unindex(state, scope);
       clients.delete(clientId);
     },
-    endSession(sessionId, code) {
+    endSession(sessionId, code, reason) {
       for (const state of [...clients.values()]) {
         if (state.client.sessionId !== sessionId) continue;
         this.disconnect(state.client.id);
-        state.client.close(code);
+        state.client.close(code, reason);
       }
     },
     publish(event) {

@@ -1,11 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import type { StoredEvent } from '../events/types.js';
 import type { AccessGuard, Principal } from '../http/access.js';
 import { AppError } from '../http/problem.js';
+import { RESERVED_COMMANDS, type AutoRooms, type SocketCommands } from './commands.js';
 import type { Fanout } from './fanout.js';
 import { authorizeScope, type RoomAuthorizers } from './rooms.js';
 
@@ -20,7 +23,15 @@ export interface GatewayOptions {
   maxPayloadBytes?: number;
   /** Messages a socket may send per second before it is disconnected. */
   messagesPerSecond?: number;
+  /** Client → server commands the modules declare (`chat:send`), by event name. */
+  commands?: SocketCommands;
+  /** Rooms a socket joins on connect without asking (each module's `socketRooms`). */
+  autoRooms?: AutoRooms[];
+  /** A typing indicator ends by itself after this long unless renewed (default 6 s). */
+  typingTtlMs?: number;
 }
+
+export type PresenceStatus = 'online' | 'away' | 'offline';
 
 /** The wire form of a persisted event: its log seq lets the client resume exactly where it was. */
 export const wireEvent = (event: StoredEvent) => ({
@@ -37,9 +48,17 @@ export const realtimeName = (type: string): string => type.replace('.', ':');
 
 interface SocketData {
   principal: Principal;
+  /** This device's presence: a user is online if any device is, away if all are away. */
+  presence: 'online' | 'away';
 }
 
-type Ack = (response: { ok: true } | { ok: false; error: { code: string; message: string } }) => void;
+type Ack = (response: ({ ok: true } & Record<string, unknown>) | { ok: false; error: { code: string; message: string } }) => void;
+
+/** The code a socket of an ended session is disconnected with (`session:ended`). */
+export const SESSION_REVOKED = 'AUTH_SESSION_REVOKED';
+
+const failure = (code: string, message: string) => ({ ok: false as const, error: { code, message } });
+const isRoom = (room: unknown): room is string => typeof room === 'string' && room.length > 0 && room.length <= 200;
 
 const refuse = (code: string, message = code) => Object.assign(new Error(message), { data: { code } });
 
@@ -63,6 +82,24 @@ export function createRealtimeGateway(options: GatewayOptions) {
     ...(adapterClient ? { adapter: createAdapter(adapterClient) } : {}),
   });
   const limiter = new RateLimiterMemory({ points: options.messagesPerSecond ?? 20, duration: 1 });
+  const typingTtlMs = options.typingTtlMs ?? 6000;
+  const commands = new Map<string, { check: TypeCheck<TSchema>; handle: SocketCommands[string]['handle'] }>();
+  for (const [name, command] of Object.entries(options.commands ?? {})) {
+    if ((RESERVED_COMMANDS as readonly string[]).includes(name)) throw new Error(`Socket command ${name} is reserved by core`);
+    commands.set(name, { check: TypeCompiler.Compile(command.schema), handle: command.handle });
+  }
+
+  /** A user's presence over all their devices, on every node (the adapter asks the other nodes). */
+  async function presenceOf(userId: string): Promise<PresenceStatus> {
+    const sockets = await io.in(`user:${userId}`).fetchSockets();
+    if (!sockets.length) return 'offline';
+    return sockets.some((s) => (s.data as SocketData).presence !== 'away') ? 'online' : 'away';
+  }
+  async function announcePresence(userId: string) {
+    const status = await presenceOf(userId).catch(() => undefined);
+    if (!status) return;
+    io.to(`presence:${userId}`).emit('presence:update', { userId, status, ...(status === 'offline' ? { lastSeenAt: new Date().toISOString() } : {}) });
+  }
 
   io.use(async (socket, next) => {
     const origin = socket.handshake.headers.origin;
@@ -86,8 +123,8 @@ export function createRealtimeGateway(options: GatewayOptions) {
     const { principal } = socket.data as SocketData;
     const endTimer = principal.expiresAt ? setTimeout(() => end('AUTH_EXPIRED'), Math.max(0, principal.expiresAt - Date.now())) : undefined;
     endTimer?.unref();
-    function end(code: string) {
-      socket.emit('session:ended', { code });
+    function end(code: string, reason?: string) {
+      socket.emit('session:ended', { code, ...(reason && reason !== code ? { reason } : {}) });
       socket.disconnect(true);
     }
 
@@ -99,10 +136,64 @@ export function createRealtimeGateway(options: GatewayOptions) {
       );
     });
     socket.on('error', () => socket.disconnect(true));
+    (socket.data as SocketData).presence = 'online';
+    const typing = new Map<string, NodeJS.Timeout>();
+    const stopTyping = (room: string) => {
+      const timer = typing.get(room);
+      if (!timer) return;
+      clearTimeout(timer);
+      typing.delete(room);
+      socket.to(room).emit('typing:stop', { room, userId: principal.userId });
+    };
     socket.on('disconnect', () => {
       clearTimeout(endTimer);
       fanout.disconnect(socket.id);
+      for (const room of [...typing.keys()]) stopTyping(room);
+      void announcePresence(principal.userId);
     });
+
+    // Ephemeral signals: never stored; they reach the room's other sockets on every node through the adapter.
+    socket.on('typing:start', (request: unknown, ack?: Ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const room = (request as { room?: unknown })?.room;
+      if (!isRoom(room) || !socket.rooms.has(room) || room.startsWith('user:')) return reply(failure('REALTIME_NOT_IN_ROOM', 'Join the room first.'));
+      const renewing = typing.has(room);
+      clearTimeout(typing.get(room));
+      typing.set(
+        room,
+        setTimeout(() => stopTyping(room), typingTtlMs),
+      );
+      if (!renewing) socket.to(room).emit('typing:start', { room, userId: principal.userId, expiresInMs: typingTtlMs });
+      reply({ ok: true, expiresInMs: typingTtlMs });
+    });
+    socket.on('typing:stop', (request: unknown, ack?: Ack) => {
+      const room = (request as { room?: unknown })?.room;
+      if (isRoom(room)) stopTyping(room);
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+    socket.on('presence:update', (request: unknown, ack?: Ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const status = (request as { status?: unknown })?.status;
+      if (status !== 'online' && status !== 'away') return reply(failure('REALTIME_INVALID_PAYLOAD', 'status must be online or away.'));
+      (socket.data as SocketData).presence = status;
+      void announcePresence(principal.userId);
+      reply({ ok: true });
+    });
+
+    for (const [name, command] of commands) {
+      socket.on(name, async (payload: unknown, ack?: Ack) => {
+        const reply = typeof ack === 'function' ? ack : () => undefined;
+        if (!command.check.Check(payload)) {
+          const first = command.check.Errors(payload).First();
+          return reply(failure('VALIDATION_FAILED', first ? `${first.path || '/'}: ${first.message}` : 'Invalid payload.'));
+        }
+        try {
+          reply({ ok: true, ...(await command.handle(principal, payload)) });
+        } catch (err) {
+          reply(err instanceof AppError && err.status < 500 ? failure(err.code, err.message) : failure('INTERNAL', 'The command failed; try again.'));
+        }
+      });
+    }
 
     socket.on('room:join', async (request: unknown, ack?: Ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
@@ -113,6 +204,8 @@ export function createRealtimeGateway(options: GatewayOptions) {
       await socket.join(room);
       fanout.join(socket.id, room);
       reply({ ok: true });
+      // Following someone's presence starts with where they are now.
+      if (room.startsWith('presence:')) socket.emit('presence:update', { userId: room.slice('presence:'.length), status: await presenceOf(room.slice('presence:'.length)).catch(() => 'offline') });
     });
     socket.on('room:leave', async (request: unknown, ack?: Ack) => {
       const room = (request as { room?: unknown })?.room;
@@ -128,6 +221,14 @@ export function createRealtimeGateway(options: GatewayOptions) {
     const requested = Array.isArray(socket.handshake.auth?.rooms) ? (socket.handshake.auth.rooms as unknown[]).filter((r): r is string => typeof r === 'string').slice(0, 100) : [];
     const allowed = [userRoom];
     for (const room of requested) if (room !== userRoom && (await authorizeScope(rooms, principal, room))) allowed.push(room);
+    // The owning module listed these for this user: no second check per room (a user may be in a thousand
+    // conversations), but only for prefixes a module owns (never `user:` or `system`).
+    for (const auto of options.autoRooms ?? []) {
+      for (const room of await auto(principal).catch(() => [] as string[])) {
+        const prefix = room.slice(0, Math.max(0, room.indexOf(':')));
+        if (rooms.has(prefix) && prefix !== 'user' && !allowed.includes(room)) allowed.push(room);
+      }
+    }
     await socket.join(allowed);
 
     const lastSeq = Number(socket.handshake.auth?.lastSeq);
@@ -143,9 +244,11 @@ export function createRealtimeGateway(options: GatewayOptions) {
       Number.isSafeInteger(lastSeq) && lastSeq >= 0 ? lastSeq : undefined,
     );
     socket.emit('realtime:ready', { rooms: allowed });
+    void announcePresence(principal.userId);
   }
 
-  const offSessionEnded = access.onSessionEnded((sessionId, code) => fanout.endSession(sessionId, code));
+  // Whatever ended the session (logout, revocation, password change), clients branch on one code; `reason` says which.
+  const offSessionEnded = access.onSessionEnded((sessionId, reason) => fanout.endSession(sessionId, SESSION_REVOKED, reason));
 
   return {
     io,

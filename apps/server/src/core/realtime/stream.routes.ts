@@ -65,8 +65,8 @@ export function createEventStream({ fanout, rooms }: { fanout: Fanout; rooms: Ro
           id: newId('sse'),
           sessionId: principal.sessionId,
           send: (event: Parameters<Parameters<Fanout['connect']>[0]['send']>[0]) => res.write(frame({ id: event.seq, event: realtimeName(event.type), data: wireEvent(event) })),
-          close: (code: string) => {
-            res.end(frame({ event: 'session:ended', data: { code } }));
+          close: (code: string, reason?: string) => {
+            res.end(frame({ event: 'session:ended', data: { code, ...(reason && reason !== code ? { reason } : {}) } }));
           },
           resetRequired: (oldestSeq: number | null) => res.write(frame({ event: 'sync:reset', data: { oldestSeq } })),
         };

@@ -51,7 +51,7 @@ describeEachDialect('identity: ended sessions disconnect their sockets', (dialec
     const bystander = await openSocket({ ...user, accessToken: phone.accessToken });
 
     expect((await call('POST', '/auth/logout', user.accessToken)).statusCode).toBe(204);
-    expect(await mine.ended).toEqual({ code: 'logout' });
+    expect(await mine.ended).toEqual({ code: 'AUTH_SESSION_REVOKED', reason: 'logout' });
     expect(await mine.disconnected).toBe('io server disconnect');
     // The phone's session is still live: its socket stays, and it still receives its user's events.
     expect(bystander.socket.connected).toBe(true);

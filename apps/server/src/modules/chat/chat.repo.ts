@@ -1,0 +1,221 @@
+import { sql, type Kysely } from 'kysely';
+import type { Db, Tx } from '../../core/db/database.js';
+import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
+
+type Executor = Kysely<ChatTables>;
+
+export interface MyConversationRow extends ConversationRow {
+  role: MemberRow['role'];
+  read_seq: number;
+  delivered_seq: number;
+  joined_at: string;
+}
+
+export interface LastMessageRow {
+  conversation_id: string;
+  id: string;
+  seq: number;
+  sender_id: string;
+  body: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+/** Kysely queries on the chat_* tables, and nothing else. `chatRepo(tx)` binds them to a transaction. */
+export function chatRepo(handle: Db | Tx) {
+  const db = handle as unknown as Executor;
+  return {
+    // ── conversations ────────────────────────────────────────────────────
+    insertConversation: (row: ConversationRow) => db.insertInto('chat_conversation').values(row).execute(),
+    findConversation: (id: string) => db.selectFrom('chat_conversation').selectAll().where('id', '=', id).executeTakeFirst(),
+    findDirect: (key: string) => db.selectFrom('chat_conversation').selectAll().where('direct_key', '=', key).executeTakeFirst(),
+    findCourseChannel: (courseId: string) => db.selectFrom('chat_conversation').selectAll().where('course_id', '=', courseId).executeTakeFirst(),
+    async updateConversation(id: string, version: number, changes: Partial<Pick<ConversationRow, 'title' | 'updated_at'>>): Promise<boolean> {
+      const result = await db.updateTable('chat_conversation').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /** Takes the next seq: the row lock serialises concurrent senders, so seqs are gap-free and unique. */
+    async nextSeq(id: string, at: string): Promise<number> {
+      const row = await db
+        .updateTable('chat_conversation')
+        .set((eb) => ({ last_seq: eb('last_seq', '+', 1), activity_at: at }))
+        .where('id', '=', id)
+        .returning('last_seq')
+        .executeTakeFirstOrThrow();
+      return Number(row.last_seq);
+    },
+    changeMemberCount: (id: string, delta: number) =>
+      db.updateTable('chat_conversation').set((eb) => ({ member_count: eb('member_count', '+', delta) })).where('id', '=', id).execute(),
+    /** The caller's conversations, most recently active first; keyset on (activity_at, id). */
+    listMine(userId: string, limit: number, after?: [string, string]): Promise<MyConversationRow[]> {
+      let query = db
+        .selectFrom('chat_member as m')
+        .innerJoin('chat_conversation as c', 'c.id', 'm.conversation_id')
+        .selectAll('c')
+        .select(['m.role', 'm.read_seq', 'm.delivered_seq', 'm.joined_at'])
+        .where('m.user_id', '=', userId);
+      if (after) {
+        const [at, id] = after;
+        query = query.where((eb) => eb.or([eb('c.activity_at', '<', at), eb.and([eb('c.activity_at', '=', at), eb('c.id', '<', id)])]));
+      }
+      return query.orderBy('c.activity_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute() as Promise<MyConversationRow[]>;
+    },
+    async lastMessages(conversations: Array<{ id: string; last_seq: number }>): Promise<Map<string, LastMessageRow>> {
+      const result = new Map<string, LastMessageRow>();
+      const wanted = conversations.filter((c) => c.last_seq > 0);
+      if (!wanted.length) return result;
+      const rows = await db
+        .selectFrom('chat_message')
+        .select(['conversation_id', 'id', 'seq', 'sender_id', 'body', 'created_at', 'deleted_at'])
+        .where((eb) => eb.or(wanted.map((c) => eb.and([eb('conversation_id', '=', c.id), eb('seq', '=', c.last_seq)]))))
+        .execute();
+      for (const row of rows) result.set(row.conversation_id, row);
+      return result;
+    },
+
+    // ── members ──────────────────────────────────────────────────────────
+    insertMember: (row: MemberRow) => db.insertInto('chat_member').values(row).execute(),
+    findMember: (conversationId: string, userId: string) =>
+      db.selectFrom('chat_member').selectAll().where('conversation_id', '=', conversationId).where('user_id', '=', userId).executeTakeFirst(),
+    async deleteMember(conversationId: string, userId: string): Promise<boolean> {
+      const result = await db.deleteFrom('chat_member').where('conversation_id', '=', conversationId).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    setRole: (conversationId: string, userId: string, role: MemberRow['role']) =>
+      db.updateTable('chat_member').set({ role }).where('conversation_id', '=', conversationId).where('user_id', '=', userId).execute(),
+    listMembers(conversationId: string, limit: number, afterUserId?: string) {
+      let query = db.selectFrom('chat_member').selectAll().where('conversation_id', '=', conversationId);
+      if (afterUserId) query = query.where('user_id', '>', afterUserId);
+      return query.orderBy('user_id').limit(limit).execute();
+    },
+    setMemberCount: (id: string, count: number) => db.updateTable('chat_conversation').set({ member_count: count }).where('id', '=', id).execute(),
+    memberIds: async (conversationId: string) => (await db.selectFrom('chat_member').select('user_id').where('conversation_id', '=', conversationId).execute()).map((r) => r.user_id),
+    conversationIdsOf: async (userId: string, limit: number) =>
+      (await db.selectFrom('chat_member').select('conversation_id').where('user_id', '=', userId).orderBy('conversation_id').limit(limit).execute()).map((r) => r.conversation_id),
+    sharesConversation: async (a: string, b: string) =>
+      Boolean(
+        await db
+          .selectFrom('chat_member as m1')
+          .innerJoin('chat_member as m2', 'm2.conversation_id', 'm1.conversation_id')
+          .select('m1.conversation_id')
+          .where('m1.user_id', '=', a)
+          .where('m2.user_id', '=', b)
+          .limit(1)
+          .executeTakeFirst(),
+      ),
+    membersAmong: async (conversationId: string, userIds: string[]) =>
+      userIds.length
+        ? (await db.selectFrom('chat_member').select('user_id').where('conversation_id', '=', conversationId).where('user_id', 'in', userIds).execute()).map((r) => r.user_id)
+        : [],
+    /** The oldest remaining admin, else the oldest member: who inherits a group whose owner left. */
+    successor: (conversationId: string) =>
+      db
+        .selectFrom('chat_member')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .orderBy(sql`case when role = 'admin' then 0 else 1 end`)
+        .orderBy('joined_at')
+        .orderBy('user_id')
+        .limit(1)
+        .executeTakeFirst(),
+    /** Moves the watermarks forward only (a late, lower mark never moves them back). */
+    async advanceWatermarks(conversationId: string, userId: string, readSeq: number, deliveredSeq: number) {
+      await db
+        .updateTable('chat_member')
+        .set({ read_seq: readSeq })
+        .where('conversation_id', '=', conversationId)
+        .where('user_id', '=', userId)
+        .where('read_seq', '<', readSeq)
+        .execute();
+      await db
+        .updateTable('chat_member')
+        .set({ delivered_seq: deliveredSeq })
+        .where('conversation_id', '=', conversationId)
+        .where('user_id', '=', userId)
+        .where('delivered_seq', '<', deliveredSeq)
+        .execute();
+    },
+
+    // ── messages ─────────────────────────────────────────────────────────
+    insertMessage: (row: MessageRow) => db.insertInto('chat_message').values(row).execute(),
+    findMessage: (conversationId: string, id: string) =>
+      db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId).where('id', '=', id).executeTakeFirst(),
+    findByClientId: (conversationId: string, senderId: string, clientMessageId: string) =>
+      db
+        .selectFrom('chat_message')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .where('sender_id', '=', senderId)
+        .where('client_message_id', '=', clientMessageId)
+        .executeTakeFirst(),
+    listMessages(conversationId: string, options: { direction: 'asc' | 'desc'; from?: number; limit: number }) {
+      let query = db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId);
+      if (options.from !== undefined) query = query.where('seq', options.direction === 'asc' ? '>' : '<', options.from);
+      return query.orderBy('seq', options.direction).limit(options.limit).execute();
+    },
+    async updateMessage(id: string, version: number, changes: Partial<MessageRow>): Promise<boolean> {
+      const result = await db.updateTable('chat_message').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async sentSince(senderId: string, since: string): Promise<{ count: number; oldest: string | null }> {
+      const row = await db
+        .selectFrom('chat_message')
+        .select((eb) => [eb.fn.countAll<number | string>().as('count'), eb.fn.min<string>('created_at').as('oldest')])
+        .where('sender_id', '=', senderId)
+        .where('created_at', '>', since)
+        .executeTakeFirstOrThrow();
+      return { count: Number(row.count), oldest: row.oldest ?? null };
+    },
+    insertEdit: (row: MessageEditRow) => db.insertInto('chat_message_edit').values(row).execute(),
+    listEdits(messageId: string, limit: number, afterId?: string) {
+      let query = db.selectFrom('chat_message_edit').selectAll().where('message_id', '=', messageId);
+      if (afterId) query = query.where('id', '>', afterId);
+      return query.orderBy('id').limit(limit).execute();
+    },
+
+    // ── blocks ───────────────────────────────────────────────────────────
+    async insertBlock(row: BlockRow): Promise<boolean> {
+      const existing = await db.selectFrom('chat_block').select('created_at').where('blocker_id', '=', row.blocker_id).where('blocked_id', '=', row.blocked_id).executeTakeFirst();
+      if (existing) return false;
+      await db.insertInto('chat_block').values(row).execute();
+      return true;
+    },
+    async deleteBlock(blockerId: string, blockedId: string): Promise<boolean> {
+      const result = await db.deleteFrom('chat_block').where('blocker_id', '=', blockerId).where('blocked_id', '=', blockedId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    findBlock: (blockerId: string, blockedId: string) => db.selectFrom('chat_block').selectAll().where('blocker_id', '=', blockerId).where('blocked_id', '=', blockedId).executeTakeFirst(),
+    listBlocks(blockerId: string, limit: number, afterId?: string) {
+      let query = db.selectFrom('chat_block').selectAll().where('blocker_id', '=', blockerId);
+      if (afterId) query = query.where('blocked_id', '>', afterId);
+      return query.orderBy('blocked_id').limit(limit).execute();
+    },
+
+    // ── reactions and reports ────────────────────────────────────────────
+    async insertReaction(row: ReactionRow): Promise<boolean> {
+      const existing = await db
+        .selectFrom('chat_reaction')
+        .select('emoji')
+        .where('message_id', '=', row.message_id)
+        .where('user_id', '=', row.user_id)
+        .where('emoji', '=', row.emoji)
+        .executeTakeFirst();
+      if (existing) return false;
+      await db.insertInto('chat_reaction').values(row).execute();
+      return true;
+    },
+    async deleteReaction(messageId: string, userId: string, emoji: string): Promise<boolean> {
+      const result = await db.deleteFrom('chat_reaction').where('message_id', '=', messageId).where('user_id', '=', userId).where('emoji', '=', emoji).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    distinctEmojis: async (messageId: string, userId: string) =>
+      (await db.selectFrom('chat_reaction').select('emoji').where('message_id', '=', messageId).where('user_id', '=', userId).execute()).length,
+    reactionsOf: (messageIds: string[]) =>
+      messageIds.length ? db.selectFrom('chat_reaction').selectAll().where('message_id', 'in', messageIds).orderBy('created_at').orderBy('emoji').execute() : Promise.resolve([] as ReactionRow[]),
+    insertReport: (row: ReportRow) => db.insertInto('chat_report').values(row).execute(),
+    findReport: (messageId: string, reporterId: string) =>
+      db.selectFrom('chat_report').selectAll().where('message_id', '=', messageId).where('reporter_id', '=', reporterId).executeTakeFirst(),
+  };
+}
+
+export type ChatRepo = ReturnType<typeof chatRepo>;

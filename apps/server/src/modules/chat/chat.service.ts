@@ -1,0 +1,769 @@
+import type { Clock } from '../../core/clock.js';
+import type { Db, Tx } from '../../core/db/database.js';
+import { isDbError } from '../../core/db/errors.js';
+import { withTransaction } from '../../core/db/transaction.js';
+import type { EventLog } from '../../core/events/types.js';
+import type { Principal } from '../../core/http/access.js';
+import { versionMismatch } from '../../core/http/etag.js';
+import { toPage, type CursorCodec, type Page } from '../../core/http/pagination.js';
+import { AppError } from '../../core/http/problem.js';
+import { newId } from '../../core/ids.js';
+import {
+  ChatErrors,
+  conversationNotFound,
+  forbidden,
+  memberNotFound,
+  messageNotFound,
+  notAGroup,
+  rateLimited,
+  usersNotFound,
+} from './chat.errors.js';
+import {
+  ChatEvents,
+  type ConversationCreatedPayload,
+  type ConversationReadPayload,
+  type ConversationUpdatedPayload,
+  type MemberChangedPayload,
+  type MentionCreatedPayload,
+  type MessageCreatedPayload,
+  type MessageDeletedPayload,
+  type MessageReportedPayload,
+  type MessageUpdatedPayload,
+  type ReactionPayload,
+} from './chat.events.js';
+import { chatRepo, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
+import type {
+  BlockView,
+  ConversationView,
+  CreateConversation,
+  MarkRead,
+  MemberView,
+  MessageEditView,
+  MessageQuery,
+  MessageView,
+  ReadStateView,
+  SendMessage,
+} from './chat.schemas.js';
+import type { ConversationKind, ConversationRow, MemberRole, MemberRow, MessageRow, ReactionRow } from './chat.tables.js';
+
+/** Display names of accounts (identity's users directory). */
+export interface UserLookup {
+  lookup(ids: readonly string[]): Promise<Map<string, { id: string; displayName: string; active: boolean }>>;
+}
+
+/** How a course channel's members are decided (the learning module's enrollments). */
+export interface CourseMembership {
+  roleIn(courseId: string, userId: string): Promise<'staff' | 'student' | null>;
+  memberIds(courseId: string): Promise<string[]>;
+  title(courseId: string): Promise<string | null>;
+}
+
+export interface SendLimit {
+  /** Messages one user may send… */
+  max: number;
+  /** …within this many milliseconds. */
+  windowMs: number;
+}
+
+export const DEFAULT_SEND_LIMIT: SendLimit = { max: 30, windowMs: 10_000 };
+const MAX_EDITS = 50;
+const MAX_REACTIONS_PER_USER = 20;
+export const PREVIEW_LENGTH = 140;
+
+const preview = (body: string) => [...body].slice(0, PREVIEW_LENGTH).join('');
+const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.roles.includes('admin');
+const manages = (role: MemberRole) => role === 'owner' || role === 'admin';
+const directKey = (a: string, b: string) => [a, b].sort().join('|');
+
+export function createChatService(deps: { db: Db; clock: Clock; events: EventLog; cursors: CursorCodec; users: UserLookup; courses?: CourseMembership; sendLimit?: SendLimit }) {
+  const { db, clock, events, cursors, users, courses } = deps;
+  const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
+  const now = () => clock.now().toISOString();
+
+  const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {
+    const counts = new Map<string, { count: number; mine: boolean }>();
+    for (const r of reactions) {
+      const entry = counts.get(r.emoji) ?? { count: 0, mine: false };
+      entry.count++;
+      if (r.user_id === viewerId) entry.mine = true;
+      counts.set(r.emoji, entry);
+    }
+    return {
+      id: row.id,
+      conversationId: row.conversation_id,
+      seq: Number(row.seq),
+      senderId: row.sender_id,
+      clientMessageId: row.client_message_id,
+      body: row.deleted_at ? null : row.body,
+      replyToId: row.reply_to_id,
+      mentions: row.deleted_at ? [] : (JSON.parse(row.mentions) as string[]),
+      attachments: row.deleted_at ? [] : (JSON.parse(row.attachments) as string[]),
+      reactions: row.deleted_at ? [] : [...counts].map(([emoji, c]) => ({ emoji, count: c.count, mine: c.mine })),
+      editCount: Number(row.edit_count),
+      editedAt: row.edited_at,
+      deletedAt: row.deleted_at,
+      version: Number(row.version),
+      createdAt: row.created_at,
+    };
+  };
+
+  async function messageViews(rows: MessageRow[], viewerId: string): Promise<MessageView[]> {
+    const reactions = await chatRepo(db).reactionsOf(rows.map((r) => r.id));
+    const byMessage = new Map<string, ReactionRow[]>();
+    for (const r of reactions) byMessage.set(r.message_id, [...(byMessage.get(r.message_id) ?? []), r]);
+    return rows.map((row) => messageView(row, byMessage.get(row.id) ?? [], viewerId));
+  }
+
+  async function conversationViews(rows: MyConversationRow[], viewerId: string): Promise<ConversationView[]> {
+    const last = await chatRepo(db).lastMessages(rows.map((r) => ({ id: r.id, last_seq: Number(r.last_seq) })));
+    const peers = rows.filter((r) => r.kind === 'direct' && r.direct_key).map((r) => peerOf(r, viewerId));
+    const names = peers.length ? await users.lookup(peers) : new Map();
+    return rows.map((row) => {
+      const lastSeq = Number(row.last_seq);
+      const readSeq = Number(row.read_seq);
+      const message: LastMessageRow | undefined = last.get(row.id);
+      const peerId = row.kind === 'direct' ? peerOf(row, viewerId) : null;
+      return {
+        id: row.id,
+        kind: row.kind,
+        title: row.title,
+        courseId: row.course_id,
+        peer: peerId ? { userId: peerId, displayName: names.get(peerId)?.displayName ?? null } : null,
+        createdBy: row.created_by,
+        memberCount: Number(row.member_count),
+        lastSeq,
+        lastMessage: message
+          ? { id: message.id, seq: Number(message.seq), senderId: message.sender_id, preview: message.deleted_at || message.body === null ? null : preview(message.body), createdAt: message.created_at, deleted: Boolean(message.deleted_at) }
+          : null,
+        me: { role: row.role, readSeq, deliveredSeq: Number(row.delivered_seq), unreadCount: Math.max(0, lastSeq - readSeq), joinedAt: row.joined_at },
+        activityAt: row.activity_at,
+        version: Number(row.version),
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      };
+    });
+  }
+
+  const peerOf = (row: ConversationRow, viewerId: string) => {
+    const [a, b] = (row.direct_key ?? '').split('|');
+    return a === viewerId ? b! : a!;
+  };
+
+  /** The conversation and the caller's membership, or 404 (also when the caller is not a member). */
+  async function requireMember(handle: Db | Tx, conversationId: string, userId: string): Promise<{ conversation: ConversationRow; member: MemberRow }> {
+    const repo = chatRepo(handle);
+    const member = await repo.findMember(conversationId, userId);
+    if (!member) throw conversationNotFound();
+    const conversation = await repo.findConversation(conversationId);
+    if (!conversation) throw conversationNotFound();
+    return { conversation, member };
+  }
+
+  async function view(conversationId: string, userId: string): Promise<ConversationView> {
+    const { conversation, member } = await requireMember(db, conversationId, userId);
+    return (await conversationViews([{ ...conversation, role: member.role, read_seq: member.read_seq, delivered_seq: member.delivered_seq, joined_at: member.joined_at }], userId))[0]!;
+  }
+
+  async function requireUsers(ids: string[], path: string) {
+    if (!ids.length) return;
+    const found = await users.lookup(ids);
+    const missing = ids.filter((id) => !found.get(id)?.active);
+    if (missing.length) throw usersNotFound(path, missing);
+  }
+
+  const memberRow = (conversationId: string, userId: string, role: MemberRole, at: string, seq = 0): MemberRow => ({
+    conversation_id: conversationId,
+    user_id: userId,
+    role,
+    read_seq: seq,
+    delivered_seq: seq,
+    joined_at: at,
+  });
+
+  async function checkSendRate(userId: string) {
+    const at = clock.now().getTime();
+    const { count, oldest } = await chatRepo(db).sentSince(userId, new Date(at - sendLimit.windowMs).toISOString());
+    if (count >= sendLimit.max) {
+      const retryMs = oldest ? Date.parse(oldest) + sendLimit.windowMs - at : sendLimit.windowMs;
+      throw rateLimited(Math.max(1, Math.ceil(retryMs / 1000)));
+    }
+  }
+
+  const courseNotFound = () => new AppError(404, ChatErrors.CHAT_COURSE_NOT_FOUND, 'No such course, or you are neither its staff nor enrolled.');
+
+  /**
+   * Makes a course channel's members equal the course's (staff and active students): adds and
+   * removes members, with their events. Creates the channel when `create` is set. Idempotent: jobs
+   * may run it twice. New members start with everything already sent marked read.
+   */
+  async function syncCourse(courseId: string, options: { create: boolean; actorId?: string }): Promise<{ id: string; created: boolean } | null> {
+    if (!courses) return null;
+    const title = await courses.title(courseId);
+    const existing = await chatRepo(db).findCourseChannel(courseId);
+    if (!title) return existing ? { id: existing.id, created: false } : null;
+    if (!existing && !options.create) return null;
+    const wanted = new Set(await courses.memberIds(courseId));
+    const at = now();
+    const run = () =>
+      withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        let channel = await repo.findCourseChannel(courseId);
+        let created = false;
+        if (!channel) {
+          channel = { id: newId('cnv'), kind: 'course', title, direct_key: null, course_id: courseId, created_by: options.actorId ?? 'system', last_seq: 0, member_count: 0, activity_at: at, version: 1, created_at: at, updated_at: at };
+          await repo.insertConversation(channel);
+          created = true;
+        }
+        const id = channel.id;
+        const current = new Set(await repo.memberIds(id));
+        const added = [...wanted].filter((u) => !current.has(u)).sort();
+        const removed = [...current].filter((u) => !wanted.has(u)).sort();
+        for (const userId of added) await repo.insertMember(memberRow(id, userId, 'member', at, Number(channel.last_seq)));
+        for (const userId of removed) await repo.deleteMember(id, userId);
+        if (created) {
+          await events.append<ConversationCreatedPayload>(tx, {
+            type: ChatEvents.conversationCreated,
+            scopes: [`conversation:${id}`, `course:${courseId}`],
+            payload: { conversationId: id, kind: 'course', memberIds: [] },
+            actorId: options.actorId ?? null,
+          });
+        }
+        for (const userId of added) {
+          await events.append<MemberChangedPayload>(tx, {
+            type: ChatEvents.memberAdded,
+            scopes: [`conversation:${id}`, `user:${userId}`],
+            payload: { conversationId: id, userId, role: 'member', actorId: options.actorId ?? 'system' },
+            actorId: options.actorId ?? null,
+          });
+        }
+        for (const userId of removed) {
+          await events.append<MemberChangedPayload>(tx, {
+            type: ChatEvents.memberRemoved,
+            scopes: [`conversation:${id}`, `user:${userId}`],
+            payload: { conversationId: id, userId, role: null, actorId: options.actorId ?? 'system' },
+            actorId: options.actorId ?? null,
+          });
+        }
+        if (added.length || removed.length) await repo.setMemberCount(id, current.size + added.length - removed.length);
+        return { id, created };
+      });
+    try {
+      return await run();
+    } catch (err) {
+      // Two callers opened the channel at once: the other one created it; bring its members up to date.
+      if (!isDbError(err, 'unique')) throw err;
+      return { ...(await run()), created: false };
+    }
+  }
+
+  const blocked = () => new AppError(403, ChatErrors.CHAT_BLOCKED, 'This person does not accept direct messages from you.');
+  /** Either of two people blocked the other: no direct conversation between them. */
+  const blockedBetween = async (handle: Db | Tx, a: string, b: string) => Boolean((await chatRepo(handle).findBlock(a, b)) ?? (await chatRepo(handle).findBlock(b, a)));
+
+  const service = {
+    /** A direct conversation (one per pair: asking again returns it, `created: false`) or a group owned by the caller. */
+    async createConversation(principal: Principal, input: CreateConversation): Promise<{ conversation: ConversationView; created: boolean }> {
+      const me = principal.userId;
+      const at = now();
+      if (input.kind === 'direct') {
+        if (input.userId === me) throw new AppError(422, ChatErrors.CHAT_DIRECT_WITH_SELF, 'A direct conversation needs another person.', { errors: [{ path: '/body/userId', message: 'is the caller' }] });
+        const key = directKey(me, input.userId);
+        if (await blockedBetween(db, me, input.userId)) throw blocked();
+        const existing = await chatRepo(db).findDirect(key);
+        if (existing && (await chatRepo(db).findMember(existing.id, me))) return { conversation: await view(existing.id, me), created: false };
+        await requireUsers([input.userId], '/body/userId');
+        const id = newId('cnv');
+        try {
+          await withTransaction(db, async (tx) => {
+            const repo = chatRepo(tx);
+            await repo.insertConversation({ id, kind: 'direct', title: null, direct_key: key, course_id: null, created_by: me, last_seq: 0, member_count: 2, activity_at: at, version: 1, created_at: at, updated_at: at });
+            await repo.insertMember(memberRow(id, me, 'member', at));
+            await repo.insertMember(memberRow(id, input.userId, 'member', at));
+            await events.append<ConversationCreatedPayload>(tx, {
+              type: ChatEvents.conversationCreated,
+              scopes: [`conversation:${id}`, `user:${me}`, `user:${input.userId}`],
+              payload: { conversationId: id, kind: 'direct', memberIds: [me, input.userId] },
+              actorId: me,
+            });
+          });
+        } catch (err) {
+          // Both people opened the conversation at the same moment: the first one wins.
+          if (!isDbError(err, 'unique')) throw err;
+          const winner = await chatRepo(db).findDirect(key);
+          if (!winner) throw err;
+          return { conversation: await view(winner.id, me), created: false };
+        }
+        return { conversation: await view(id, me), created: true };
+      }
+      if (input.kind === 'course') {
+        if (!courses || !(await courses.roleIn(input.courseId, me))) throw courseNotFound();
+        const channel = await syncCourse(input.courseId, { create: true, actorId: me });
+        if (!channel) throw courseNotFound();
+        return { conversation: await view(channel.id, me), created: channel.created };
+      }
+      const others = (input.memberIds ?? []).filter((u) => u !== me);
+      await requireUsers(others, '/body/memberIds');
+      const id = newId('cnv');
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        await repo.insertConversation({ id, kind: 'group', title: input.title.trim(), direct_key: null, course_id: null, created_by: me, last_seq: 0, member_count: others.length + 1, activity_at: at, version: 1, created_at: at, updated_at: at });
+        await repo.insertMember(memberRow(id, me, 'owner', at));
+        for (const userId of others) await repo.insertMember(memberRow(id, userId, 'member', at));
+        await events.append<ConversationCreatedPayload>(tx, {
+          type: ChatEvents.conversationCreated,
+          scopes: [`conversation:${id}`, ...[me, ...others].map((u) => `user:${u}`)],
+          payload: { conversationId: id, kind: 'group', memberIds: [me, ...others] },
+          actorId: me,
+        });
+      });
+      return { conversation: await view(id, me), created: true };
+    },
+
+    async list(principal: Principal, page: { limit?: number; cursor?: string }): Promise<Page<ConversationView>> {
+      const limit = page.limit ?? 20;
+      let after: [string, string] | undefined;
+      if (page.cursor) {
+        const [at, id] = cursors.decode(page.cursor);
+        if (typeof at !== 'string' || typeof id !== 'string') throw new AppError(400, 'PAGINATION_INVALID_CURSOR', 'The cursor is not one this server issued for this list.');
+        after = [at, id];
+      }
+      const rows = await chatRepo(db).listMine(principal.userId, limit + 1, after);
+      const pageOf = toPage(rows, limit, cursors, (r) => [r.activity_at, r.id]);
+      return { items: await conversationViews(pageOf.items, principal.userId), nextCursor: pageOf.nextCursor };
+    },
+
+    get: (principal: Principal, id: string) => view(id, principal.userId),
+
+    async update(principal: Principal, id: string, input: { title?: string; version?: number }, ifMatch?: number): Promise<ConversationView> {
+      const expected = ifMatch ?? input.version;
+      await withTransaction(db, async (tx) => {
+        const { conversation, member } = await requireMember(tx, id, principal.userId);
+        if (conversation.kind !== 'group') throw notAGroup();
+        if (!manages(member.role)) throw forbidden('Only the owner and admins of a group can change it.');
+        if (expected !== undefined && expected !== Number(conversation.version)) throw versionMismatch(Number(conversation.version));
+        if (input.title === undefined) return;
+        const title = input.title.trim();
+        const at = now();
+        if (!(await chatRepo(tx).updateConversation(id, Number(conversation.version), { title, updated_at: at }))) throw versionMismatch(Number(conversation.version) + 1);
+        await events.append<ConversationUpdatedPayload>(tx, {
+          type: ChatEvents.conversationUpdated,
+          scopes: [`conversation:${id}`],
+          payload: { conversationId: id, version: Number(conversation.version) + 1, title },
+          actorId: principal.userId,
+        });
+      });
+      return view(id, principal.userId);
+    },
+
+    /** Leaves a group; an owner who leaves hands the group to the oldest admin, else the oldest member. */
+    leave: (principal: Principal, id: string) => service.removeMember(principal, id, principal.userId),
+
+    async listMembers(principal: Principal, id: string, page: { limit?: number; cursor?: string }): Promise<Page<MemberView>> {
+      await requireMember(db, id, principal.userId);
+      const limit = page.limit ?? 50;
+      const after = page.cursor ? String(cursors.decode(page.cursor)[0]) : undefined;
+      const rows = await chatRepo(db).listMembers(id, limit + 1, after);
+      const names = await users.lookup(rows.map((r) => r.user_id));
+      return toPage(rows, limit, cursors, (r) => [r.user_id], (r) => memberView(r, names.get(r.user_id)?.displayName ?? null));
+    },
+
+    async addMember(principal: Principal, id: string, input: { userId: string; role?: 'admin' | 'member' }): Promise<MemberView> {
+      const role = input.role ?? 'member';
+      const { conversation, member } = await requireMember(db, id, principal.userId);
+      if (conversation.kind !== 'group') throw notAGroup();
+      if (!manages(member.role)) throw forbidden('Only the owner and admins of a group can add members.');
+      if (role === 'admin' && member.role !== 'owner') throw forbidden('Only the owner can appoint admins.');
+      await requireUsers([input.userId], '/body/userId');
+      const at = now();
+      try {
+        await withTransaction(db, async (tx) => {
+          const repo = chatRepo(tx);
+          const { member: current } = await requireMember(tx, id, principal.userId);
+          if (!manages(current.role)) throw forbidden('Only the owner and admins of a group can add members.');
+          if (await repo.findMember(id, input.userId)) throw alreadyMember();
+          await repo.insertMember(memberRow(id, input.userId, role, at));
+          await repo.changeMemberCount(id, 1);
+          await events.append<MemberChangedPayload>(tx, {
+            type: ChatEvents.memberAdded,
+            scopes: [`conversation:${id}`, `user:${input.userId}`],
+            payload: { conversationId: id, userId: input.userId, role, actorId: principal.userId },
+            actorId: principal.userId,
+          });
+        });
+      } catch (err) {
+        if (isDbError(err, 'unique')) throw alreadyMember();
+        throw err;
+      }
+      const names = await users.lookup([input.userId]);
+      return memberView(memberRow(id, input.userId, role, at), names.get(input.userId)?.displayName ?? null);
+    },
+
+    async updateMember(principal: Principal, id: string, userId: string, input: { role: 'admin' | 'member' }): Promise<MemberView> {
+      const updated = await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        const { conversation, member } = await requireMember(tx, id, principal.userId);
+        if (conversation.kind !== 'group') throw notAGroup();
+        const target = await repo.findMember(id, userId);
+        if (!target) throw memberNotFound();
+        if (member.role !== 'owner') throw forbidden('Only the owner can change roles.');
+        if (target.role === 'owner') throw new AppError(409, ChatErrors.CHAT_OWNER_CANNOT_BE_CHANGED, 'The owner keeps the owner role until they leave.');
+        if (target.role !== input.role) {
+          await repo.setRole(id, userId, input.role);
+          await events.append<MemberChangedPayload>(tx, {
+            type: ChatEvents.memberUpdated,
+            scopes: [`conversation:${id}`, `user:${userId}`],
+            payload: { conversationId: id, userId, role: input.role, actorId: principal.userId },
+            actorId: principal.userId,
+          });
+        }
+        return { ...target, role: input.role };
+      });
+      const names = await users.lookup([userId]);
+      return memberView(updated, names.get(userId)?.displayName ?? null);
+    },
+
+    /**
+     * Removes a member: oneself (leaving), or another by the owner (anyone) or an admin (plain
+     * members). Direct conversations and course channels cannot be left this way.
+     */
+    async removeMember(principal: Principal, id: string, userId: string): Promise<void> {
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        const { conversation, member } = await requireMember(tx, id, principal.userId);
+        if (conversation.kind !== 'group') throw notAGroup();
+        const target = userId === principal.userId ? member : await repo.findMember(id, userId);
+        if (!target) throw memberNotFound();
+        if (target.user_id !== principal.userId) {
+          const may = member.role === 'owner' || (member.role === 'admin' && target.role === 'member');
+          if (!may) throw forbidden('Only the owner, or an admin for plain members, can remove someone.');
+        }
+        await repo.deleteMember(id, userId);
+        await repo.changeMemberCount(id, -1);
+        await events.append<MemberChangedPayload>(tx, {
+          type: ChatEvents.memberRemoved,
+          scopes: [`conversation:${id}`, `user:${userId}`],
+          payload: { conversationId: id, userId, role: null, actorId: principal.userId },
+          actorId: principal.userId,
+        });
+        if (target.role === 'owner') {
+          const heir = await repo.successor(id);
+          if (heir) {
+            await repo.setRole(id, heir.user_id, 'owner');
+            await events.append<MemberChangedPayload>(tx, {
+              type: ChatEvents.memberUpdated,
+              scopes: [`conversation:${id}`, `user:${heir.user_id}`],
+              payload: { conversationId: id, userId: heir.user_id, role: 'owner', actorId: principal.userId },
+              actorId: principal.userId,
+            });
+          }
+        }
+      });
+    },
+
+    /**
+     * Stores a message once: a resend with the same `clientMessageId` returns the first one
+     * (`created: false`). The conversation's row lock hands out seqs 1, 2, 3… without gaps.
+     */
+    async send(principal: Principal, id: string, input: SendMessage): Promise<{ message: MessageView; created: boolean }> {
+      const me = principal.userId;
+      if (input.clientMessageId) {
+        const existing = (await chatRepo(db).findMember(id, me)) ? await chatRepo(db).findByClientId(id, me, input.clientMessageId) : undefined;
+        if (existing) return { message: (await messageViews([existing], me))[0]!, created: false };
+      }
+      await checkSendRate(me);
+      const at = now();
+      const messageId = newId('msg');
+      let row: MessageRow;
+      try {
+        row = await withTransaction(db, async (tx) => {
+          const repo = chatRepo(tx);
+          const { conversation } = await requireMember(tx, id, me);
+          if (conversation.kind === 'direct' && (await blockedBetween(tx, me, peerOf(conversation, me)))) throw blocked();
+          if (input.replyToId && !(await repo.findMessage(id, input.replyToId))) {
+            throw new AppError(422, ChatErrors.CHAT_REPLY_NOT_FOUND, 'The message replied to is not in this conversation.', { errors: [{ path: '/body/replyToId', message: 'no such message here' }] });
+          }
+          const seq = await repo.nextSeq(id, at);
+          const mentioned = (await repo.membersAmong(id, (input.mentions ?? []).filter((u) => u !== me))).sort();
+          const message: MessageRow = {
+            id: messageId,
+            conversation_id: id,
+            seq,
+            sender_id: me,
+            client_message_id: input.clientMessageId ?? null,
+            body: input.body,
+            reply_to_id: input.replyToId ?? null,
+            mentions: JSON.stringify(mentioned),
+            attachments: JSON.stringify(input.attachments ?? []),
+            edit_count: 0,
+            edited_at: null,
+            deleted_at: null,
+            deleted_by: null,
+            version: 1,
+            created_at: at,
+          };
+          await repo.insertMessage(message);
+          // What one sends, one has read.
+          await repo.advanceWatermarks(id, me, seq, seq);
+          const kind: ConversationKind = conversation.kind;
+          await events.append<MessageCreatedPayload>(tx, {
+            type: ChatEvents.messageCreated,
+            scopes: [`conversation:${id}`],
+            payload: {
+              conversationId: id,
+              conversationKind: kind,
+              messageId,
+              seq,
+              senderId: me,
+              preview: preview(input.body),
+              ...(kind === 'course' ? {} : { recipientIds: (await repo.memberIds(id)).filter((u) => u !== me).sort() }),
+              clientMessageId: message.client_message_id,
+              replyToId: message.reply_to_id,
+              mentions: mentioned,
+              attachments: input.attachments ?? [],
+              body: input.body,
+              createdAt: at,
+            },
+            actorId: me,
+          });
+          for (const userId of mentioned) {
+            await events.append<MentionCreatedPayload>(tx, {
+              type: ChatEvents.mentionCreated,
+              scopes: [`user:${userId}`],
+              payload: { conversationId: id, messageId, senderId: me, userId },
+              actorId: me,
+            });
+          }
+          return message;
+        });
+      } catch (err) {
+        // The same clientMessageId sent twice at once: the other request stored it.
+        if (!input.clientMessageId || !isDbError(err, 'unique')) throw err;
+        const existing = await chatRepo(db).findByClientId(id, me, input.clientMessageId);
+        if (!existing) throw err;
+        return { message: (await messageViews([existing], me))[0]!, created: false };
+      }
+      return { message: messageView(row, [], me), created: true };
+    },
+
+    /** History by seq: newest first (optionally `before` a seq), or oldest first `after` a seq. */
+    async listMessages(principal: Principal, id: string, query: MessageQuery): Promise<Page<MessageView>> {
+      await requireMember(db, id, principal.userId);
+      const limit = query.limit ?? 50;
+      let direction: 'asc' | 'desc' = query.after !== undefined ? 'asc' : 'desc';
+      let from = query.after ?? query.before;
+      if (query.cursor) {
+        const [dir, seq] = cursors.decode(query.cursor);
+        if ((dir !== 'asc' && dir !== 'desc') || typeof seq !== 'number') throw new AppError(400, 'PAGINATION_INVALID_CURSOR', 'The cursor is not one this server issued for this list.');
+        direction = dir;
+        from = seq;
+      }
+      const rows = await chatRepo(db).listMessages(id, { direction, from, limit: limit + 1 });
+      const pageOf = toPage(rows, limit, cursors, (r) => [direction, Number(r.seq)]);
+      return { items: await messageViews(pageOf.items, principal.userId), nextCursor: pageOf.nextCursor };
+    },
+
+    async getMessage(principal: Principal, id: string, messageId: string): Promise<MessageView> {
+      await requireMember(db, id, principal.userId);
+      const row = await chatRepo(db).findMessage(id, messageId);
+      if (!row) throw messageNotFound();
+      return (await messageViews([row], principal.userId))[0]!;
+    },
+
+    /** The sender changes the text; the earlier text is kept in the edit history. */
+    async edit(principal: Principal, id: string, messageId: string, input: { body: string; version?: number }, ifMatch?: number): Promise<MessageView> {
+      const expected = ifMatch ?? input.version;
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        await requireMember(tx, id, principal.userId);
+        const row = await repo.findMessage(id, messageId);
+        if (!row) throw messageNotFound();
+        if (row.sender_id !== principal.userId) throw forbidden('Only the sender can edit a message.');
+        if (row.deleted_at) throw new AppError(409, ChatErrors.CHAT_MESSAGE_DELETED, 'This message was deleted.');
+        const version = Number(row.version);
+        if (expected !== undefined && expected !== version) throw versionMismatch(version);
+        if (Number(row.edit_count) >= MAX_EDITS) throw new AppError(409, ChatErrors.CHAT_TOO_MANY_EDITS, `A message can be edited at most ${MAX_EDITS} times.`);
+        const at = now();
+        await repo.insertEdit({ id: newId('mse'), message_id: messageId, body: row.body ?? '', created_at: row.edited_at ?? row.created_at, replaced_at: at });
+        if (!(await repo.updateMessage(messageId, version, { body: input.body, edited_at: at, edit_count: Number(row.edit_count) + 1 }))) throw versionMismatch(version + 1);
+        await events.append<MessageUpdatedPayload>(tx, {
+          type: ChatEvents.messageUpdated,
+          scopes: [`conversation:${id}`],
+          payload: { conversationId: id, messageId, seq: Number(row.seq), body: input.body, version: version + 1, editedAt: at },
+          actorId: principal.userId,
+        });
+      });
+      return service.getMessage(principal, id, messageId);
+    },
+
+    async listEdits(principal: Principal, id: string, messageId: string, page: { limit?: number; cursor?: string }): Promise<Page<MessageEditView>> {
+      const message = await service.getMessage(principal, id, messageId);
+      if (message.deletedAt) return { items: [], nextCursor: null };
+      const limit = page.limit ?? 20;
+      const after = page.cursor ? String(cursors.decode(page.cursor)[0]) : undefined;
+      const rows = await chatRepo(db).listEdits(messageId, limit + 1, after);
+      return toPage(rows, limit, cursors, (r) => [r.id], (r) => ({ body: r.body, writtenAt: r.created_at, replacedAt: r.replaced_at }));
+    },
+
+    /**
+     * Deletes a message, leaving a tombstone that keeps its seq: by the sender, a group's owner or
+     * admins, course staff (course channels), or a site administrator (moderation).
+     */
+    async deleteMessage(principal: Principal, id: string, messageId: string): Promise<void> {
+      const admin = isAdmin(principal);
+      const conversation = await chatRepo(db).findConversation(id);
+      const staff = conversation?.kind === 'course' && conversation.course_id && courses ? (await courses.roleIn(conversation.course_id, principal.userId)) === 'staff' : false;
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        const member = await repo.findMember(id, principal.userId);
+        if (!member && !admin) throw conversationNotFound();
+        const row = await repo.findMessage(id, messageId);
+        if (!row) throw messageNotFound();
+        if (row.deleted_at) return;
+        const may = row.sender_id === principal.userId || admin || staff || (member && conversation?.kind === 'group' && manages(member.role));
+        if (!may) throw forbidden('Only the sender, the group’s owner and admins, course staff or an administrator can delete this message.');
+        const at = now();
+        if (!(await repo.updateMessage(messageId, Number(row.version), { body: null, mentions: '[]', attachments: '[]', deleted_at: at, deleted_by: principal.userId }))) {
+          throw versionMismatch(Number(row.version) + 1);
+        }
+        await events.append<MessageDeletedPayload>(tx, {
+          type: ChatEvents.messageDeleted,
+          scopes: [`conversation:${id}`],
+          payload: { conversationId: id, messageId, seq: Number(row.seq), deletedBy: principal.userId },
+          actorId: principal.userId,
+        });
+      });
+    },
+
+    async addReaction(principal: Principal, id: string, messageId: string, emoji: string): Promise<MessageView> {
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        await requireMember(tx, id, principal.userId);
+        const row = await repo.findMessage(id, messageId);
+        if (!row) throw messageNotFound();
+        if (row.deleted_at) throw new AppError(409, ChatErrors.CHAT_MESSAGE_DELETED, 'This message was deleted.');
+        if ((await repo.distinctEmojis(messageId, principal.userId)) >= MAX_REACTIONS_PER_USER) {
+          throw new AppError(422, 'VALIDATION_FAILED', `At most ${MAX_REACTIONS_PER_USER} reactions per person on a message.`, { errors: [{ path: '/body/emoji', message: 'too many reactions' }] });
+        }
+        if (await repo.insertReaction({ message_id: messageId, user_id: principal.userId, emoji, created_at: now() })) {
+          await events.append<ReactionPayload>(tx, { type: ChatEvents.reactionAdded, scopes: [`conversation:${id}`], payload: { conversationId: id, messageId, userId: principal.userId, emoji }, actorId: principal.userId });
+        }
+      });
+      return service.getMessage(principal, id, messageId);
+    },
+
+    async removeReaction(principal: Principal, id: string, messageId: string, emoji: string): Promise<void> {
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        await requireMember(tx, id, principal.userId);
+        if (!(await repo.findMessage(id, messageId))) throw messageNotFound();
+        if (!(await repo.deleteReaction(messageId, principal.userId, emoji))) throw new AppError(404, ChatErrors.CHAT_REACTION_NOT_FOUND, 'You have not reacted with this emoji.');
+        await events.append<ReactionPayload>(tx, { type: ChatEvents.reactionRemoved, scopes: [`conversation:${id}`], payload: { conversationId: id, messageId, userId: principal.userId, emoji }, actorId: principal.userId });
+      });
+    },
+
+    /** Reports a message to the administrators (an event on the `system` scope); once per person and message. */
+    async report(principal: Principal, id: string, messageId: string, reason: string) {
+      const reportId = newId('rpt');
+      const at = now();
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        await requireMember(tx, id, principal.userId);
+        const row = await repo.findMessage(id, messageId);
+        if (!row) throw messageNotFound();
+        if (await repo.findReport(messageId, principal.userId)) throw new AppError(409, ChatErrors.CHAT_ALREADY_REPORTED, 'You already reported this message.');
+        await repo.insertReport({ id: reportId, message_id: messageId, conversation_id: id, reporter_id: principal.userId, reason: reason.trim(), created_at: at });
+        await events.append<MessageReportedPayload>(tx, {
+          type: ChatEvents.messageReported,
+          scopes: ['system'],
+          payload: { reportId, conversationId: id, messageId, reporterId: principal.userId, reason: reason.trim() },
+          actorId: principal.userId,
+        });
+      }).catch((err: unknown) => {
+        if (isDbError(err, 'unique')) throw new AppError(409, ChatErrors.CHAT_ALREADY_REPORTED, 'You already reported this message.');
+        throw err;
+      });
+      return { id: reportId, messageId, conversationId: id, reason: reason.trim(), createdAt: at };
+    },
+
+    /** Moves the caller's watermarks forward (never back, never past the last message). */
+    async markRead(principal: Principal, id: string, input: MarkRead): Promise<ReadStateView> {
+      const me = principal.userId;
+      return withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        const { conversation, member } = await requireMember(tx, id, me);
+        const lastSeq = Number(conversation.last_seq);
+        const readSeq = Math.min(lastSeq, Math.max(Number(member.read_seq), input.readSeq ?? 0));
+        const deliveredSeq = Math.min(lastSeq, Math.max(Number(member.delivered_seq), readSeq, input.deliveredSeq ?? 0));
+        await repo.advanceWatermarks(id, me, readSeq, deliveredSeq);
+        const after = (await repo.findMember(id, me))!;
+        const state = { readSeq: Number(after.read_seq), deliveredSeq: Number(after.delivered_seq) };
+        if (state.readSeq > Number(member.read_seq) || state.deliveredSeq > Number(member.delivered_seq)) {
+          await events.append<ConversationReadPayload>(tx, {
+            type: ChatEvents.conversationRead,
+            scopes: [`conversation:${id}`],
+            payload: { conversationId: id, userId: me, ...state },
+            actorId: me,
+          });
+        }
+        return { conversationId: id, ...state, lastSeq, unreadCount: Math.max(0, lastSeq - state.readSeq) };
+      });
+    },
+
+    /** The rooms a user's sockets join on connect: their conversations (the most recent first is not needed: all, up to 1,000). */
+    async roomsOf(principal: Principal): Promise<string[]> {
+      return (await chatRepo(db).conversationIdsOf(principal.userId, 1000)).map((id) => `conversation:${id}`);
+    },
+
+    /** Room authorizer for `presence:<userId>`: oneself, or someone one shares a conversation with. */
+    async mayWatchPresence(principal: Principal, userId: string): Promise<boolean> {
+      return userId === principal.userId || chatRepo(db).sharesConversation(principal.userId, userId);
+    },
+
+    /** Blocks a user: no direct messages between the two any more (groups and channels are unaffected). Idempotent. */
+    async block(principal: Principal, userId: string): Promise<BlockView> {
+      if (userId === principal.userId) throw new AppError(422, 'VALIDATION_FAILED', 'You cannot block yourself.', { errors: [{ path: '/body/userId', message: 'is the caller' }] });
+      await requireUsers([userId], '/body/userId');
+      const at = now();
+      await withTransaction(db, async (tx) => void (await chatRepo(tx).insertBlock({ blocker_id: principal.userId, blocked_id: userId, created_at: at }))).catch((err: unknown) => {
+        if (!isDbError(err, 'unique')) throw err;
+      });
+      const row = (await chatRepo(db).findBlock(principal.userId, userId))!;
+      const names = await users.lookup([userId]);
+      return { userId, displayName: names.get(userId)?.displayName ?? null, createdAt: row.created_at };
+    },
+
+    async unblock(principal: Principal, userId: string): Promise<void> {
+      if (!(await chatRepo(db).deleteBlock(principal.userId, userId))) throw new AppError(404, ChatErrors.CHAT_BLOCK_NOT_FOUND, 'You have not blocked this person.');
+    },
+
+    async listBlocks(principal: Principal, page: { limit?: number; cursor?: string }): Promise<Page<BlockView>> {
+      const limit = page.limit ?? 20;
+      const after = page.cursor ? String(cursors.decode(page.cursor)[0]) : undefined;
+      const rows = await chatRepo(db).listBlocks(principal.userId, limit + 1, after);
+      const names = await users.lookup(rows.map((r) => r.blocked_id));
+      return toPage(rows, limit, cursors, (r) => [r.blocked_id], (r) => ({ userId: r.blocked_id, displayName: names.get(r.blocked_id)?.displayName ?? null, createdAt: r.created_at }));
+    },
+
+    /** Brings an opened course channel's members in line with the course (after enrollment changes). */
+    syncCourse: (courseId: string) => syncCourse(courseId, { create: false }),
+
+    /** Room authorizer for `conversation:<id>`: members only. */
+    async mayFollow(principal: Principal, id: string): Promise<boolean> {
+      return Boolean(await chatRepo(db).findMember(id, principal.userId));
+    },
+  };
+  return service;
+}
+
+const alreadyMember = () => new AppError(409, ChatErrors.CHAT_ALREADY_MEMBER, 'This person is already a member.');
+
+const memberView = (row: MemberRow, displayName: string | null): MemberView => ({
+  userId: row.user_id,
+  displayName,
+  role: row.role,
+  readSeq: Number(row.read_seq),
+  deliveredSeq: Number(row.delivered_seq),
+  joinedAt: row.joined_at,
+});
+
+export type ChatService = ReturnType<typeof createChatService>;

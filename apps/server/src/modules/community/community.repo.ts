@@ -1,0 +1,333 @@
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { Db, Tx } from '../../core/db/database.js';
+import type { CommentRow, CommunityTables, Moderated, PostRow, ReactionCounters, ReactionKind, ReactionRow, ReportRow } from './community.tables.js';
+
+type Executor = Kysely<CommunityTables>;
+
+/** Keyset "after" for a descending (text, text) key: rows strictly below (a, b). */
+function below<T extends keyof CommunityTables>(eb: ExpressionBuilder<CommunityTables, T>, a: string, b: string, key: [string, string]) {
+  const [x, y] = key;
+  return eb.or([eb(sql.ref(a), '<', x), eb.and([eb(sql.ref(a), '=', x), eb(sql.ref(b), '<', y)])]);
+}
+
+const counterColumn = (kind: ReactionKind) => `${kind}_count` as const;
+
+export type FeedSort = 'recent' | 'top';
+/** The keyset of a feed page: (created_at, id) for `recent`, (hot_score, id) for `top`. */
+export type FeedKey = [string, string] | [number, string];
+
+export interface FeedQuery {
+  sort: FeedSort;
+  limit: number;
+  after?: FeedKey;
+}
+
+/** Which posts a listing may show (ORed together); every list is newest/top first with a stable keyset. */
+export interface PostScope {
+  /** Every post by these authors. */
+  anyBy?: string[];
+  /** Public and followers-only posts by the authors the viewer follows. */
+  followedBy?: string;
+  /** Public posts by these authors. */
+  publicBy?: string[];
+  /** Followers-only posts by these authors. */
+  followersBy?: string[];
+  /** Course posts of these courses (optionally only by `courseAuthor`). */
+  courseIds?: string[];
+  courseAuthor?: string;
+}
+
+/** Kysely queries on the community_* tables, and nothing else. `communityRepo(tx)` binds them to a transaction. */
+export function communityRepo(handle: Db | Tx) {
+  const db = handle as unknown as Executor;
+  return {
+    // ── posts ──────────────────────────────────────────────────────────────
+    insertPost: (row: PostRow) => db.insertInto('community_post').values(row).execute(),
+    findPost: (id: string) => db.selectFrom('community_post').selectAll().where('id', '=', id).executeTakeFirst(),
+    findPosts: async (ids: readonly string[]) =>
+      ids.length ? db.selectFrom('community_post').selectAll().where('id', 'in', [...ids]).execute() : [],
+    /** Updates when the version matches; false when it did not. */
+    async updatePost(id: string, version: number, changes: Partial<Omit<PostRow, 'id' | 'version'>>): Promise<boolean> {
+      const result = await db.updateTable('community_post').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async deletePost(id: string): Promise<void> {
+      await db.deleteFrom('community_reaction').where('post_id', '=', id).execute();
+      await db.deleteFrom('community_comment').where('post_id', '=', id).execute();
+      await db.deleteFrom('community_post').where('id', '=', id).execute();
+    },
+    /** Adds `delta` to a post counter in place (`x = x + delta`): concurrent writers never lose an update. */
+    async bumpPost(id: string, column: 'comment_count' | keyof ReactionCounters, delta: number): Promise<void> {
+      await db
+        .updateTable('community_post')
+        .set({ [column]: sql`${sql.ref(column)} + ${delta}` } as never)
+        .where('id', '=', id)
+        .execute();
+    },
+    /**
+     * Posts in `scope`, sorted and paged by keyset. New posts only ever sort before a `recent`
+     * cursor, and a `top` score never depends on the time of the query, so paging neither repeats
+     * nor skips while posts arrive.
+     */
+    listPosts(scope: PostScope, feed: FeedQuery, options: { excludeAuthors?: readonly string[]; unpinnedOnly?: boolean } = {}) {
+      let query = db.selectFrom('community_post').selectAll();
+      query = query.where((eb) => {
+        const any = [];
+        if (scope.anyBy?.length) any.push(eb('author_id', 'in', scope.anyBy));
+        if (scope.publicBy?.length) any.push(eb.and([eb('author_id', 'in', scope.publicBy), eb('visibility', '=', 'public')]));
+        if (scope.followersBy?.length) any.push(eb.and([eb('author_id', 'in', scope.followersBy), eb('visibility', '=', 'followers')]));
+        if (scope.followedBy) {
+          const followees = eb.selectFrom('community_follow').select('followee_id').where('follower_id', '=', scope.followedBy);
+          any.push(eb.and([eb('author_id', 'in', followees), eb('visibility', 'in', ['public', 'followers'])]));
+        }
+        if (scope.courseIds?.length) {
+          const inCourse = [eb('visibility', '=', 'course'), eb('course_id', 'in', scope.courseIds)];
+          if (scope.courseAuthor) inCourse.push(eb('author_id', '=', scope.courseAuthor));
+          any.push(eb.and(inCourse));
+        }
+        return any.length ? eb.or(any) : sql<boolean>`1 = 0`;
+      });
+      // Hidden and removed posts are out of every list; their author and moderators open them one by one.
+      query = query.where('moderation', '=', 'visible');
+      if (options.excludeAuthors?.length) query = query.where('author_id', 'not in', [...options.excludeAuthors]);
+      if (options.unpinnedOnly) query = query.where('pinned_at', 'is', null);
+      if (feed.sort === 'top') {
+        if (feed.after) {
+          const [score, id] = feed.after as [number, string];
+          query = query.where((eb) => eb.or([eb('hot_score', '<', score), eb.and([eb('hot_score', '=', score), eb('id', '<', id)])]));
+        }
+        return query.orderBy('hot_score', 'desc').orderBy('id', 'desc').limit(feed.limit).execute();
+      }
+      if (feed.after) {
+        const [createdAt, id] = feed.after as [string, string];
+        query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+      }
+      return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(feed.limit).execute();
+    },
+    /** The courses that have course posts (by `authorId`, when given). */
+    async courseIdsWithPosts(authorId?: string): Promise<string[]> {
+      let query = db.selectFrom('community_post').select('course_id').distinct().where('visibility', '=', 'course').where('course_id', 'is not', null);
+      if (authorId) query = query.where('author_id', '=', authorId);
+      return (await query.execute()).map((r) => r.course_id!);
+    },
+    pinnedIn: (courseId: string) =>
+      db.selectFrom('community_post').selectAll().where('course_id', '=', courseId).where('visibility', '=', 'course').where('pinned_at', 'is not', null).orderBy('pinned_at', 'desc').orderBy('id', 'desc').limit(20).execute(),
+    /** Pins (a time) or unpins (null); the post's version moves on, as for any change. */
+    setPinned: (id: string, pinnedAt: string | null) =>
+      db.updateTable('community_post').set({ pinned_at: pinnedAt, version: sql<number>`version + 1` }).where('id', '=', id).execute(),
+    setHotScore: (id: string, score: number) => db.updateTable('community_post').set({ hot_score: score }).where('id', '=', id).execute(),
+
+    // ── comments ───────────────────────────────────────────────────────────
+    insertComment: (row: CommentRow) => db.insertInto('community_comment').values(row).execute(),
+    findComment: (id: string) => db.selectFrom('community_comment').selectAll().where('id', '=', id).executeTakeFirst(),
+    async updateComment(id: string, version: number, changes: Partial<Omit<CommentRow, 'id' | 'version'>>): Promise<boolean> {
+      const result = await db.updateTable('community_comment').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async bumpComment(id: string, column: 'reply_count' | keyof ReactionCounters, delta: number): Promise<void> {
+      await db
+        .updateTable('community_comment')
+        .set({ [column]: sql`${sql.ref(column)} + ${delta}` } as never)
+        .where('id', '=', id)
+        .execute();
+    },
+    /** Deletes a comment, its replies and their reactions; returns how many comments went. */
+    async deleteCommentTree(id: string): Promise<number> {
+      const ids = (await db.selectFrom('community_comment').select('id').where((eb) => eb.or([eb('id', '=', id), eb('parent_id', '=', id)])).execute()).map((r) => r.id);
+      if (!ids.length) return 0;
+      await db.deleteFrom('community_reaction').where('target_type', '=', 'comment').where('target_id', 'in', ids).execute();
+      await db.deleteFrom('community_comment').where('id', 'in', ids).execute();
+      return ids.length;
+    },
+    /** Oldest first: top-level comments of a post, or the replies to `parentId` (moderated ones only for moderators). */
+    listComments(postId: string, parentId: string | null, limit: number, after?: [string, string], options: { includeModerated?: boolean; excludeAuthors?: readonly string[] } = {}) {
+      let query = db.selectFrom('community_comment').selectAll().where('post_id', '=', postId);
+      if (!options.includeModerated) query = query.where('moderation', '=', 'visible');
+      if (options.excludeAuthors?.length) query = query.where('author_id', 'not in', [...options.excludeAuthors]);
+      query = parentId === null ? query.where('parent_id', 'is', null) : query.where('parent_id', '=', parentId);
+      if (after) {
+        const [x, y] = after;
+        query = query.where((eb) => eb.or([eb('created_at', '>', x), eb.and([eb('created_at', '=', x), eb('id', '>', y)])]));
+      }
+      return query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).execute();
+    },
+
+    // ── reactions ──────────────────────────────────────────────────────────
+    /** True when the reaction is new; false when the user had already reacted with that kind. */
+    async insertReaction(row: ReactionRow): Promise<boolean> {
+      const result = await db
+        .insertInto('community_reaction')
+        .values(row)
+        .onConflict((oc) => oc.columns(['target_type', 'target_id', 'user_id', 'kind']).doNothing())
+        .returning('user_id')
+        .execute();
+      return result.length === 1;
+    },
+    findReaction: (targetType: 'post' | 'comment', targetId: string, userId: string, kind: ReactionKind) =>
+      db
+        .selectFrom('community_reaction')
+        .selectAll()
+        .where('target_type', '=', targetType)
+        .where('target_id', '=', targetId)
+        .where('user_id', '=', userId)
+        .where('kind', '=', kind)
+        .executeTakeFirst(),
+    async deleteReaction(targetType: 'post' | 'comment', targetId: string, userId: string, kind: ReactionKind): Promise<boolean> {
+      const result = await db
+        .deleteFrom('community_reaction')
+        .where('target_type', '=', targetType)
+        .where('target_id', '=', targetId)
+        .where('user_id', '=', userId)
+        .where('kind', '=', kind)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    /** Newest first, keyset on (created_at, user_id || kind). */
+    listReactions(targetType: 'post' | 'comment', targetId: string, kind: ReactionKind | undefined, limit: number, after?: [string, string]) {
+      let query = db
+        .selectFrom('community_reaction')
+        .selectAll()
+        .select(sql<string>`user_id || ':' || kind`.as('tiebreak'))
+        .where('target_type', '=', targetType)
+        .where('target_id', '=', targetId);
+      if (kind) query = query.where('kind', '=', kind);
+      if (after) {
+        const [x, y] = after;
+        query = query.where((eb) => eb.or([eb('created_at', '<', x), eb.and([eb('created_at', '=', x), eb(sql`user_id || ':' || kind`, '<', y)])]));
+      }
+      return query.orderBy('created_at', 'desc').orderBy(sql`user_id || ':' || kind`, 'desc').limit(limit).execute();
+    },
+    /** The kinds `userId` reacted with, per target id. */
+    async reactionsBy(userId: string, targetType: 'post' | 'comment', targetIds: readonly string[]): Promise<Map<string, ReactionKind[]>> {
+      const result = new Map<string, ReactionKind[]>();
+      if (!targetIds.length) return result;
+      const rows = await db
+        .selectFrom('community_reaction')
+        .select(['target_id', 'kind'])
+        .where('user_id', '=', userId)
+        .where('target_type', '=', targetType)
+        .where('target_id', 'in', [...targetIds])
+        .execute();
+      for (const r of rows) result.set(r.target_id, [...(result.get(r.target_id) ?? []), r.kind]);
+      return result;
+    },
+
+    // ── moderation ─────────────────────────────────────────────────────────
+    async setModeration(table: 'community_post' | 'community_comment', id: string, fields: Moderated): Promise<void> {
+      await (db as Kysely<any>).updateTable(table).set({ ...fields, version: sql`version + 1` }).where('id', '=', id).execute();
+    },
+    async insertReport(row: ReportRow): Promise<boolean> {
+      const result = await db
+        .insertInto('community_report')
+        .values(row)
+        .onConflict((oc) => oc.columns(['target_type', 'target_id', 'reporter_id']).doNothing())
+        .returning('id')
+        .execute();
+      return result.length === 1;
+    },
+    findReport: (id: string) => db.selectFrom('community_report').selectAll().where('id', '=', id).executeTakeFirst(),
+    findReportBy: (targetType: 'post' | 'comment', targetId: string, reporterId: string) =>
+      db.selectFrom('community_report').selectAll().where('target_type', '=', targetType).where('target_id', '=', targetId).where('reporter_id', '=', reporterId).executeTakeFirst(),
+    /** Oldest first (a queue); all courses' and none, or only reports on posts of `courseIds`. */
+    listReports(status: ReportRow['status'], courseIds: readonly string[] | 'all', limit: number, after?: [string, string]) {
+      let query = db.selectFrom('community_report').selectAll().where('status', '=', status);
+      if (courseIds !== 'all') query = courseIds.length ? query.where('course_id', 'in', [...courseIds]) : query.where(sql<boolean>`1 = 0`);
+      if (after) {
+        const [x, y] = after;
+        query = query.where((eb) => eb.or([eb('created_at', '>', x), eb.and([eb('created_at', '=', x), eb('id', '>', y)])]));
+      }
+      return query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).execute();
+    },
+    async reportCourseIds(status: ReportRow['status']): Promise<string[]> {
+      const rows = await db.selectFrom('community_report').select('course_id').distinct().where('status', '=', status).where('course_id', 'is not', null).execute();
+      return rows.map((r) => r.course_id!);
+    },
+    /** Closes the open reports on a target with what was done; returns their ids. */
+    async resolveReports(targetType: 'post' | 'comment', targetId: string, resolution: ReportRow['resolution'], by: string, at: string): Promise<string[]> {
+      const rows = await db
+        .updateTable('community_report')
+        .set({ status: 'resolved', resolution, resolved_by: by, resolved_at: at, version: sql<number>`version + 1` })
+        .where('target_type', '=', targetType)
+        .where('target_id', '=', targetId)
+        .where('status', '=', 'open')
+        .returning('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
+    async updateReport(id: string, version: number, changes: Partial<Omit<ReportRow, 'id' | 'version'>>): Promise<boolean> {
+      const result = await db.updateTable('community_report').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    // ── blocks ─────────────────────────────────────────────────────────────
+    async insertBlock(blockerId: string, blockedId: string, createdAt: string): Promise<boolean> {
+      const result = await db
+        .insertInto('community_block')
+        .values({ blocker_id: blockerId, blocked_id: blockedId, created_at: createdAt })
+        .onConflict((oc) => oc.columns(['blocker_id', 'blocked_id']).doNothing())
+        .returning('blocker_id')
+        .execute();
+      return result.length === 1;
+    },
+    async deleteBlock(blockerId: string, blockedId: string): Promise<boolean> {
+      const result = await db.deleteFrom('community_block').where('blocker_id', '=', blockerId).where('blocked_id', '=', blockedId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    async isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
+      return (await db.selectFrom('community_block').select('blocker_id').where('blocker_id', '=', blockerId).where('blocked_id', '=', blockedId).executeTakeFirst()) !== undefined;
+    },
+    /** Everyone `blockerId` blocks (a user's block list is small; feeds filter on it). */
+    async blockedBy(blockerId: string): Promise<string[]> {
+      return (await db.selectFrom('community_block').select('blocked_id').where('blocker_id', '=', blockerId).limit(10_000).execute()).map((r) => r.blocked_id);
+    },
+    listBlocks(blockerId: string, limit: number, after?: [string, string]) {
+      let query = db.selectFrom('community_block').select(['blocked_id as user_id', 'created_at']).where('blocker_id', '=', blockerId);
+      if (after) query = query.where((eb) => below(eb, 'created_at', 'blocked_id', after));
+      return query.orderBy('created_at', 'desc').orderBy('blocked_id', 'desc').limit(limit).execute();
+    },
+
+    // ── follows ────────────────────────────────────────────────────────────
+    async insertFollow(followerId: string, followeeId: string, createdAt: string): Promise<boolean> {
+      const result = await db
+        .insertInto('community_follow')
+        .values({ follower_id: followerId, followee_id: followeeId, created_at: createdAt })
+        .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing())
+        .returning('follower_id')
+        .execute();
+      return result.length === 1;
+    },
+    async deleteFollow(followerId: string, followeeId: string): Promise<boolean> {
+      const result = await db.deleteFrom('community_follow').where('follower_id', '=', followerId).where('followee_id', '=', followeeId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    async isFollowing(followerId: string, followeeId: string): Promise<boolean> {
+      const row = await db.selectFrom('community_follow').select('follower_id').where('follower_id', '=', followerId).where('followee_id', '=', followeeId).executeTakeFirst();
+      return row !== undefined;
+    },
+    /** Which of `followerIds` follow `followeeId`. */
+    async followersAmong(followeeId: string, followerIds: readonly string[]): Promise<Set<string>> {
+      if (!followerIds.length) return new Set();
+      const rows = await db.selectFrom('community_follow').select('follower_id').where('followee_id', '=', followeeId).where('follower_id', 'in', [...followerIds]).execute();
+      return new Set(rows.map((r) => r.follower_id));
+    },
+    /** Adds `delta` to a user's counter, creating the row the first time (an upsert: exact under concurrency). */
+    async bumpStats(userId: string, column: 'follower_count' | 'following_count', delta: number): Promise<void> {
+      await db
+        .insertInto('community_user_stats')
+        .values({ user_id: userId, follower_count: column === 'follower_count' ? delta : 0, following_count: column === 'following_count' ? delta : 0 })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ [column]: sql`${sql.ref(`community_user_stats.${column}`)} + ${delta}` } as never))
+        .execute();
+    },
+    stats: (userId: string) => db.selectFrom('community_user_stats').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+    /** Newest first: who follows `userId` (`side` = 'followers') or whom `userId` follows ('following'). */
+    listFollows(userId: string, side: 'followers' | 'following', limit: number, after?: [string, string]) {
+      const [me, other] = side === 'followers' ? (['followee_id', 'follower_id'] as const) : (['follower_id', 'followee_id'] as const);
+      let query = db.selectFrom('community_follow').select([sql.ref<string>(other).as('user_id'), 'created_at']).where(me, '=', userId);
+      if (after) query = query.where((eb) => below(eb, 'created_at', other, after));
+      return query.orderBy('created_at', 'desc').orderBy(other, 'desc').limit(limit).execute();
+    },
+  };
+}
+
+export type CommunityRepo = ReturnType<typeof communityRepo>;
+export { counterColumn };

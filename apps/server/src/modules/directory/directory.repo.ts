@@ -1,0 +1,260 @@
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import type { Db, Tx } from '../../core/db/database.js';
+import type { DirectoryTables, DuplicateRow, ExportAuditRow, ImportErrorRow, ImportRow, ProfileRow, VisibilityLevel } from './directory.tables.js';
+
+type Executor = Kysely<DirectoryTables>;
+export type DialectName = 'sqlite' | 'postgres';
+
+/** What a search or a list narrows the directory to; every condition honours the viewer's level. */
+export interface ProfileFilter {
+  /** What the viewer may see: 0 public, 1 members, 2 everything. */
+  level: VisibilityLevel;
+  /** Normalised words (letters and digits only), all of which must match. */
+  words?: string[];
+  yearFrom?: number;
+  yearTo?: number;
+  program?: string;
+  department?: string;
+  industry?: string;
+  country?: string;
+  skills?: string[];
+}
+
+export type SortKey = 'name' | 'graduationYear';
+
+export interface SortSpec {
+  key: SortKey;
+  descending: boolean;
+  /** Keyset: the sort value and id of the last row of the previous page. */
+  after?: [string | number, string];
+}
+
+const SEARCH_COLUMN = ['search_public', 'search_members', 'search_all'] as const;
+
+const EXPORT_COLUMNS = [
+  'id', 'user_id', 'external_id', 'name', 'email', 'graduation_year', 'program', 'department', 'company', 'job_title', 'industry', 'city', 'country',
+  'skills', 'bio', 'links', 'visibility', 'version', 'created_at', 'updated_at',
+] as const;
+/** The columns a profile view is made of. */
+export type ExportRow = Pick<ProfileRow, (typeof EXPORT_COLUMNS)[number]>;
+
+/** The text column a viewer of `level` may be found by. */
+export const searchColumn = (level: VisibilityLevel) => SEARCH_COLUMN[level];
+
+/** The graduation year as the viewer may see it: hidden and absent both sort as 0. */
+const visibleYear = (level: VisibilityLevel) => sql<number>`(case when p.vis_graduation_year <= ${level} then coalesce(p.graduation_year, 0) else 0 end)`;
+
+const FACET_COLUMNS = {
+  graduationYear: ['graduation_year', 'vis_graduation_year'],
+  program: ['program', 'vis_program'],
+  department: ['department', 'vis_department'],
+  industry: ['industry', 'vis_industry'],
+  country: ['country', 'vis_country'],
+} as const;
+export type ColumnFacet = keyof typeof FACET_COLUMNS;
+
+/** Kysely queries on the directory_* tables only. `directoryRepo(tx, dialect)` binds them to a transaction. */
+export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
+  const db = handle as unknown as Executor;
+
+  /** The WHERE conditions of a filter, on `directory_profile as p`. */
+  function conditions(filter: ProfileFilter): RawBuilder<SqlBool>[] {
+    const level = filter.level;
+    const where: RawBuilder<SqlBool>[] = [];
+    if (filter.words?.length) {
+      const column = searchColumn(level);
+      if (dialect === 'postgres') {
+        where.push(sql<SqlBool>`to_tsvector('simple', ${sql.ref(`p.${column}`)}) @@ plainto_tsquery('simple', ${filter.words.join(' ')})`);
+      } else {
+        // Words hold letters and digits only; each is still quoted as an FTS5 string, in the viewer's column.
+        const match = filter.words.map((w) => `${column} : "${w.replace(/"/g, '""')}"`).join(' AND ');
+        where.push(sql<SqlBool>`p.doc in (select rowid from directory_profile_fts where directory_profile_fts match ${match})`);
+      }
+    }
+    if (filter.yearFrom !== undefined) where.push(sql<SqlBool>`(p.graduation_year >= ${filter.yearFrom} and p.vis_graduation_year <= ${level})`);
+    if (filter.yearTo !== undefined) where.push(sql<SqlBool>`(p.graduation_year <= ${filter.yearTo} and p.vis_graduation_year <= ${level})`);
+    for (const facet of ['program', 'department', 'industry', 'country'] as const) {
+      const value = filter[facet];
+      if (value === undefined) continue;
+      const [column, vis] = FACET_COLUMNS[facet];
+      where.push(sql<SqlBool>`(${sql.ref(`p.${column}`)} = ${value} and ${sql.ref(`p.${vis}`)} <= ${level})`);
+    }
+    for (const skill of filter.skills ?? []) {
+      where.push(sql<SqlBool>`(p.vis_skills <= ${level} and exists (select 1 from directory_profile_skill s where s.profile_id = p.id and s.skill = ${skill}))`);
+    }
+    return where;
+  }
+
+  const whereAll = (filter: ProfileFilter): Expression<SqlBool> => {
+    const parts = conditions(filter);
+    return parts.length ? sql<SqlBool>`${sql.join(parts, sql` and `)}` : sql<SqlBool>`1 = 1`;
+  };
+
+  return {
+    async nextDoc(): Promise<number> {
+      if (dialect === 'postgres') {
+        const { rows } = await sql<{ n: string }>`select nextval('directory_profile_doc_seq') as n`.execute(db);
+        return Number(rows[0]!.n);
+      }
+      const { rows } = await sql<{ n: number }>`select coalesce(max(doc), 0) + 1 as n from directory_profile`.execute(db);
+      return Number(rows[0]!.n);
+    },
+
+    findById: (id: string) => db.selectFrom('directory_profile').selectAll().where('id', '=', id).executeTakeFirst(),
+    findByUser: (userId: string) => db.selectFrom('directory_profile').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+    findByExternalId: (externalId: string) => db.selectFrom('directory_profile').selectAll().where('external_id', '=', externalId).executeTakeFirst(),
+
+    async insert(row: ProfileRow, skills: string[]): Promise<void> {
+      await db.insertInto('directory_profile').values(row).execute();
+      await this.replaceSkills(row.id, skills);
+      await this.index(row);
+    },
+
+    /** Updates when the version matches; returns false when it did not. */
+    async update(row: ProfileRow, expectedVersion: number, skills: string[]): Promise<boolean> {
+      const { id, ...changes } = row;
+      const result = await db.updateTable('directory_profile').set(changes).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.replaceSkills(id, skills);
+      await this.index(row);
+      return true;
+    },
+
+    async delete(row: ProfileRow): Promise<void> {
+      await db.deleteFrom('directory_profile_skill').where('profile_id', '=', row.id).execute();
+      if (dialect === 'sqlite') await sql`delete from directory_profile_fts where rowid = ${row.doc}`.execute(db);
+      await db.deleteFrom('directory_profile').where('id', '=', row.id).execute();
+    },
+
+    async replaceSkills(profileId: string, skills: string[]): Promise<void> {
+      await db.deleteFrom('directory_profile_skill').where('profile_id', '=', profileId).execute();
+      if (skills.length) await db.insertInto('directory_profile_skill').values(skills.map((skill) => ({ profile_id: profileId, skill }))).execute();
+    },
+
+    /** SQLite keeps the searchable text in FTS5 (PostgreSQL indexes the columns themselves). */
+    async index(row: ProfileRow): Promise<void> {
+      if (dialect !== 'sqlite') return;
+      await sql`delete from directory_profile_fts where rowid = ${row.doc}`.execute(db);
+      await sql`insert into directory_profile_fts (rowid, search_public, search_members, search_all) values (${row.doc}, ${row.search_public}, ${row.search_members}, ${row.search_all})`.execute(db);
+    },
+
+    /** One page in sort order (limit rows; ask for one more to know whether another page exists). */
+    async search(filter: ProfileFilter, sort: SortSpec, limit: number): Promise<Array<ProfileRow & { sort_value: string | number }>> {
+      const key = sort.key === 'name' ? sql<string | number>`p.name_key` : visibleYear(filter.level);
+      const direction = sort.descending ? sql`desc` : sql`asc`;
+      const where = [whereAll(filter)];
+      if (sort.after) {
+        const [value, id] = sort.after;
+        const op = sort.descending ? sql`<` : sql`>`;
+        where.push(sql<SqlBool>`(${key} ${op} ${value} or (${key} = ${value} and p.id ${op} ${id}))`);
+      }
+      const { rows } = await sql<ProfileRow & { sort_value: string | number }>`
+        select p.*, ${key} as sort_value from directory_profile p
+        where ${sql.join(where, sql` and `)}
+        order by ${key} ${direction}, p.id ${direction}
+        limit ${limit}`.execute(db);
+      return rows.map((r) => ({ ...r, doc: Number(r.doc), sort_value: typeof r.sort_value === 'string' ? r.sort_value : Number(r.sort_value) }));
+    },
+
+    async count(filter: ProfileFilter): Promise<number> {
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from directory_profile p where ${whereAll(filter)}`.execute(db);
+      return Number(rows[0]!.n);
+    },
+
+    /** The most frequent visible values of a column among the matching profiles. */
+    async facet(filter: ProfileFilter, facet: ColumnFacet, top: number): Promise<Array<{ value: string | number; count: number }>> {
+      const [column, vis] = FACET_COLUMNS[facet];
+      const { rows } = await sql<{ value: string | number; n: number | string }>`
+        select ${sql.ref(`p.${column}`)} as value, count(*) as n from directory_profile p
+        where ${whereAll(filter)} and ${sql.ref(`p.${column}`)} is not null and ${sql.ref(`p.${vis}`)} <= ${filter.level}
+        group by ${sql.ref(`p.${column}`)}
+        order by count(*) desc, ${sql.ref(`p.${column}`)} asc
+        limit ${top}`.execute(db);
+      return rows.map((r) => ({ value: facet === 'graduationYear' ? Number(r.value) : r.value, count: Number(r.n) }));
+    },
+
+    async skillFacet(filter: ProfileFilter, top: number): Promise<Array<{ value: string; count: number }>> {
+      const { rows } = await sql<{ value: string; n: number | string }>`
+        select s.skill as value, count(*) as n from directory_profile_skill s join directory_profile p on p.id = s.profile_id
+        where ${whereAll(filter)} and p.vis_skills <= ${filter.level}
+        group by s.skill
+        order by count(*) desc, s.skill asc
+        limit ${top}`.execute(db);
+      return rows.map((r) => ({ value: r.value, count: Number(r.n) }));
+    },
+
+    /** Every profile in id order, a page at a time (exports). */
+    exportPage: (afterId: string | null, limit: number): Promise<ExportRow[]> => {
+      // Only what a view needs: the search texts are the widest columns.
+      let query = db.selectFrom('directory_profile').select(EXPORT_COLUMNS).orderBy('id', 'asc').limit(limit);
+      if (afterId) query = query.where('id', '>', afterId);
+      return query.execute();
+    },
+
+    insertExportAudit: (row: ExportAuditRow) => db.insertInto('directory_export_audit').values(row).execute(),
+    finishExportAudit: (id: string, rows: number) => db.updateTable('directory_export_audit').set({ rows }).where('id', '=', id).execute(),
+    // ── imports ────────────────────────────────────────────────────────────
+    async insertImport(row: ImportRow, content: string): Promise<void> {
+      await db.insertInto('directory_import').values(row).execute();
+      await db.insertInto('directory_import_source').values({ import_id: row.id, content }).execute();
+    },
+    findImport: (id: string) => db.selectFrom('directory_import').selectAll().where('id', '=', id).executeTakeFirst(),
+    async importSource(id: string): Promise<string | undefined> {
+      return (await db.selectFrom('directory_import_source').select('content').where('import_id', '=', id).executeTakeFirst())?.content;
+    },
+    updateImport: (id: string, changes: Partial<Omit<ImportRow, 'id'>>) => db.updateTable('directory_import').set(changes).where('id', '=', id).execute(),
+    /** Adds a batch's counts to the import's (`x = x + n`: never lost to a concurrent writer). */
+    addImportProgress: (id: string, processedRows: number, counts: { created: number; updated: number; failed: number; duplicates: number }, updatedAt: string) =>
+      db
+        .updateTable('directory_import')
+        .set((eb) => ({
+          processed_rows: processedRows,
+          created_count: eb('created_count', '+', counts.created),
+          updated_count: eb('updated_count', '+', counts.updated),
+          failed_count: eb('failed_count', '+', counts.failed),
+          duplicate_count: eb('duplicate_count', '+', counts.duplicates),
+          updated_at: updatedAt,
+        }))
+        .where('id', '=', id)
+        .execute(),
+    insertImportError: (row: ImportErrorRow) => db.insertInto('directory_import_error').values(row).execute(),
+    importErrors: (id: string, afterRow: number, limit: number) =>
+      db.selectFrom('directory_import_error').selectAll().where('import_id', '=', id).where('row_number', '>', afterRow).orderBy('row_number').limit(limit).execute(),
+
+    // ── likely duplicates ──────────────────────────────────────────────────
+    /** Other profiles with the same email, or the same name and graduation year. */
+    async likelyDuplicates(row: ProfileRow): Promise<Array<{ id: string; email: string | null }>> {
+      if (!row.email && row.graduation_year === null) return [];
+      const rows = await db
+        .selectFrom('directory_profile')
+        .select(['id', 'email'])
+        .where('id', '!=', row.id)
+        .where((eb) => {
+          const alternatives = [];
+          if (row.email) alternatives.push(eb('email', '=', row.email));
+          if (row.graduation_year !== null) alternatives.push(eb.and([eb('name_key', '=', row.name_key), eb('graduation_year', '=', row.graduation_year)]));
+          return eb.or(alternatives);
+        })
+        .orderBy('id')
+        .limit(20)
+        .execute();
+      return rows;
+    },
+    async flagDuplicate(row: DuplicateRow): Promise<boolean> {
+      const existing = await db.selectFrom('directory_duplicate').select('id').where('profile_a', '=', row.profile_a).where('profile_b', '=', row.profile_b).executeTakeFirst();
+      if (existing) return false;
+      await db.insertInto('directory_duplicate').values(row).execute();
+      return true;
+    },
+    listDuplicates: (beforeId: string | undefined, limit: number) => {
+      let query = db.selectFrom('directory_duplicate').selectAll().orderBy('id', 'desc').limit(limit);
+      if (beforeId) query = query.where('id', '<', beforeId);
+      return query.execute();
+    },
+    findProfiles: (ids: string[]) => (ids.length ? db.selectFrom('directory_profile').selectAll().where('id', 'in', ids).execute() : Promise.resolve([])),
+
+    listExportAudit: (limit: number) => db.selectFrom('directory_export_audit').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute(),
+  };
+}
+
+export type DirectoryRepo = ReturnType<typeof directoryRepo>;

@@ -1,0 +1,62 @@
+import type { Clock } from '../../core/clock.js';
+import type { Database } from '../../core/db/database.js';
+import type { EventLog } from '../../core/events/types.js';
+import type { CursorCodec } from '../../core/http/pagination.js';
+import type { JobQueue } from '../../core/jobs/types.js';
+import { defineModule, type LyceumModule } from '../../core/module.js';
+import type { UsersDirectory } from '../identity/index.js';
+import { createDirectoryImports, IMPORT_JOB, type DirectoryImports } from './directory.import.js';
+import { directoryRoutes } from './directory.routes.js';
+import { createDirectoryService, type DirectoryService } from './directory.service.js';
+import { importRoutes } from './imports.routes.js';
+
+export { DirectoryEvents } from './directory.events.js';
+export { DirectoryErrors } from './directory.errors.js';
+export type { DirectoryService } from './directory.service.js';
+
+/** The core services the directory uses (a subset of app.ts's CoreServices). */
+export interface DirectoryCore {
+  database: Database;
+  clock: Clock;
+  events: EventLog;
+  cursors: CursorCodec;
+  jobs: JobQueue;
+}
+
+export interface DirectoryModule extends LyceumModule {
+  service: DirectoryService;
+  imports: DirectoryImports;
+}
+
+/** The alumni directory: profiles with per-field visibility, faceted full-text search, exports. */
+export async function createDirectoryModule(core: DirectoryCore, deps: { identity: { users: UsersDirectory } }): Promise<DirectoryModule> {
+  const service = createDirectoryService({
+    db: core.database.db,
+    dialect: core.database.dialect.name,
+    clock: core.clock,
+    events: core.events,
+    cursors: core.cursors,
+    users: deps.identity.users,
+  });
+  const imports = createDirectoryImports({
+    db: core.database.db,
+    dialect: core.database.dialect.name,
+    clock: core.clock,
+    events: core.events,
+    jobs: core.jobs,
+    cursors: core.cursors,
+  });
+  const profileApi = directoryRoutes(service);
+  const importApi = importRoutes(imports);
+  return defineModule({
+    name: 'directory',
+    migrations: new URL('./migrations/', import.meta.url),
+    service,
+    imports,
+    routes: async (app) => {
+      await profileApi(app);
+      await importApi(app);
+    },
+    jobs: { [IMPORT_JOB]: { handle: imports.run, maxAttempts: 5, timeoutMs: 30 * 60_000 } },
+  });
+}

@@ -1,0 +1,128 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../core/clock.js';
+import type { Database } from '../../core/db/database.js';
+import type { EventLog } from '../../core/events/types.js';
+import type { CursorCodec } from '../../core/http/pagination.js';
+import type { JobQueue } from '../../core/jobs/types.js';
+import { defineModule, type LyceumModule } from '../../core/module.js';
+import type { UsersDirectory } from '../identity/index.js';
+import { createCourseService, isCourseAdmin, type CourseService } from './courses.service.js';
+import { enrollmentRoutes } from './enrollments.routes.js';
+import { createEnrollmentService, type EnrollmentService } from './enrollments.service.js';
+import { learningRepo } from './learning.repo.js';
+import { courseRoutes } from './learning.routes.js';
+import { progressRoutes } from './progress.routes.js';
+import { createProgressService, type ProgressService } from './progress.service.js';
+import { quizRoutes } from './quizzes.routes.js';
+import { AUTOSUBMIT_JOB, createQuizService, type QuizService } from './quizzes.service.js';
+
+export { LearningEvents } from './learning.events.js';
+export type {
+  CoursePayload,
+  EnrollmentActivatedPayload,
+  EnrollmentEndedPayload,
+  EnrollmentRequestedPayload,
+  LessonPayload,
+  AttemptGradedPayload,
+  AttemptSubmittedPayload,
+  QuizPayload,
+  LessonCompletedPayload,
+  CourseCompletedPayload,
+} from './learning.events.js';
+export { LearningErrors } from './learning.errors.js';
+
+/** Who belongs to a course, for other modules (chat rooms, community spaces, notifications). */
+export interface CourseMembership {
+  /** 'staff' = owner or co-teacher; 'student' = active enrollment; null = neither (or no such course). */
+  roleIn(courseId: string, userId: string): Promise<'staff' | 'student' | null>;
+  /** Every member of the course: staff and actively enrolled students. */
+  memberIds(courseId: string): Promise<string[]>;
+  /** The course's title, or null when there is no such course. */
+  title(courseId: string): Promise<string | null>;
+  /** The courses the user belongs to, as staff or as an actively enrolled student. */
+  courseIdsOf(userId: string): Promise<string[]>;
+}
+
+/** What other modules may use of learning (through this file only). */
+export interface LearningModule extends LyceumModule {
+  membership: CourseMembership;
+  courses: CourseService;
+  enrollments: EnrollmentService;
+  quizzes: QuizService;
+  progress: ProgressService;
+}
+
+/** The core services learning uses (a subset of app.ts's CoreServices). */
+export interface LearningCore {
+  database: Database;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  events: EventLog;
+  jobs: JobQueue;
+  cursors: CursorCodec;
+}
+
+export interface LearningDeps {
+  identity: { users: UsersDirectory };
+}
+
+/** Courses, lessons, enrollments, quizzes and attempts, progress and certificates. */
+export async function createLearningModule(core: LearningCore, deps: LearningDeps): Promise<LearningModule> {
+  const { database, clock, events, cursors } = core;
+  const { db } = database;
+  const context = { database, clock, events, cursors, users: deps.identity.users };
+  const courses = createCourseService(context);
+  const progress = createProgressService({ ...context, courses });
+  const enrollments = createEnrollmentService({ ...context, courses, progressOf: progress.compute });
+  const quizzes = createQuizService({ ...context, courses, jobs: core.jobs, onGraded: progress.checkCompletion });
+  const repo = () => learningRepo(db, database.dialect.name);
+
+  const membership: CourseMembership = {
+    async roleIn(courseId, userId) {
+      const course = await repo().findCourse(courseId);
+      if (!course) return null;
+      if (course.owner_id === userId || (await repo().isCoTeacher(courseId, userId))) return 'staff';
+      const enrollment = await repo().findEnrollment(courseId, userId);
+      return enrollment?.status === 'active' ? 'student' : null;
+    },
+    async memberIds(courseId) {
+      const course = await repo().findCourse(courseId);
+      if (!course) return [];
+      const teachers = (await repo().coTeachers([courseId])).get(courseId) ?? [];
+      return [...new Set([course.owner_id, ...teachers, ...(await repo().activeStudentIds(courseId))])];
+    },
+    async title(courseId) {
+      return (await repo().findCourse(courseId))?.title ?? null;
+    },
+    courseIdsOf: (userId) => repo().courseIdsOf(userId),
+  };
+
+  const courseApi = courseRoutes(courses);
+  const enrollmentApi = enrollmentRoutes(enrollments);
+  const quizApi = quizRoutes(quizzes);
+  const progressApi = progressRoutes(progress);
+
+  return defineModule({
+    name: 'learning',
+    migrations: new URL('./migrations/', import.meta.url),
+    membership,
+    courses,
+    enrollments,
+    quizzes,
+    progress,
+    routes: async (app) => {
+      await progressApi(app);
+      await courseApi(app);
+      await enrollmentApi(app);
+      await quizApi(app);
+    },
+    jobs: {
+      // Enqueued at each timed attempt's deadline; submits it if the student has not.
+      [AUTOSUBMIT_JOB]: { handle: async (job: { payload: { attemptId: string } }) => void (await quizzes.autoSubmit(job.payload.attemptId)) },
+    },
+    rooms: {
+      // Course events reach its teachers, its active students and administrators.
+      course: async (principal, id) => isCourseAdmin(principal) || (await membership.roleIn(id, principal.userId)) !== null,
+    },
+  });
+}

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Tx } from '../../core/db/database.js';
+import { isDbError } from '../../core/db/errors.js';
+import { withTransaction } from '../../core/db/transaction.js';
+import type { Principal } from '../../core/http/access.js';
+import { AppError } from '../../core/http/problem.js';
+import { newId } from '../../core/ids.js';
+import { canSeeLessons, type CourseService, type LearningContext } from './courses.service.js';
+import { conflict, forbidden, LearningErrors, lessonNotFound } from './learning.errors.js';
+import { LearningEvents, type CourseCompletedPayload, type LessonCompletedPayload } from './learning.events.js';
+import type { LearningTables } from './learning.tables.js';
+import type { CertificateView, CourseProgressView } from './progress.schemas.js';
+
+/** A readable verification code: 16 characters of Crockford base32 in groups of four. */
+function certificateCode(): string {
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  const bytes = randomBytes(16);
+  const chars = [...bytes].map((b) => alphabet[b % 32]).join('');
+  return chars.match(/.{4}/g)!.join('-');
+}
+
+/**
+ * Progress: lesson completion, course completion (every required published lesson completed and
+ * every required published quiz passed) with a certificate, and the numbers both `GET /me/progress`
+ * and the teacher's roster show — one function computes them for both.
+ */
+export function createProgressService(ctx: LearningContext & { courses: CourseService }) {
+  const { database, clock, events, users, courses } = ctx;
+  const db = database.db as unknown as Kysely<LearningTables>;
+  const iso = () => clock.now().toISOString();
+  const h = (handle: unknown) => handle as Kysely<LearningTables>;
+
+  async function compute(handle: unknown, courseId: string, courseTitle: string, userId: string): Promise<CourseProgressView> {
+    const q = h(handle);
+    const lessons = await q.selectFrom('learning_lesson').select(['id', 'minutes']).where('course_id', '=', courseId).where('status', '=', 'published').where('required', '=', 1).execute();
+    const done = new Set((await q.selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', courseId).where('user_id', '=', userId).execute()).map((r) => r.lesson_id));
+    const quizzes = await q.selectFrom('learning_quiz').select(['id', 'title', 'required']).where('course_id', '=', courseId).where('status', '=', 'published').orderBy('id').execute();
+    const attempts = quizzes.length
+      ? await q
+          .selectFrom('learning_attempt')
+          .select(['quiz_id', 'number', 'score', 'max_score', 'passed'])
+          .where('user_id', '=', userId)
+          .where('quiz_id', 'in', quizzes.map((z) => z.id))
+          .where('status', '=', 'graded')
+          .orderBy('number')
+          .execute()
+      : [];
+    const certificate = await q.selectFrom('learning_certificate').select(['code', 'issued_at']).where('course_id', '=', courseId).where('user_id', '=', userId).executeTakeFirst();
+    const quizProgress = quizzes.map((z) => {
+      const mine = attempts.filter((a) => a.quiz_id === z.id);
+      const scores = mine.map((a) => Number(a.score));
+      return {
+        quizId: z.id,
+        title: z.title,
+        required: Boolean(z.required),
+        attempts: mine.length,
+        bestScore: scores.length ? Math.max(...scores) : null,
+        lastScore: scores.length ? scores.at(-1)! : null,
+        maxScore: mine.length ? Number(mine.at(-1)!.max_score) : null,
+        passed: mine.some((a) => Boolean(a.passed)),
+      };
+    });
+    const lessonsCompleted = lessons.filter((l) => done.has(l.id)).length;
+    const required = quizProgress.filter((z) => z.required);
+    const quizzesPassed = required.filter((z) => z.passed).length;
+    const total = lessons.length + required.length;
+    return {
+      courseId,
+      courseTitle,
+      lessonsCompleted,
+      lessonsRequired: lessons.length,
+      quizzesPassed,
+      quizzesRequired: required.length,
+      percent: total ? Math.floor(((lessonsCompleted + quizzesPassed) * 100) / total) : 0,
+      minutesOfLessonsCompleted: lessons.filter((l) => done.has(l.id)).reduce((sum, l) => sum + l.minutes, 0),
+      completed: Boolean(certificate),
+      certificateCode: certificate?.code ?? null,
+      completedAt: certificate?.issued_at ?? null,
+      quizzes: quizProgress,
+    };
+  }
+
+  /** Issues the certificate (once) when the student has met the completion rule. Call inside the writing transaction. */
+  async function checkCompletion(tx: Tx, courseId: string, userId: string, actorId: string | null): Promise<void> {
+    const course = await h(tx).selectFrom('learning_course').select(['title']).where('id', '=', courseId).executeTakeFirst();
+    if (!course) return;
+    const p = await compute(tx, courseId, course.title, userId);
+    if (p.completed || p.lessonsRequired + p.quizzesRequired === 0) return;
+    if (p.lessonsCompleted < p.lessonsRequired || p.quizzesPassed < p.quizzesRequired) return;
+    const code = certificateCode();
+    await h(tx).insertInto('learning_certificate').values({ id: newId('cert'), code, course_id: courseId, user_id: userId, course_title: course.title, issued_at: iso() }).execute();
+    await events.append<CourseCompletedPayload>(tx, {
+      type: LearningEvents.courseCompleted,
+      scopes: [`user:${userId}`, `course:${courseId}`],
+      payload: { courseId, userId, courseTitle: course.title, certificateCode: code },
+      actorId,
+    });
+  }
+
+  return {
+    compute: (courseId: string, courseTitle: string, userId: string) => compute(db, courseId, courseTitle, userId),
+    checkCompletion,
+
+    async completeLesson(principal: Principal, lessonId: string): Promise<CourseProgressView> {
+      const lesson = await db.selectFrom('learning_lesson').selectAll().where('id', '=', lessonId).executeTakeFirst();
+      if (!lesson) throw lessonNotFound();
+      const access = await courses.accessOf(principal, lesson.course_id);
+      if (!access || !canSeeLessons(access) || (!access.staff && lesson.status !== 'published')) throw lessonNotFound();
+      if (access.enrollment?.status !== 'active') throw forbidden('Only the course’s active students complete lessons.');
+      if (lesson.status !== 'published') throw lessonNotFound();
+      const prerequisites = JSON.parse(lesson.prerequisites) as string[];
+      try {
+        await withTransaction(database.db, async (tx) => {
+          const done = new Set((await h(tx).selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute()).map((r) => r.lesson_id));
+          if (done.has(lesson.id)) return;
+          const missing = prerequisites.filter((id) => !done.has(id));
+          if (missing.length) throw conflict(LearningErrors.LEARNING_PREREQUISITES, `Complete these lessons first: ${missing.join(', ')}.`);
+          await h(tx).insertInto('learning_lesson_completion').values({ lesson_id: lesson.id, user_id: principal.userId, course_id: lesson.course_id, completed_at: iso() }).execute();
+          await events.append<LessonCompletedPayload>(tx, {
+            type: LearningEvents.lessonCompleted,
+            scopes: [`user:${principal.userId}`, `course:${lesson.course_id}`],
+            payload: { lessonId: lesson.id, courseId: lesson.course_id, userId: principal.userId },
+            actorId: principal.userId,
+          });
+          await checkCompletion(tx, lesson.course_id, principal.userId, principal.userId);
+        });
+      } catch (err) {
+        // A concurrent completion of the same lesson won: the lesson is complete either way.
+        if (!isDbError(err, 'unique')) throw err;
+      }
+      return compute(db, lesson.course_id, access.course.title, principal.userId);
+    },
+
+    /** The caller's progress in every course they are an active student of. */
+    async mine(principal: Principal): Promise<{ items: CourseProgressView[] }> {
+      const rows = await db
+        .selectFrom('learning_enrollment')
+        .innerJoin('learning_course', 'learning_course.id', 'learning_enrollment.course_id')
+        .select(['learning_course.id as id', 'learning_course.title as title'])
+        .where('learning_enrollment.user_id', '=', principal.userId)
+        .where('learning_enrollment.status', '=', 'active')
+        .orderBy('learning_enrollment.activated_at')
+        .limit(200)
+        .execute();
+      const items: CourseProgressView[] = [];
+      for (const r of rows) items.push(await compute(db, r.id, r.title, principal.userId));
+      return { items };
+    },
+
+    /** Public verification of a certificate by its code. */
+    async certificate(code: string): Promise<CertificateView> {
+      const row = await db.selectFrom('learning_certificate').selectAll().where('code', '=', code.toUpperCase()).executeTakeFirst();
+      if (!row) throw new AppError(404, LearningErrors.LEARNING_CERTIFICATE_NOT_FOUND, 'No certificate has this code.');
+      const name = (await users.lookup([row.user_id])).get(row.user_id)?.displayName ?? null;
+      return { code: row.code, courseId: row.course_id, courseTitle: row.course_title, userId: row.user_id, displayName: name, issuedAt: row.issued_at };
+    },
+  };
+}
+
+export type ProgressService = ReturnType<typeof createProgressService>;

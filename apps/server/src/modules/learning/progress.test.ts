@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { api, createCourse, createLesson, eventsOf, learningApp, type LearningTestApp } from '../../../test/support/learning.js';
+
+describeEachDialect('learning: progress, completion and certificates', (dialect) => {
+  let t: LearningTestApp;
+  beforeAll(async () => {
+    t = await learningApp({ dialect });
+  }, 180_000);
+  afterAll(() => t?.destroy());
+
+  it('lessons and required quizzes complete a course; the roster shows the student’s own numbers; certificates verify publicly', async () => {
+    const course = await createCourse(t, t.teacher, { title: 'Completable' });
+    const one = await createLesson(t, t.teacher, course.id, { title: 'One', minutes: 10 });
+    const two = await createLesson(t, t.teacher, course.id, { title: 'Two', minutes: 5, prerequisiteLessonIds: [one.id] });
+    await createLesson(t, t.teacher, course.id, { title: 'Optional', required: false });
+    await createLesson(t, t.teacher, course.id, { title: 'Draft', status: 'draft' });
+    const quiz = (await api(t, t.teacher, 'POST', `/courses/${course.id}/quizzes`, { title: 'Final', status: 'published', passingScore: 100 })).json();
+    const question = (await api(t, t.teacher, 'POST', `/quizzes/${quiz.id}/questions`, { type: 'true_false', prompt: 'Done?', correctBoolean: true })).json();
+    expect((await api(t, t.student, 'POST', `/lessons/${one.id}/complete`)).statusCode).toBe(403); // not enrolled yet
+    await api(t, t.student, 'POST', `/courses/${course.id}/enrollments`, {});
+
+    const early = await api(t, t.student, 'POST', `/lessons/${two.id}/complete`);
+    expect(early.statusCode).toBe(409);
+    expect(early.json().code).toBe('LEARNING_PREREQUISITES');
+    const first = await api(t, t.student, 'POST', `/lessons/${one.id}/complete`);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ lessonsCompleted: 1, lessonsRequired: 2, quizzesPassed: 0, quizzesRequired: 1, percent: 33, minutesOfLessonsCompleted: 10, completed: false });
+    expect((await api(t, t.student, 'POST', `/lessons/${one.id}/complete`)).json().lessonsCompleted).toBe(1);
+    expect((await eventsOf(t, 'learning.lesson.completed')).filter((e) => (e.payload as { lessonId: string }).lessonId === one.id)).toHaveLength(1);
+    expect((await api(t, t.teacher, 'POST', `/lessons/${one.id}/complete`)).statusCode).toBe(403);
+    expect((await api(t, t.student, 'POST', `/lessons/${two.id}/complete`)).json()).toMatchObject({ lessonsCompleted: 2, completed: false });
+
+    // A failed attempt does not complete it; a passed one does, with a certificate.
+    const failed = (await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+    await api(t, t.student, 'PATCH', `/attempts/${failed.id}`, { answers: [{ questionId: question.id, response: { value: false } }] });
+    expect((await api(t, t.student, 'POST', `/attempts/${failed.id}/submit`)).json().passed).toBe(false);
+    const passed = (await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+    await api(t, t.student, 'PATCH', `/attempts/${passed.id}`, { answers: [{ questionId: question.id, response: { value: true } }] });
+    expect((await api(t, t.student, 'POST', `/attempts/${passed.id}/submit`)).json().passed).toBe(true);
+
+    const mine = (await api(t, t.student, 'GET', '/me/progress')).json().items.find((p: { courseId: string }) => p.courseId === course.id);
+    expect(mine).toMatchObject({ completed: true, percent: 100, quizzesPassed: 1, quizzes: [{ quizId: quiz.id, attempts: 2, bestScore: 1, lastScore: 1, maxScore: 1, passed: true }] });
+    expect(mine.certificateCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+    const completed = (await eventsOf(t, 'learning.course.completed')).at(-1)!;
+    expect(completed.payload).toEqual({ courseId: course.id, userId: t.student.userId, courseTitle: 'Completable', certificateCode: mine.certificateCode });
+
+    const roster = (await api(t, t.teacher, 'GET', `/courses/${course.id}/enrollments`)).json();
+    expect(roster.items[0].progress).toEqual(mine);
+
+    const cert = await api(t, null, 'GET', `/certificates/${mine.certificateCode}`);
+    expect(cert.statusCode).toBe(200);
+    expect(cert.json()).toMatchObject({ courseId: course.id, courseTitle: 'Completable', userId: t.student.userId, displayName: 'Student S' });
+    expect((await api(t, null, 'GET', '/certificates/NOPE-NOPE-NOPE-NOPE')).statusCode).toBe(404);
+
+    // The completed course unlocks a course that requires it.
+    const next = await createCourse(t, t.teacher, { title: 'Sequel', prerequisiteCourseIds: [course.id] });
+    const refused = await api(t, t.otherStudent, 'POST', `/courses/${next.id}/enrollments`, {});
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().code).toBe('LEARNING_PREREQUISITES');
+    expect((await api(t, t.student, 'POST', `/courses/${next.id}/enrollments`, {})).statusCode).toBe(201);
+    expect((await api(t, null, 'GET', '/me/progress')).statusCode).toBe(401);
+  });
+});

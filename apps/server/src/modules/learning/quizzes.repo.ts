@@ -1,0 +1,70 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Db, Tx } from '../../core/db/database.js';
+import type { AnswerRow, AttemptRow, LearningTables, QuestionRow, QuizRow } from './learning.tables.js';
+
+type LDb = Kysely<LearningTables> | Transaction<LearningTables>;
+
+/** Kysely queries on quizzes, questions, attempts and answers. */
+export function quizzesRepo(handle: Db | Tx) {
+  const db = handle as unknown as LDb;
+  const updated = (result: { numUpdatedRows: bigint }) => Number(result.numUpdatedRows) === 1;
+  return {
+    findQuiz: (id: string) => db.selectFrom('learning_quiz').selectAll().where('id', '=', id).executeTakeFirst(),
+    insertQuiz: (row: QuizRow) => db.insertInto('learning_quiz').values(row).execute(),
+    async updateQuiz(id: string, version: number, changes: Partial<QuizRow>) {
+      return updated(await db.updateTable('learning_quiz').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
+    },
+    deleteQuiz: (id: string) => db.deleteFrom('learning_quiz').where('id', '=', id).execute(),
+    async listQuizzes(courseId: string, onlyPublished: boolean, afterId: string | undefined, limit: number) {
+      let q = db.selectFrom('learning_quiz').selectAll().where('course_id', '=', courseId);
+      if (onlyPublished) q = q.where('status', '=', 'published');
+      if (afterId) q = q.where('id', '>', afterId);
+      return q.orderBy('id').limit(limit).execute();
+    },
+    async questionCounts(quizIds: string[]): Promise<Map<string, number>> {
+      if (!quizIds.length) return new Map();
+      const rows = await db.selectFrom('learning_question').select(['quiz_id', (eb) => eb.fn.countAll<number>().as('n')]).where('quiz_id', 'in', quizIds).groupBy('quiz_id').execute();
+      return new Map(rows.map((r) => [r.quiz_id, Number(r.n)]));
+    },
+
+    findQuestion: (id: string) => db.selectFrom('learning_question').selectAll().where('id', '=', id).executeTakeFirst(),
+    questionsOf: (quizId: string) => db.selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id').execute(),
+    questionsByIds: (ids: string[]) => (ids.length ? db.selectFrom('learning_question').selectAll().where('id', 'in', ids).execute() : Promise.resolve([] as QuestionRow[])),
+    insertQuestion: (row: QuestionRow) => db.insertInto('learning_question').values(row).execute(),
+    async updateQuestion(id: string, version: number, changes: Partial<QuestionRow>) {
+      return updated(await db.updateTable('learning_question').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
+    },
+    setQuestionPosition: (id: string, position: number) => db.updateTable('learning_question').set({ position }).where('id', '=', id).execute(),
+    deleteQuestion: (id: string) => db.deleteFrom('learning_question').where('id', '=', id).execute(),
+
+    findAttempt: (id: string) => db.selectFrom('learning_attempt').selectAll().where('id', '=', id).executeTakeFirst(),
+    insertAttempt: (row: AttemptRow) => db.insertInto('learning_attempt').values(row).execute(),
+    async updateAttempt(id: string, version: number, changes: Partial<AttemptRow>) {
+      return updated(await db.updateTable('learning_attempt').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
+    },
+    attemptsOf: (quizId: string, userId: string) =>
+      db.selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number').execute(),
+    async listAttempts(quizId: string, userId: string | undefined, afterId: string | undefined, limit: number) {
+      let q = db.selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId);
+      if (userId) q = q.where('user_id', '=', userId);
+      if (afterId) q = q.where('id', '>', afterId);
+      return q.orderBy('id').limit(limit).execute();
+    },
+    /** Submitted or graded attempts that include the question (for regrading). */
+    closedAttemptsWith: (quizId: string, questionId: string) =>
+      db
+        .selectFrom('learning_attempt')
+        .selectAll()
+        .where('quiz_id', '=', quizId)
+        .where('status', '!=', 'open')
+        .where('id', 'in', db.selectFrom('learning_answer').select('attempt_id').where('question_id', '=', questionId))
+        .execute(),
+
+    answersOf: (attemptId: string) => db.selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId).execute(),
+    findAnswer: (attemptId: string, questionId: string) =>
+      db.selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId).where('question_id', '=', questionId).executeTakeFirst(),
+    insertAnswer: (row: AnswerRow) => db.insertInto('learning_answer').values(row).execute(),
+    updateAnswer: (attemptId: string, questionId: string, changes: Partial<AnswerRow>) =>
+      db.updateTable('learning_answer').set(changes).where('attempt_id', '=', attemptId).where('question_id', '=', questionId).execute(),
+  };
+}

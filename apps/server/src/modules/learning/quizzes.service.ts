@@ -1,0 +1,652 @@
+import { randomInt } from 'node:crypto';
+import type { Tx } from '../../core/db/database.js';
+import { isDbError } from '../../core/db/errors.js';
+import { withTransaction } from '../../core/db/transaction.js';
+import type { Principal } from '../../core/http/access.js';
+import { versionMismatch } from '../../core/http/etag.js';
+import { toPage, type Page } from '../../core/http/pagination.js';
+import { AppError } from '../../core/http/problem.js';
+import { newId } from '../../core/ids.js';
+import type { JobQueue } from '../../core/jobs/types.js';
+import { canSeeLessons, type CourseAccess, type CourseService, type LearningContext } from './courses.service.js';
+import { attemptNotFound, conflict, forbidden, invalid, LearningErrors, questionNotFound, quizNotFound } from './learning.errors.js';
+import {
+  LearningEvents,
+  type AttemptGradedPayload,
+  type AttemptStartedPayload,
+  type AttemptSubmittedPayload,
+  type QuestionChangedPayload,
+  type QuizPayload,
+} from './learning.events.js';
+import type { AnswerRow, AttemptRow, QuestionRow, QuizRow } from './learning.tables.js';
+import type {
+  AnswersPatch,
+  AttemptQuery,
+  AttemptSummaryView,
+  AttemptView,
+  GradeBody,
+  QuestionCreate,
+  QuestionPatch,
+  QuestionType,
+  QuestionView,
+  QuizCreate,
+  QuizPatch,
+  QuizView,
+  ResponseValue,
+} from './quizzes.schemas.js';
+import { quizzesRepo } from './quizzes.repo.js';
+import { authoredFields, buildQuestion, checkResponse, correctResponse, scoreResponse, type AnswerKey, type QuestionContent } from './scoring.js';
+
+export const AUTOSUBMIT_JOB = 'learning.attempt.autosubmit';
+
+interface LayoutEntry {
+  /** Question id. */
+  q: string;
+  /** Option order (choices, ordering items) or the right-hand order (matching), as shown. */
+  o?: string[];
+}
+
+const json = <T>(text: string, fallback: T): T => {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+export function quizView(row: QuizRow, questionCount: number): QuizView {
+  return {
+    id: row.id,
+    courseId: row.course_id,
+    lessonId: row.lesson_id,
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    timeLimitSeconds: row.time_limit_seconds,
+    maxAttempts: row.max_attempts,
+    passingScore: row.passing_score,
+    opensAt: row.opens_at,
+    closesAt: row.closes_at,
+    shuffleQuestions: Boolean(row.shuffle_questions),
+    shuffleOptions: Boolean(row.shuffle_options),
+    feedback: row.feedback,
+    drawCount: row.draw_count,
+    required: Boolean(row.required),
+    questionCount,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+export function questionView(row: QuestionRow): QuestionView {
+  const type = row.type as QuestionType;
+  return {
+    id: row.id,
+    quizId: row.quiz_id,
+    position: row.position,
+    type,
+    prompt: row.prompt,
+    points: row.points,
+    explanation: row.explanation,
+    ...authoredFields(type, json<QuestionContent>(row.content, {}), json<AnswerKey>(row.answer_key, {})),
+    version: row.version,
+  };
+}
+
+const summaryView = (a: AttemptRow): AttemptSummaryView => ({
+  id: a.id,
+  quizId: a.quiz_id,
+  userId: a.user_id,
+  number: a.number,
+  status: a.status,
+  startedAt: a.started_at,
+  deadlineAt: a.deadline_at,
+  submittedAt: a.submitted_at,
+  score: a.score === null ? null : Number(a.score),
+  maxScore: Number(a.max_score),
+  passed: a.passed === null ? null : Boolean(a.passed),
+});
+
+/**
+ * Quizzes, questions and attempts. Scoring is on the server only: students receive questions
+ * without answer keys, and feedback only after submitting, as much as the quiz's feedback level allows.
+ */
+export function createQuizService(
+  ctx: LearningContext & {
+    courses: CourseService;
+    jobs: JobQueue;
+    /** Called in the grading transaction when an attempt passes (course completion). */
+    onGraded?: (tx: Tx, courseId: string, userId: string, actorId: string | null) => Promise<void>;
+  },
+) {
+  const { database, clock, events, cursors, courses, jobs, onGraded } = ctx;
+  const { db } = database;
+  const repo = (handle: typeof db | Tx = db) => quizzesRepo(handle);
+  const iso = () => clock.now().toISOString();
+
+  /** The quiz if the caller may see it (staff: always; others: published, in a course whose lessons they may see). */
+  async function quizAccess(handle: typeof db | Tx, principal: Principal | null, quizId: string): Promise<{ quiz: QuizRow; access: CourseAccess }> {
+    const quiz = await repo(handle).findQuiz(quizId);
+    if (!quiz) throw quizNotFound();
+    const access = await courses.accessOf(principal, quiz.course_id, handle);
+    if (!access || !canSeeLessons(access) || (!access.staff && quiz.status !== 'published')) throw quizNotFound();
+    return { quiz, access };
+  }
+
+  async function managedQuiz(handle: typeof db | Tx, principal: Principal, quizId: string) {
+    const found = await quizAccess(handle, principal, quizId);
+    if (!found.access.staff) throw forbidden('Only the course’s teachers and administrators may do this.');
+    return found;
+  }
+
+  /** The attempt if the caller may see it: their own, or any in a course they teach. */
+  async function attemptAccess(handle: typeof db | Tx, principal: Principal, attemptId: string) {
+    const attempt = await repo(handle).findAttempt(attemptId);
+    if (!attempt) throw attemptNotFound();
+    const quiz = await repo(handle).findQuiz(attempt.quiz_id);
+    const access = await courses.accessOf(principal, attempt.course_id, handle);
+    if (!quiz || !access || (attempt.user_id !== principal.userId && !access.staff)) throw attemptNotFound();
+    return { attempt, quiz, access, own: attempt.user_id === principal.userId };
+  }
+
+  function checkWindow(opens: string | null, closes: string | null) {
+    if (opens && closes && Date.parse(opens) >= Date.parse(closes)) throw invalid('The quiz must open before it closes.', '/body/closesAt');
+  }
+
+  async function checkLesson(courseId: string, lessonId: string | null | undefined, handle: typeof db | Tx) {
+    if (!lessonId) return;
+    const lesson = await (handle as typeof db).selectFrom('learning_lesson').select(['course_id']).where('id', '=', lessonId).executeTakeFirst();
+    if (!lesson || lesson.course_id !== courseId) throw invalid('The lesson must belong to the quiz’s course.', '/body/lessonId');
+  }
+
+  /** Scores an attempt from its answers; writes auto-scored points; returns the totals. */
+  async function score(tx: Tx, attempt: AttemptRow) {
+    const r = repo(tx);
+    const layout = json<LayoutEntry[]>(attempt.layout, []);
+    const questions = new Map((await r.questionsByIds(layout.map((l) => l.q))).map((q) => [q.id, q]));
+    const answers = new Map((await r.answersOf(attempt.id)).map((a) => [a.question_id, a]));
+    let total = 0;
+    let max = 0;
+    let pending = 0;
+    const now = iso();
+    for (const { q } of layout) {
+      const question = questions.get(q);
+      if (!question) continue;
+      max += question.points;
+      const type = question.type as QuestionType;
+      const answer = answers.get(q);
+      if (type === 'free_text') {
+        if (!answer) {
+          // Nothing written: nothing to grade.
+          await r.insertAnswer({ attempt_id: attempt.id, question_id: q, response: 'null', client_timestamp: null, points: 0, comment: null, updated_at: now });
+        } else if (answer.points === null) pending++;
+        else total += Number(answer.points);
+        continue;
+      }
+      const points = scoreResponse(type, json<AnswerKey>(question.answer_key, {}), question.points, answer ? json<ResponseValue | null>(answer.response, null) : null) ?? 0;
+      total += points;
+      if (answer && answer.points !== points) await r.updateAnswer(attempt.id, q, { points });
+      if (!answer) await r.insertAnswer({ attempt_id: attempt.id, question_id: q, response: 'null', client_timestamp: null, points, comment: null, updated_at: now });
+    }
+    return { total: round(total), max, pending };
+  }
+
+  /**
+   * Closes an open attempt (submit, deadline, auto-submit) or re-scores a closed one (grading,
+   * regrading), and emits `learning.attempt.graded` when the score is final and new.
+   */
+  async function settle(tx: Tx, attempt: AttemptRow, quiz: QuizRow, options: { submit?: { auto: boolean }; actorId: string | null }): Promise<AttemptRow> {
+    const { total, max, pending } = await score(tx, attempt);
+    const graded = pending === 0;
+    const passed = graded ? (max === 0 ? true : (total / max) * 100 >= quiz.passing_score) : null;
+    const changes: Partial<AttemptRow> = {
+      status: graded ? 'graded' : 'submitted',
+      score: graded ? total : null,
+      max_score: max,
+      passed: passed === null ? null : passed ? 1 : 0,
+      ...(options.submit ? { open_key: null, submitted_at: iso() } : {}),
+    };
+    if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, changes))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
+    const next: AttemptRow = { ...attempt, ...changes, version: attempt.version + 1 };
+    if (options.submit) {
+      await events.append<AttemptSubmittedPayload>(tx, {
+        type: LearningEvents.attemptSubmitted,
+        scopes: [`user:${attempt.user_id}`, `course:${attempt.course_id}`],
+        payload: { attemptId: attempt.id, quizId: quiz.id, courseId: attempt.course_id, userId: attempt.user_id, auto: options.submit.auto, needsGrading: !graded },
+        actorId: options.actorId,
+      });
+    }
+    const changed = attempt.status !== 'graded' || Number(attempt.score) !== total || Number(attempt.max_score) !== max;
+    if (graded && changed) {
+      await events.append<AttemptGradedPayload>(tx, {
+        type: LearningEvents.attemptGraded,
+        scopes: [`user:${attempt.user_id}`],
+        payload: { attemptId: attempt.id, quizId: quiz.id, quizTitle: quiz.title, courseId: attempt.course_id, userId: attempt.user_id, score: total, maxScore: max, passed: Boolean(passed) },
+        actorId: options.actorId,
+      });
+      if (passed) await onGraded?.(tx, attempt.course_id, attempt.user_id, options.actorId);
+    }
+    return next;
+  }
+
+  const expired = (attempt: AttemptRow) => attempt.status === 'open' && attempt.deadline_at !== null && clock.now().getTime() >= Date.parse(attempt.deadline_at);
+
+  async function attemptView(attempt: AttemptRow, quiz: QuizRow, staff: boolean): Promise<AttemptView> {
+    const layout = json<LayoutEntry[]>(attempt.layout, []);
+    const questions = new Map((await repo().questionsByIds(layout.map((l) => l.q))).map((q) => [q.id, q]));
+    const answers = new Map((await repo().answersOf(attempt.id)).map((a) => [a.question_id, a]));
+    const level = staff ? 'explanations' : quiz.feedback;
+    const showResult = attempt.status !== 'open' && level !== 'none';
+    const items: AttemptView['questions'] = [];
+    for (const entry of layout) {
+      const q = questions.get(entry.q);
+      if (!q) continue;
+      const type = q.type as QuestionType;
+      const content = json<QuestionContent>(q.content, {});
+      const key = json<AnswerKey>(q.answer_key, {});
+      const answer = answers.get(q.id);
+      const response = answer ? json<ResponseValue | null>(answer.response, null) : null;
+      const byId = <T extends { id: string }>(list: T[] | undefined, order: string[] | undefined) =>
+        order ? order.map((id) => list?.find((i) => i.id === id)).filter((i): i is T => Boolean(i)) : (list ?? []);
+      const item: AttemptView['questions'][number] = { id: q.id, type, prompt: q.prompt, points: q.points, answer: response };
+      if (type === 'single' || type === 'multiple' || type === 'ordering') item.options = byId(content.options, entry.o);
+      if (type === 'matching') {
+        item.left = content.left ?? [];
+        item.right = byId(content.right, entry.o);
+      }
+      if (showResult) {
+        const points = answer?.points === null || answer?.points === undefined ? null : Number(answer.points);
+        const result: NonNullable<AttemptView['questions'][number]['result']> = { correct: points === null ? null : points >= q.points, points };
+        if (level === 'answers' || level === 'explanations') {
+          const correct = correctResponse(type, key);
+          if (correct) result.correctAnswer = correct;
+        }
+        if (level === 'explanations' && q.explanation) result.explanation = q.explanation;
+        if (answer?.comment) result.comment = answer.comment;
+        item.result = result;
+      }
+      items.push(item);
+    }
+    return { ...summaryView(attempt), courseId: attempt.course_id, questions: items, version: attempt.version };
+  }
+
+  /** The deadline job: submits the attempt if it is still open. Idempotent. */
+  async function autoSubmit(attemptId: string): Promise<AttemptRow | undefined> {
+    return withTransaction(db, async (tx) => {
+      const attempt = await repo(tx).findAttempt(attemptId);
+      if (!attempt) return undefined;
+      if (attempt.status !== 'open') return attempt;
+      const quiz = await repo(tx).findQuiz(attempt.quiz_id);
+      if (!quiz) return attempt;
+      return settle(tx, attempt, quiz, { submit: { auto: true }, actorId: null });
+    });
+  }
+
+  async function placeQuestion(tx: Tx, quizId: string, questionId: string, position: number | undefined) {
+    const list = await repo(tx).questionsOf(quizId);
+    const current = list.find((q) => q.id === questionId);
+    if (!current) return;
+    const others = list.filter((q) => q.id !== questionId);
+    const index = position === undefined ? others.length : Math.min(Math.max(position, 1), others.length + 1) - 1;
+    others.splice(index, 0, current);
+    for (const [i, q] of others.entries()) if (q.position !== i + 1) await repo(tx).setQuestionPosition(q.id, i + 1);
+  }
+
+  async function hasAttempts(tx: Tx, quizId: string) {
+    return Boolean(await (tx as unknown as typeof db).selectFrom('learning_attempt').select('id').where('quiz_id', '=', quizId).limit(1).executeTakeFirst());
+  }
+
+  const questionEvent = (tx: Tx, q: { id: string; quiz_id: string }, courseId: string, change: QuestionChangedPayload['change'], regradedAttempts: number, actorId: string) =>
+    events.append<QuestionChangedPayload>(tx, {
+      type: LearningEvents.questionChanged,
+      scopes: [`course:${courseId}`],
+      payload: { questionId: q.id, quizId: q.quiz_id, courseId, change, regradedAttempts },
+      actorId,
+    });
+
+  return {
+    // ── quizzes ────────────────────────────────────────────────────────
+    async createQuiz(principal: Principal, courseId: string, input: QuizCreate): Promise<QuizView> {
+      checkWindow(input.opensAt ?? null, input.closesAt ?? null);
+      return withTransaction(db, async (tx) => {
+        await courses.managed(principal, courseId, tx);
+        await checkLesson(courseId, input.lessonId, tx);
+        const now = iso();
+        const row: QuizRow = {
+          id: newId('qz'),
+          course_id: courseId,
+          lesson_id: input.lessonId ?? null,
+          title: input.title.trim(),
+          description: input.description ?? '',
+          status: input.status ?? 'draft',
+          time_limit_seconds: input.timeLimitSeconds ?? null,
+          max_attempts: input.maxAttempts ?? null,
+          passing_score: input.passingScore ?? 50,
+          opens_at: input.opensAt ?? null,
+          closes_at: input.closesAt ?? null,
+          shuffle_questions: input.shuffleQuestions ? 1 : 0,
+          shuffle_options: input.shuffleOptions ? 1 : 0,
+          feedback: input.feedback ?? 'correctness',
+          draw_count: input.drawCount ?? null,
+          required: input.required === false ? 0 : 1,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        };
+        await repo(tx).insertQuiz(row);
+        await events.append<QuizPayload>(tx, { type: LearningEvents.quizCreated, scopes: [`course:${courseId}`], payload: { quizId: row.id, courseId, version: 1 }, actorId: principal.userId });
+        return quizView(row, 0);
+      });
+    },
+
+    async listQuizzes(principal: Principal | null, courseId: string, query: { limit?: number; cursor?: string }): Promise<Page<QuizView>> {
+      const access = await courses.visible(principal, courseId);
+      if (!canSeeLessons(access)) throw forbidden('Enroll in this private course to see its quizzes.');
+      const limit = query.limit ?? 20;
+      const after = query.cursor ? String(cursors.decode(query.cursor)[0]) : undefined;
+      const rows = await repo().listQuizzes(courseId, !access.staff, after, limit + 1);
+      const counts = await repo().questionCounts(rows.map((r) => r.id));
+      return toPage(rows, limit, cursors, (r) => [r.id], (r) => quizView(r, counts.get(r.id) ?? 0));
+    },
+
+    async getQuiz(principal: Principal | null, quizId: string): Promise<QuizView> {
+      const { quiz } = await quizAccess(db, principal, quizId);
+      return quizView(quiz, (await repo().questionCounts([quiz.id])).get(quiz.id) ?? 0);
+    },
+
+    async updateQuiz(principal: Principal, quizId: string, expected: number | undefined, patch: QuizPatch): Promise<QuizView> {
+      return withTransaction(db, async (tx) => {
+        const { quiz } = await managedQuiz(tx, principal, quizId);
+        if (expected !== undefined && expected !== quiz.version) throw versionMismatch(quiz.version);
+        if (patch.lessonId !== undefined) await checkLesson(quiz.course_id, patch.lessonId, tx);
+        const changes: Partial<QuizRow> = {
+          ...(patch.title !== undefined ? { title: patch.title.trim() } : {}),
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...(patch.lessonId !== undefined ? { lesson_id: patch.lessonId } : {}),
+          ...(patch.status !== undefined ? { status: patch.status } : {}),
+          ...(patch.timeLimitSeconds !== undefined ? { time_limit_seconds: patch.timeLimitSeconds } : {}),
+          ...(patch.maxAttempts !== undefined ? { max_attempts: patch.maxAttempts } : {}),
+          ...(patch.passingScore !== undefined ? { passing_score: patch.passingScore } : {}),
+          ...(patch.opensAt !== undefined ? { opens_at: patch.opensAt } : {}),
+          ...(patch.closesAt !== undefined ? { closes_at: patch.closesAt } : {}),
+          ...(patch.shuffleQuestions !== undefined ? { shuffle_questions: patch.shuffleQuestions ? 1 : 0 } : {}),
+          ...(patch.shuffleOptions !== undefined ? { shuffle_options: patch.shuffleOptions ? 1 : 0 } : {}),
+          ...(patch.feedback !== undefined ? { feedback: patch.feedback } : {}),
+          ...(patch.drawCount !== undefined ? { draw_count: patch.drawCount } : {}),
+          ...(patch.required !== undefined ? { required: patch.required ? 1 : 0 } : {}),
+          updated_at: iso(),
+        };
+        const next: QuizRow = { ...quiz, ...changes, version: quiz.version + 1 };
+        checkWindow(next.opens_at, next.closes_at);
+        if (!(await repo(tx).updateQuiz(quiz.id, quiz.version, changes))) throw versionMismatch(quiz.version + 1);
+        await events.append<QuizPayload>(tx, { type: LearningEvents.quizUpdated, scopes: [`course:${quiz.course_id}`], payload: { quizId: quiz.id, courseId: quiz.course_id, version: next.version }, actorId: principal.userId });
+        return quizView(next, (await repo(tx).questionCounts([quiz.id])).get(quiz.id) ?? 0);
+      });
+    },
+
+    async deleteQuiz(principal: Principal, quizId: string, expected: number | undefined): Promise<void> {
+      await withTransaction(db, async (tx) => {
+        const { quiz } = await managedQuiz(tx, principal, quizId);
+        if (expected !== undefined && expected !== quiz.version) throw versionMismatch(quiz.version);
+        if (await hasAttempts(tx, quiz.id)) throw conflict(LearningErrors.LEARNING_QUIZ_HAS_ATTEMPTS, 'Students have attempted this quiz: unpublish it (status "draft") instead.');
+        await repo(tx).deleteQuiz(quiz.id);
+        await events.append<QuizPayload>(tx, { type: LearningEvents.quizDeleted, scopes: [`course:${quiz.course_id}`], payload: { quizId: quiz.id, courseId: quiz.course_id, version: quiz.version }, actorId: principal.userId });
+      });
+    },
+
+    // ── questions (staff only: they carry the answer keys) ─────────────
+    async listQuestions(principal: Principal, quizId: string): Promise<{ items: QuestionView[] }> {
+      const { quiz } = await managedQuiz(db, principal, quizId);
+      return { items: (await repo().questionsOf(quiz.id)).map(questionView) };
+    },
+
+    async createQuestion(principal: Principal, quizId: string, input: QuestionCreate): Promise<QuestionView> {
+      const { content, key } = buildQuestion(input);
+      return withTransaction(db, async (tx) => {
+        const { quiz } = await managedQuiz(tx, principal, quizId);
+        const existing = await repo(tx).questionsOf(quiz.id);
+        if (existing.length >= 500) throw invalid('A quiz holds 500 questions at most.');
+        const now = iso();
+        const row: QuestionRow = {
+          id: newId('qst'),
+          quiz_id: quiz.id,
+          position: existing.length + 1,
+          type: input.type,
+          prompt: input.prompt,
+          points: input.points ?? 1,
+          explanation: input.explanation ?? '',
+          content: JSON.stringify(content),
+          answer_key: JSON.stringify(key),
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        };
+        await repo(tx).insertQuestion(row);
+        await questionEvent(tx, row, quiz.course_id, 'created', 0, principal.userId);
+        return questionView(row);
+      });
+    },
+
+    /** Changes a question; when its key or points change, every submitted attempt that has it is re-scored. */
+    async updateQuestion(principal: Principal, questionId: string, expected: number | undefined, patch: QuestionPatch): Promise<QuestionView> {
+      const found = await repo().findQuestion(questionId);
+      if (!found) throw questionNotFound();
+      return withTransaction(db, async (tx) => {
+        const question = await repo(tx).findQuestion(questionId);
+        if (!question) throw questionNotFound();
+        const { quiz } = await managedQuiz(tx, principal, question.quiz_id).catch((err: unknown) => {
+          throw err instanceof AppError && err.status === 404 ? questionNotFound() : err;
+        });
+        if (expected !== undefined && expected !== question.version) throw versionMismatch(question.version);
+        const current = questionView(question);
+        const { position, ...fields } = patch;
+        const merged = { ...current, ...fields, type: current.type };
+        const { content, key } = buildQuestion(merged as QuestionCreate);
+        const changes: Partial<QuestionRow> = {
+          prompt: merged.prompt,
+          points: merged.points,
+          explanation: merged.explanation,
+          content: JSON.stringify(content),
+          answer_key: JSON.stringify(key),
+          updated_at: iso(),
+        };
+        if (!(await repo(tx).updateQuestion(question.id, question.version, changes))) throw versionMismatch(question.version + 1);
+        if (position !== undefined) await placeQuestion(tx, quiz.id, question.id, position);
+        let regraded = 0;
+        if (changes.answer_key !== question.answer_key || changes.points !== question.points) {
+          for (const attempt of await repo(tx).closedAttemptsWith(quiz.id, question.id)) {
+            await settle(tx, attempt, quiz, { actorId: principal.userId });
+            regraded++;
+          }
+        }
+        await questionEvent(tx, question, quiz.course_id, 'updated', regraded, principal.userId);
+        return questionView((await repo(tx).findQuestion(question.id))!);
+      });
+    },
+
+    async deleteQuestion(principal: Principal, questionId: string, expected: number | undefined): Promise<void> {
+      const found = await repo().findQuestion(questionId);
+      if (!found) throw questionNotFound();
+      await withTransaction(db, async (tx) => {
+        const question = await repo(tx).findQuestion(questionId);
+        if (!question) throw questionNotFound();
+        const { quiz } = await managedQuiz(tx, principal, question.quiz_id).catch((err: unknown) => {
+          throw err instanceof AppError && err.status === 404 ? questionNotFound() : err;
+        });
+        if (expected !== undefined && expected !== question.version) throw versionMismatch(question.version);
+        if (await hasAttempts(tx, quiz.id)) throw conflict(LearningErrors.LEARNING_QUIZ_HAS_ATTEMPTS, 'Students have attempted this quiz: correct the question instead (attempts are regraded).');
+        await repo(tx).deleteQuestion(question.id);
+        for (const [i, q] of (await repo(tx).questionsOf(quiz.id)).entries()) if (q.position !== i + 1) await repo(tx).setQuestionPosition(q.id, i + 1);
+        await questionEvent(tx, question, quiz.course_id, 'deleted', 0, principal.userId);
+      });
+    },
+
+    // ── attempts ───────────────────────────────────────────────────────
+    async start(principal: Principal, quizId: string): Promise<AttemptView> {
+      const { quiz: before, access: beforeAccess } = await quizAccess(db, principal, quizId);
+      if (!beforeAccess.staff && beforeAccess.enrollment?.status !== 'active') throw forbidden('Enroll in the course to take its quizzes.');
+      if (before.status !== 'published') throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not published.');
+      try {
+        const { attempt, quiz } = await withTransaction(db, async (tx) => {
+          const { quiz } = await quizAccess(tx, principal, quizId);
+          const now = clock.now();
+          if ((quiz.opens_at && now.getTime() < Date.parse(quiz.opens_at)) || (quiz.closes_at && now.getTime() >= Date.parse(quiz.closes_at))) {
+            throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not open now.');
+          }
+          const r = repo(tx);
+          const previous = await r.attemptsOf(quiz.id, principal.userId);
+          const open = previous.find((a) => a.status === 'open');
+          if (open && !expired(open)) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, `Attempt ${open.id} is still open: continue or submit it.`);
+          if (open) await settle(tx, open, quiz, { submit: { auto: true }, actorId: null });
+          if (quiz.max_attempts !== null && previous.length >= quiz.max_attempts) throw conflict(LearningErrors.LEARNING_NO_ATTEMPTS_LEFT, 'No attempts left for this quiz.');
+          const questions = await r.questionsOf(quiz.id);
+          if (!questions.length) throw conflict(LearningErrors.LEARNING_QUIZ_EMPTY, 'The quiz has no questions yet.');
+          let drawn = quiz.draw_count !== null && quiz.draw_count < questions.length ? shuffled(questions).slice(0, quiz.draw_count) : questions;
+          drawn = quiz.shuffle_questions ? shuffled(drawn) : quiz.draw_count !== null ? drawn.sort((a, b) => a.position - b.position) : drawn;
+          const layout: LayoutEntry[] = drawn.map((q) => {
+            const content = json<QuestionContent>(q.content, {});
+            const ids = (items?: Array<{ id: string }>) => (items ?? []).map((i) => i.id);
+            // Ordering and matching are always shuffled: their authored order is the answer.
+            if (q.type === 'ordering') return { q: q.id, o: shuffled(ids(content.options)) };
+            if (q.type === 'matching') return { q: q.id, o: shuffled(ids(content.right)) };
+            if ((q.type === 'single' || q.type === 'multiple') && quiz.shuffle_options) return { q: q.id, o: shuffled(ids(content.options)) };
+            return { q: q.id };
+          });
+          const limitEnd = quiz.time_limit_seconds !== null ? now.getTime() + quiz.time_limit_seconds * 1000 : null;
+          const closeEnd = quiz.closes_at ? Date.parse(quiz.closes_at) : null;
+          const deadline = limitEnd !== null || closeEnd !== null ? new Date(Math.min(limitEnd ?? Infinity, closeEnd ?? Infinity)).toISOString() : null;
+          const row: AttemptRow = {
+            id: newId('att'),
+            quiz_id: quiz.id,
+            course_id: quiz.course_id,
+            user_id: principal.userId,
+            number: previous.length + 1,
+            status: 'open',
+            open_key: `${quiz.id}:${principal.userId}`,
+            layout: JSON.stringify(layout),
+            started_at: now.toISOString(),
+            deadline_at: deadline,
+            submitted_at: null,
+            score: null,
+            max_score: drawn.reduce((sum, q) => sum + q.points, 0),
+            passed: null,
+            version: 1,
+          };
+          await r.insertAttempt(row);
+          if (deadline) await jobs.enqueue(tx, AUTOSUBMIT_JOB, { attemptId: row.id }, { runAt: new Date(deadline), uniqueKey: `${AUTOSUBMIT_JOB}:${row.id}` });
+          await events.append<AttemptStartedPayload>(tx, {
+            type: LearningEvents.attemptStarted,
+            scopes: [`user:${principal.userId}`],
+            payload: { attemptId: row.id, quizId: quiz.id, courseId: quiz.course_id, userId: principal.userId, deadlineAt: deadline },
+            actorId: principal.userId,
+          });
+          return { attempt: row, quiz };
+        });
+        return attemptView(attempt, quiz, false);
+      } catch (err) {
+        if (isDbError(err, 'unique')) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, 'An attempt of this quiz is already open.');
+        throw err;
+      }
+    },
+
+    async listAttempts(principal: Principal, quizId: string, query: AttemptQuery): Promise<Page<AttemptSummaryView>> {
+      const { access } = await quizAccess(db, principal, quizId);
+      const userId = access.staff ? query.userId : principal.userId;
+      const limit = query.limit ?? 20;
+      const after = query.cursor ? String(cursors.decode(query.cursor)[0]) : undefined;
+      const rows = await repo().listAttempts(quizId, userId, after, limit + 1);
+      return toPage(rows, limit, cursors, (r) => [r.id], summaryView);
+    },
+
+    async getAttempt(principal: Principal, attemptId: string): Promise<AttemptView> {
+      const found = await attemptAccess(db, principal, attemptId);
+      const { quiz, access } = found;
+      let attempt = found.attempt;
+      if (expired(attempt)) attempt = (await autoSubmit(attempt.id)) ?? attempt;
+      return attemptView(attempt, quiz, access.staff);
+    },
+
+    /** Saves answers (idempotent per question; an answer older than the stored one, by clientTimestamp, is ignored). */
+    async saveAnswers(principal: Principal, attemptId: string, body: AnswersPatch): Promise<AttemptView> {
+      const found = await attemptAccess(db, principal, attemptId);
+      if (!found.own) throw forbidden('Only the student who started the attempt may answer.');
+      if (expired(found.attempt)) {
+        await autoSubmit(attemptId);
+        throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The time is up: the attempt was submitted.');
+      }
+      const attempt = await withTransaction(db, async (tx) => {
+        const { attempt } = await attemptAccess(tx, principal, attemptId);
+        if (attempt.status !== 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt is already submitted.');
+        const layout = json<LayoutEntry[]>(attempt.layout, []);
+        const questions = new Map((await repo(tx).questionsByIds(layout.map((l) => l.q))).map((q) => [q.id, q]));
+        const now = iso();
+        for (const [i, a] of body.answers.entries()) {
+          const question = questions.get(a.questionId);
+          if (!question) throw invalid('The question is not part of this attempt.', `/body/answers/${i}/questionId`);
+          checkResponse(question.type as QuestionType, json<QuestionContent>(question.content, {}), a.response, `/body/answers/${i}/response`);
+          const stored = await repo(tx).findAnswer(attempt.id, a.questionId);
+          const clientTimestamp = a.clientTimestamp ? new Date(a.clientTimestamp).toISOString() : null;
+          if (stored && stored.client_timestamp && clientTimestamp && clientTimestamp < stored.client_timestamp) continue;
+          const row: Partial<AnswerRow> = { response: JSON.stringify(a.response), client_timestamp: clientTimestamp, points: null, updated_at: now };
+          if (stored) await repo(tx).updateAnswer(attempt.id, a.questionId, row);
+          else await repo(tx).insertAnswer({ attempt_id: attempt.id, question_id: a.questionId, comment: null, ...(row as Omit<AnswerRow, 'attempt_id' | 'question_id' | 'comment'>) });
+        }
+        const changes = {};
+        if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, changes))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
+        return { ...attempt, version: attempt.version + 1 };
+      });
+      return attemptView(attempt, found.quiz, false);
+    },
+
+    /** Submits and scores; submitting again returns the result unchanged. */
+    async submit(principal: Principal, attemptId: string): Promise<AttemptView> {
+      const found = await attemptAccess(db, principal, attemptId);
+      if (!found.own) throw forbidden('Only the student who started the attempt may submit it.');
+      const attempt = await withTransaction(db, async (tx) => {
+        const { attempt, quiz } = await attemptAccess(tx, principal, attemptId);
+        if (attempt.status !== 'open') return attempt;
+        return settle(tx, attempt, quiz, { submit: { auto: expired(attempt) }, actorId: principal.userId });
+      });
+      return attemptView(attempt, found.quiz, false);
+    },
+
+    autoSubmit,
+
+    /** A teacher grades free-text answers; the attempt is graded once none is left. */
+    async grade(principal: Principal, attemptId: string, body: GradeBody): Promise<AttemptView> {
+      const found = await attemptAccess(db, principal, attemptId);
+      if (!found.access.staff) throw forbidden('Only the course’s teachers and administrators may grade.');
+      const attempt = await withTransaction(db, async (tx) => {
+        const { attempt, quiz } = await attemptAccess(tx, principal, attemptId);
+        if (attempt.status === 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, 'The attempt is not submitted yet.');
+        const layout = new Set(json<LayoutEntry[]>(attempt.layout, []).map((l) => l.q));
+        const questions = new Map((await repo(tx).questionsByIds([...layout])).map((q) => [q.id, q]));
+        const now = iso();
+        for (const [i, g] of body.grades.entries()) {
+          const question = questions.get(g.questionId);
+          if (!question || question.type !== 'free_text') throw invalid('Only free-text questions of this attempt are graded by hand.', `/body/grades/${i}/questionId`);
+          if (g.points > question.points) throw invalid(`At most ${question.points} points.`, `/body/grades/${i}/points`);
+          const stored = await repo(tx).findAnswer(attempt.id, g.questionId);
+          if (stored) await repo(tx).updateAnswer(attempt.id, g.questionId, { points: g.points, comment: g.comment ?? null, updated_at: now });
+          else await repo(tx).insertAnswer({ attempt_id: attempt.id, question_id: g.questionId, response: 'null', client_timestamp: null, points: g.points, comment: g.comment ?? null, updated_at: now });
+        }
+        return settle(tx, attempt, quiz, { actorId: principal.userId });
+      });
+      return attemptView(attempt, found.quiz, true);
+    },
+  };
+}
+
+export type QuizService = ReturnType<typeof createQuizService>;

@@ -1,0 +1,311 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../core/clock.js';
+import type { Db, Tx } from '../../core/db/database.js';
+import { withTransaction } from '../../core/db/transaction.js';
+import type { EventLog } from '../../core/events/types.js';
+import { versionMismatch } from '../../core/http/etag.js';
+import { AppError } from '../../core/http/problem.js';
+import { newId } from '../../core/ids.js';
+import type { JobContext, JobQueue } from '../../core/jobs/types.js';
+import type { Mailer } from '../../core/mail/mailer.js';
+import { renderEmail, type Content } from './email-templates.js';
+import { NotificationsErrors } from './notifications.errors.js';
+import { NotificationsEvents } from './notifications.events.js';
+import { channelsRepo, notificationsRepo } from './notifications.repo.js';
+import { CATEGORIES, type Category, type ChannelName, type PreferencesUpdate, type PreferencesView } from './notifications.schemas.js';
+import type { DeliveryHooks } from './notifications.service.js';
+import type { NotificationSpec } from './notifications.sources.js';
+import type { Channel, DeliveryRow, NotificationRow, PreferenceRow } from './notifications.tables.js';
+import { isTimeZone, quietUntil } from './quiet-hours.js';
+
+export const EMAIL_JOB = 'notifications.email';
+
+type Switches = Record<ChannelName, boolean>;
+
+/** What a user gets before changing anything: everything in the inbox; mail and push for what concerns them directly. */
+export const DEFAULT_CHANNELS: Record<Category, Switches> = {
+  comment: { inApp: true, email: true, push: true },
+  mention: { inApp: true, email: true, push: true },
+  message: { inApp: true, email: true, push: true },
+  reaction: { inApp: true, email: false, push: false },
+  follow: { inApp: true, email: false, push: false },
+  enrollment: { inApp: true, email: true, push: true },
+  grade: { inApp: true, email: true, push: true },
+  announcement: { inApp: true, email: true, push: true },
+  security: { inApp: true, email: true, push: true },
+};
+/** Security notices go out on every channel, whatever the preferences, mute or quiet hours. */
+export const ALWAYS_ON: Category[] = ['security'];
+
+/** An account's address, from identity (`me`); throws a 404 AppError when there is no such account. */
+export interface AccountLookup {
+  me(userId: string): Promise<{ email: string }>;
+}
+
+export interface ChannelsDeps {
+  db: Db;
+  clock: Clock;
+  events: EventLog;
+  jobs: JobQueue;
+  mailer: Mailer;
+  logger: FastifyBaseLogger;
+  accounts: AccountLookup;
+  publicUrl: string;
+  unsubscribeSecret: string;
+  /** How long an email waits, so that reading the notification in the app first suppresses it. */
+  emailDelayMs: number;
+  /** The same for push (shorter: push is meant to be prompt). */
+  pushDelayMs: number;
+}
+
+interface Prefs {
+  muted: boolean;
+  timeZone: string;
+  quietHours: { start: string; end: string } | null;
+  channels: Record<Category, Switches>;
+  version: number;
+}
+
+function parsePrefs(row: PreferenceRow | undefined): Prefs {
+  const stored = row ? (JSON.parse(row.channels) as Partial<Record<Category, Partial<Switches>>>) : {};
+  const channels = Object.fromEntries(CATEGORIES.map((c) => [c, { ...DEFAULT_CHANNELS[c], ...stored[c] }])) as Record<Category, Switches>;
+  for (const c of ALWAYS_ON) channels[c] = { inApp: true, email: true, push: true };
+  return {
+    muted: Boolean(row?.muted),
+    timeZone: row?.time_zone ?? 'UTC',
+    quietHours: row?.quiet_start && row.quiet_end ? { start: row.quiet_start, end: row.quiet_end } : null,
+    channels,
+    version: row ? Number(row.version) : 0,
+  };
+}
+
+const toView = (p: Prefs): PreferencesView => ({ muted: p.muted, timeZone: p.timeZone, quietHours: p.quietHours, categories: p.channels, alwaysOn: ALWAYS_ON, version: p.version });
+
+/** Preferences, the email channel (and the hooks that decide, per notification, what goes where). */
+export function createChannels(deps: ChannelsDeps) {
+  const { db, clock, events, jobs, mailer, logger, accounts, publicUrl, unsubscribeSecret, emailDelayMs, pushDelayMs } = deps;
+  const iso = () => clock.now().toISOString();
+  const sign = (data: string) => createHmac('sha256', unsubscribeSecret).update(`unsubscribe:${data}`).digest().subarray(0, 18).toString('base64url');
+
+  function unsubscribeToken(userId: string, category: Category): string {
+    const data = Buffer.from(`${userId} ${category}`).toString('base64url');
+    return `${data}.${sign(data)}`;
+  }
+
+  function readToken(token: string): { userId: string; category: Category } | null {
+    const [data, mac, extra] = token.split('.');
+    if (!data || !mac || extra !== undefined) return null;
+    const given = Buffer.from(mac, 'base64url');
+    const expected = Buffer.from(sign(data), 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    const [userId, category] = Buffer.from(data, 'base64url').toString('utf8').split(' ');
+    if (!userId || !(CATEGORIES as readonly string[]).includes(category ?? '')) return null;
+    return { userId, category: category as Category };
+  }
+
+  const load = async (handle: Db | Tx, userId: string) => parsePrefs(await channelsRepo(handle).findPreferences(userId));
+
+  /** Whether `channel` may carry this category now, and why not. */
+  function allowed(p: Prefs, category: Category, channel: ChannelName): string | null {
+    if (ALWAYS_ON.includes(category)) return null;
+    if (channel !== 'inApp' && p.muted) return 'muted';
+    if (!p.channels[category][channel]) return 'preferences';
+    return null;
+  }
+
+  async function schedule(tx: Tx, spec: NotificationSpec, row: NotificationRow | null, channel: Channel, p: Prefs): Promise<void> {
+    const now = clock.now();
+    const urgent = ALWAYS_ON.includes(spec.category);
+    let notBefore = new Date(now.getTime() + (urgent ? 0 : channel === 'email' ? emailDelayMs : pushDelayMs));
+    const quietEnd = urgent ? null : quietUntil(notBefore, p.timeZone, p.quietHours?.start ?? null, p.quietHours?.end ?? null);
+    if (quietEnd && quietEnd > notBefore) notBefore = quietEnd;
+    const delivery: DeliveryRow = {
+      id: newId('dlv'),
+      user_id: spec.userId,
+      notification_id: row?.id ?? null,
+      source_key: spec.sourceKey,
+      category: spec.category,
+      channel,
+      status: 'queued',
+      reason: quietEnd ? 'quiet-hours' : null,
+      attempts: 0,
+      last_error: null,
+      content: JSON.stringify({ title: spec.title, body: spec.body, link: spec.link } satisfies Content),
+      not_before: notBefore.toISOString(),
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    };
+    if (!(await channelsRepo(tx).insertDelivery(delivery))) return;
+    await jobs.enqueue(tx, channel === 'email' ? EMAIL_JOB : `notifications.${channel}`, { deliveryId: delivery.id }, { runAt: notBefore, uniqueKey: `notifications.${channel}:${delivery.id}` });
+  }
+
+  /** Extra channels (push) register here: called for each stored notification the channel may carry. */
+  const extraChannels: Array<{ channel: Channel; wanted: (tx: Tx, userId: string) => Promise<boolean> }> = [];
+
+  const hooks: DeliveryHooks = {
+    async wantsInApp(tx, spec) {
+      return allowed(await load(tx, spec.userId), spec.category, 'inApp') === null;
+    },
+    async afterStore(tx, spec, row) {
+      const p = await load(tx, spec.userId);
+      if (allowed(p, spec.category, 'email') === null) await schedule(tx, spec, row, 'email', p);
+      for (const extra of extraChannels) {
+        if (allowed(p, spec.category, extra.channel) === null && (await extra.wanted(tx, spec.userId))) await schedule(tx, spec, row, extra.channel, p);
+      }
+    },
+  };
+
+  /**
+   * Runs one queued delivery: suppressed when the notification was read (or deleted) in the app
+   * meanwhile or the preferences changed, held again when quiet hours began, otherwise handed to
+   * `send`. Every outcome is recorded on the delivery row; a failure is retried by the job queue.
+   */
+  async function runDelivery<T>(job: JobContext<{ deliveryId: string }>, prepare: (delivery: DeliveryRow) => Promise<T>, send: (delivery: DeliveryRow, tx: Tx, prepared: T) => Promise<void>): Promise<void> {
+    const repo = channelsRepo(db);
+    const delivery = await repo.findDelivery(job.payload.deliveryId);
+    if (!delivery || delivery.status !== 'queued') return;
+    const category = delivery.category as Category;
+    const urgent = ALWAYS_ON.includes(category);
+    const suppress = (reason: string) => repo.settleDelivery(delivery.id, { status: 'suppressed', reason, updated_at: iso() }, false);
+    if (!urgent) {
+      if (delivery.notification_id) {
+        const row = await notificationsRepo(db).findById(delivery.notification_id);
+        if (!row) return void (await suppress('deleted-in-app'));
+        if (row.read_at !== null) return void (await suppress('read-in-app'));
+      }
+      const p = await load(db, delivery.user_id);
+      const refusal = allowed(p, category, delivery.channel);
+      if (refusal) return void (await suppress(refusal));
+      const quietEnd = quietUntil(clock.now(), p.timeZone, p.quietHours?.start ?? null, p.quietHours?.end ?? null);
+      if (quietEnd) {
+        // Quiet hours began (or moved) since it was queued: hold it again until they end.
+        await withTransaction(db, async (tx) => {
+          await channelsRepo(tx).settleDelivery(delivery.id, { reason: 'quiet-hours', not_before: quietEnd.toISOString(), updated_at: iso() }, false);
+          await jobs.enqueue(tx, job.name, { deliveryId: delivery.id }, { runAt: quietEnd, uniqueKey: `${job.name}:${delivery.id}:${quietEnd.toISOString()}` });
+        });
+        return;
+      }
+    }
+    try {
+      const prepared = await prepare(delivery);
+      await withTransaction(db, async (tx) => {
+        if (!(await channelsRepo(tx).settleDelivery(delivery.id, { status: 'sent', reason: null, last_error: null, updated_at: iso() }, true))) return;
+        await send(delivery, tx, prepared);
+      });
+    } catch (err) {
+      const permanent = err instanceof PermanentDeliveryError;
+      const last = permanent || job.attempt >= job.maxAttempts;
+      const message = err instanceof Error ? err.message.slice(0, 500) : String(err).slice(0, 500);
+      await repo.settleDelivery(delivery.id, last ? { status: 'failed', reason: permanent ? err.reason : 'attempts-exhausted', last_error: message, updated_at: iso() } : { last_error: message, updated_at: iso() }, true);
+      if (!last) throw err;
+      logger.warn({ deliveryId: delivery.id, channel: delivery.channel, err: message }, 'notification delivery failed');
+    }
+  }
+
+  return {
+    hooks,
+    unsubscribeToken,
+    runDelivery,
+    addChannel(channel: Channel, wanted: (tx: Tx, userId: string) => Promise<boolean>) {
+      extraChannels.push({ channel, wanted });
+    },
+
+    async preferences(userId: string): Promise<PreferencesView> {
+      return toView(await load(db, userId));
+    },
+
+    async updatePreferences(userId: string, expected: number | undefined, patch: PreferencesUpdate): Promise<PreferencesView> {
+      if (patch.timeZone !== undefined && !isTimeZone(patch.timeZone)) {
+        throw new AppError(422, NotificationsErrors.NOTIFICATIONS_TIME_ZONE_INVALID, `Unknown time zone "${patch.timeZone}"; use an IANA name such as Europe/Paris.`, { errors: [{ path: '/body/timeZone', message: 'unknown IANA time zone' }] });
+      }
+      if (patch.quietHours && patch.quietHours.start === patch.quietHours.end) {
+        throw new AppError(422, NotificationsErrors.NOTIFICATIONS_QUIET_HOURS_INVALID, 'Quiet hours must start and end at different times.', { errors: [{ path: '/body/quietHours', message: 'start equals end' }] });
+      }
+      return withTransaction(db, async (tx) => {
+        const repo = channelsRepo(tx);
+        const stored = await repo.findPreferences(userId);
+        const current = parsePrefs(stored);
+        if (expected !== undefined && expected !== current.version) throw versionMismatch(current.version);
+        const overrides = stored ? (JSON.parse(stored.channels) as Partial<Record<Category, Partial<Switches>>>) : {};
+        for (const [category, switches] of Object.entries(patch.categories ?? {}) as Array<[Category, Partial<Switches> | undefined]>) {
+          if (!switches || ALWAYS_ON.includes(category)) continue;
+          overrides[category] = { ...overrides[category], ...switches };
+        }
+        const quiet = patch.quietHours === undefined ? current.quietHours : patch.quietHours;
+        const row: PreferenceRow = {
+          user_id: userId,
+          muted: (patch.muted ?? current.muted) ? 1 : 0,
+          time_zone: patch.timeZone ?? current.timeZone,
+          quiet_start: quiet?.start ?? null,
+          quiet_end: quiet?.end ?? null,
+          channels: JSON.stringify(overrides),
+          version: current.version + 1,
+          updated_at: iso(),
+        };
+        if (!(await repo.savePreferences(row, current.version))) throw versionMismatch(current.version + 1);
+        const view = toView(parsePrefs(row));
+        await events.append(tx, { type: NotificationsEvents.preferencesUpdated, scopes: [`user:${userId}`], payload: { userId, version: row.version }, actorId: userId });
+        return view;
+      });
+    },
+
+    /** One-click unsubscribe (RFC 8058): turns email off for the token's user and category. */
+    async unsubscribe(token: string): Promise<{ category: Category; email: false }> {
+      const target = readToken(token);
+      if (!target || ALWAYS_ON.includes(target.category)) throw new AppError(404, NotificationsErrors.NOTIFICATIONS_UNSUBSCRIBE_INVALID, 'This unsubscribe link is not valid.');
+      for (let attempt = 0; ; attempt++) {
+        const version = (await load(db, target.userId)).version;
+        try {
+          await this.updatePreferences(target.userId, version, { categories: { [target.category]: { email: false } } });
+          return { category: target.category, email: false };
+        } catch (err) {
+          if (!(err instanceof AppError && err.status === 412) || attempt >= 3) throw err;
+        }
+      }
+    },
+
+    async sendEmail(job: JobContext<{ deliveryId: string }>): Promise<void> {
+      await runDelivery(
+        job,
+        async (delivery) => {
+          // Read outside the transaction (SQLite has one connection).
+          try {
+            return (await accounts.me(delivery.user_id)).email;
+          } catch (err) {
+            if (err instanceof AppError && err.status === 404) throw new PermanentDeliveryError('no-account', 'The account no longer exists.');
+            throw err;
+          }
+        },
+        async (delivery, tx, email) => {
+          const category = delivery.category as Category;
+          const content = JSON.parse(delivery.content) as Content;
+          const unsubscribe = `${publicUrl}/api/v1/notifications/unsubscribe?t=${unsubscribeToken(delivery.user_id, category)}`;
+          const rendered = renderEmail(category, content, { open: `${publicUrl}${content.link}`, preferences: `${publicUrl}/settings/notifications`, unsubscribe });
+          const headers: Record<string, string> = ALWAYS_ON.includes(category) ? {} : { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+          await mailer.send(tx, { to: email, ...rendered, headers, category: `notifications.${category}` });
+        },
+      );
+    },
+
+    async deliveries(userId: string) {
+      return channelsRepo(db).deliveriesOf(userId);
+    },
+
+    async forgetUser(userId: string) {
+      await withTransaction(db, (tx) => channelsRepo(tx).deleteUser(userId));
+    },
+  };
+}
+
+/** A failure that retrying cannot fix (the account is gone, the push subscription expired). */
+export class PermanentDeliveryError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Channels = ReturnType<typeof createChannels>;

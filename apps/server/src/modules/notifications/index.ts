@@ -1,0 +1,148 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../core/clock.js';
+import type { Config } from '../../core/config/config.js';
+import type { Database } from '../../core/db/database.js';
+import type { EventLog } from '../../core/events/types.js';
+import type { CursorCodec } from '../../core/http/pagination.js';
+import type { JobQueue } from '../../core/jobs/types.js';
+import type { Mailer } from '../../core/mail/mailer.js';
+import { defineModule, type LyceumModule } from '../../core/module.js';
+import { randomSecret, type SecretStore } from '../../core/secrets.js';
+import type { IdentityModule } from '../identity/index.js';
+import { IdentityEvents } from '../identity/index.js';
+import { createChannels, EMAIL_JOB, type Channels } from './channels.service.js';
+import { notificationRoutes } from './notifications.routes.js';
+import { preferenceRoutes } from './preferences.routes.js';
+import { createPush, PUSH_JOB, type Push } from './push.service.js';
+import { pushRoutes } from './push.routes.js';
+import { announcementRoutes } from './announcements.routes.js';
+import { BATCH_JOB, createAnnouncements, FANOUT_JOB, type CourseMembership } from './announcements.service.js';
+import { createWebPush } from '../../core/push/web-push.js';
+import { createNotificationsService, type NotificationsService } from './notifications.service.js';
+import { SOURCE_TYPES } from './notifications.sources.js';
+
+export { NotificationsEvents } from './notifications.events.js';
+export { CATEGORIES, type Category } from './notifications.schemas.js';
+export type { CourseMembership } from './announcements.service.js';
+
+/** What other modules may use of notifications (through this file only). */
+export interface NotificationsModule extends LyceumModule {
+  service: NotificationsService;
+  channels: Channels;
+  push: Push;
+}
+
+/** The core services notifications uses (a subset of app.ts's CoreServices). */
+export interface NotificationsCore {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  events: EventLog;
+  jobs: JobQueue;
+  mailer: Mailer;
+  cursors: CursorCodec;
+  secrets: SecretStore;
+}
+
+export interface NotificationsDeps {
+  identity: Pick<IdentityModule, 'users' | 'service'>;
+  learning?: { membership: CourseMembership };
+  /** How long an email waits before it is sent, so that reading the notification in the app first suppresses it (default 2 minutes). */
+  emailDelayMs?: number;
+  /** The same for push (default 30 seconds). */
+  pushDelayMs?: number;
+}
+
+export const INGEST_JOB = 'notifications.ingest';
+
+/** The inbox fed by other modules' events, delivered live over the realtime gateway. */
+export async function createNotificationsModule(core: NotificationsCore, deps: NotificationsDeps): Promise<NotificationsModule> {
+  const { config, database, clock, events, jobs, mailer, cursors, logger, secrets } = core;
+  const { db } = database;
+  const service = createNotificationsService({ db, clock, events, cursors, users: deps.identity.users });
+  const channels = createChannels({
+    db, clock, events, jobs, mailer, logger,
+    accounts: { me: (userId) => deps.identity.service.me(userId) },
+    publicUrl: config.publicUrl,
+    unsubscribeSecret: await secrets.getOrCreate('notifications-unsubscribe-secret', randomSecret),
+    emailDelayMs: deps.emailDelayMs ?? 2 * 60_000,
+    pushDelayMs: deps.pushDelayMs ?? 30_000,
+  });
+  const transport = await createWebPush({ secrets, subject: vapidSubject(config.mailFrom, config.publicUrl) });
+  const push = createPush({ db, clock, channels, transport, publicUrl: config.publicUrl, allowInsecureEndpoints: config.env !== 'production' });
+  const pushApi = pushRoutes(push);
+  const announcements = deps.learning ? createAnnouncements({ db, clock, events, jobs, membership: deps.learning.membership, inbox: service }) : undefined;
+  const announcementApi = announcements ? announcementRoutes(announcements) : undefined;
+  service.setHooks(channels.hooks);
+  const routes = notificationRoutes(service);
+  const preferenceApi = preferenceRoutes(channels);
+
+  return defineModule({
+    name: 'notifications',
+    migrations: new URL('./migrations/', import.meta.url),
+    service,
+    channels,
+    push,
+    routes: async (app) => {
+      await routes(app);
+      await preferenceApi(app);
+      await pushApi(app);
+      await announcementApi?.(app);
+    },
+    subscribers: [
+      {
+        // Every node sees every event; the unique key makes one ingestion job of it, retried with backoff.
+        name: 'notifications.inbox',
+        types: [...SOURCE_TYPES],
+        handle: async (event) => {
+          await jobs.enqueue(db, INGEST_JOB, { event }, { uniqueKey: `${INGEST_JOB}:${event.id}` });
+        },
+      },
+      {
+        name: 'notifications.read-elsewhere',
+        types: ['chat.conversation.read'],
+        handle: async (event) => {
+          const { conversationId, userId } = (event.payload ?? {}) as { conversationId?: unknown; userId?: unknown };
+          if (typeof conversationId !== 'string' || typeof userId !== 'string') return;
+          await service.markEntityRead(userId, { type: 'conversation', id: conversationId }, ['message', 'mention']);
+        },
+      },
+      {
+        name: 'notifications.user-deleted',
+        types: [IdentityEvents.userDeleted],
+        handle: async (event) => {
+          const { userId } = (event.payload ?? {}) as { userId?: unknown };
+          if (typeof userId !== 'string') return;
+          await service.forgetUser(userId);
+          await channels.forgetUser(userId);
+        },
+      },
+    ],
+    jobs: {
+      [INGEST_JOB]: {
+        maxAttempts: 10,
+        backoffMs: 2000,
+        async handle({ payload }) {
+          const stored = await service.ingest((payload as { event: Parameters<NotificationsService['ingest']>[0] }).event);
+          if (stored.length) logger.debug({ count: stored.length }, 'notifications stored');
+        },
+      },
+      ...(announcements
+        ? {
+            [FANOUT_JOB]: { maxAttempts: 10, backoffMs: 5000, handle: (job: { payload: { announcementId: string } }) => announcements.fanout(job.payload.announcementId) },
+            [BATCH_JOB]: { maxAttempts: 10, backoffMs: 5000, handle: (job: { payload: { announcementId: string; userIds: string[] } }) => announcements.deliverBatch(job.payload.announcementId, job.payload.userIds) },
+          }
+        : {}),
+      [PUSH_JOB]: { maxAttempts: 6, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => push.sendPush(job) },
+      [EMAIL_JOB]: { maxAttempts: 8, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => channels.sendEmail(job) },
+    },
+  });
+}
+
+/** The VAPID `sub`: the sender's mail address, or the public URL when it is https. */
+function vapidSubject(mailFrom: string, publicUrl: string): string {
+  const address = /<?([^<>\s]+@[^<>\s]+)>?\s*$/.exec(mailFrom)?.[1];
+  if (publicUrl.startsWith('https://')) return publicUrl;
+  return `mailto:${address ?? 'admin@example.com'}`;
+}

@@ -1,0 +1,211 @@
+import { sql, type Kysely } from 'kysely';
+import type { Db, Tx } from '../../core/db/database.js';
+import type { Category } from './notifications.schemas.js';
+import type { AnnouncementRow, DeliveryRow, NotificationRow, NotificationsTables, PreferenceRow, PushSubscriptionRow } from './notifications.tables.js';
+
+type Executor = Kysely<NotificationsTables>;
+
+export interface ListFilter {
+  unread?: boolean;
+  category?: Category;
+  /** Keyset: entries after this (updatedAt, id) in newest-first order. */
+  after?: [string, string];
+  limit: number;
+}
+
+/** Kysely queries on the notifications_* inbox tables, and nothing else. */
+export function notificationsRepo(handle: Db | Tx) {
+  const db = handle as unknown as Executor;
+  return {
+    /** Records that `sourceKey` reached `userId`; false when it already had (a redelivery). */
+    async claimReceipt(userId: string, sourceKey: string, now: string): Promise<boolean> {
+      const row = await db
+        .insertInto('notifications_receipt')
+        .values({ user_id: userId, source_key: sourceKey, created_at: now })
+        .onConflict((oc) => oc.columns(['user_id', 'source_key']).doNothing())
+        .returning('user_id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /**
+     * Inserts the entry, or folds it into the recipient's unread entry of the same group in one
+     * atomic statement (the partial unique index is the arbiter, so concurrent folds never drift).
+     */
+    async insertOrFold(row: NotificationRow): Promise<NotificationRow> {
+      return (await db
+        .insertInto('notifications_notification')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(['user_id', 'group_key'])
+            .where('read_at', 'is', null)
+            .where('group_key', 'is not', null)
+            .doUpdateSet({
+              group_count: sql`notifications_notification.group_count + 1`,
+              title: (eb) => eb.ref('excluded.title'),
+              body: (eb) => eb.ref('excluded.body'),
+              link: (eb) => eb.ref('excluded.link'),
+              actor_id: (eb) => eb.ref('excluded.actor_id'),
+              type: (eb) => eb.ref('excluded.type'),
+              updated_at: (eb) => eb.ref('excluded.updated_at'),
+              version: sql`notifications_notification.version + 1`,
+            }),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow()) as NotificationRow;
+    },
+
+    find: (userId: string, id: string) =>
+      db.selectFrom('notifications_notification').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst() as Promise<NotificationRow | undefined>,
+
+    findById: (id: string) => db.selectFrom('notifications_notification').selectAll().where('id', '=', id).executeTakeFirst() as Promise<NotificationRow | undefined>,
+
+    async list(userId: string, filter: ListFilter): Promise<NotificationRow[]> {
+      let query = db.selectFrom('notifications_notification').selectAll().where('user_id', '=', userId);
+      if (filter.unread === true) query = query.where('read_at', 'is', null);
+      if (filter.unread === false) query = query.where('read_at', 'is not', null);
+      if (filter.category) query = query.where('category', '=', filter.category);
+      if (filter.after) {
+        const [time, id] = filter.after;
+        query = query.where((eb) => eb.or([eb('updated_at', '<', time), eb.and([eb('updated_at', '=', time), eb('id', '<', id)])]));
+      }
+      return (await query.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute()) as NotificationRow[];
+    },
+
+    async unreadCount(userId: string): Promise<number> {
+      const row = await db.selectFrom('notifications_notification').select((eb) => eb.fn.countAll<string | number>().as('n')).where('user_id', '=', userId).where('read_at', 'is', null).executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    /** Marks unread entries read; `ids` undefined means all of the user's. Returns the ids that changed. */
+    async markRead(userId: string, ids: readonly string[] | undefined, now: string): Promise<string[]> {
+      let query = db
+        .updateTable('notifications_notification')
+        .set({ read_at: now, version: sql`version + 1` as unknown as number })
+        .where('user_id', '=', userId)
+        .where('read_at', 'is', null);
+      if (ids) query = query.where('id', 'in', [...ids]);
+      return (await query.returning('id').execute()).map((r) => r.id);
+    },
+
+    async markEntityRead(userId: string, entity: { type: string; id: string }, categories: readonly Category[], now: string): Promise<string[]> {
+      return (
+        await db
+          .updateTable('notifications_notification')
+          .set({ read_at: now, version: sql`version + 1` as unknown as number })
+          .where('user_id', '=', userId)
+          .where('entity_type', '=', entity.type)
+          .where('entity_id', '=', entity.id)
+          .where('category', 'in', [...categories])
+          .where('read_at', 'is', null)
+          .returning('id')
+          .execute()
+      ).map((r) => r.id);
+    },
+
+    async delete(userId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('notifications_notification').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+
+    async deleteUser(userId: string): Promise<void> {
+      await db.deleteFrom('notifications_notification').where('user_id', '=', userId).execute();
+      await db.deleteFrom('notifications_receipt').where('user_id', '=', userId).execute();
+    },
+  };
+}
+
+export type NotificationsRepo = ReturnType<typeof notificationsRepo>;
+
+/** Queries on notifications_preference and notifications_delivery. */
+export function channelsRepo(handle: Db | Tx) {
+  const db = handle as unknown as Executor;
+  return {
+    findPreferences: (userId: string) => db.selectFrom('notifications_preference').selectAll().where('user_id', '=', userId).executeTakeFirst() as Promise<PreferenceRow | undefined>,
+
+    /** Writes the user's preferences when the stored version is `version` (0: none stored yet); false when it was not. */
+    async savePreferences(row: PreferenceRow, version: number): Promise<boolean> {
+      if (version === 0) {
+        const inserted = await db.insertInto('notifications_preference').values(row).onConflict((oc) => oc.column('user_id').doNothing()).returning('user_id').executeTakeFirst();
+        return inserted !== undefined;
+      }
+      const { user_id, ...changes } = row;
+      const result = await db.updateTable('notifications_preference').set(changes).where('user_id', '=', user_id).where('version', '=', version).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Records a delivery to make; false when this event already has one on this channel for this user. */
+    async insertDelivery(row: DeliveryRow): Promise<boolean> {
+      const inserted = await db
+        .insertInto('notifications_delivery')
+        .values(row)
+        .onConflict((oc) => oc.columns(['user_id', 'source_key', 'channel']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+
+    findDelivery: (id: string) => db.selectFrom('notifications_delivery').selectAll().where('id', '=', id).executeTakeFirst() as Promise<DeliveryRow | undefined>,
+
+    /** Moves a queued delivery on; false when it was no longer queued (another worker finished it). */
+    async settleDelivery(id: string, changes: Partial<Pick<DeliveryRow, 'status' | 'reason' | 'last_error' | 'updated_at' | 'not_before'>>, attempted: boolean): Promise<boolean> {
+      const result = await db
+        .updateTable('notifications_delivery')
+        .set({ ...changes, ...(attempted ? { attempts: sql`attempts + 1` as unknown as number } : {}) })
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    deliveriesOf: (userId: string) => db.selectFrom('notifications_delivery').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute() as Promise<DeliveryRow[]>,
+
+    // ── push subscriptions ────────────────────────────────────────────────
+    /** Stores the subscription; an endpoint already known moves to this user (the device changed hands). */
+    async upsertSubscription(row: PushSubscriptionRow): Promise<PushSubscriptionRow> {
+      return (await db
+        .insertInto('notifications_push_subscription')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('endpoint').doUpdateSet({
+            user_id: (eb) => eb.ref('excluded.user_id'),
+            p256dh: (eb) => eb.ref('excluded.p256dh'),
+            auth: (eb) => eb.ref('excluded.auth'),
+          }),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow()) as PushSubscriptionRow;
+    },
+    subscriptionsOf: (userId: string) =>
+      db.selectFrom('notifications_push_subscription').selectAll().where('user_id', '=', userId).orderBy('id').limit(50).execute() as Promise<PushSubscriptionRow[]>,
+    async hasSubscription(userId: string): Promise<boolean> {
+      return (await db.selectFrom('notifications_push_subscription').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst()) !== undefined;
+    },
+    async deleteSubscription(userId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('notifications_push_subscription').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    async deleteSubscriptions(ids: readonly string[]): Promise<void> {
+      if (ids.length) await db.deleteFrom('notifications_push_subscription').where('id', 'in', [...ids]).execute();
+    },
+    async markPushed(ids: readonly string[], now: string): Promise<void> {
+      if (ids.length) await db.updateTable('notifications_push_subscription').set({ last_success_at: now }).where('id', 'in', [...ids]).execute();
+    },
+
+    async deleteUser(userId: string): Promise<void> {
+      await db.deleteFrom('notifications_push_subscription').where('user_id', '=', userId).execute();
+      await db.deleteFrom('notifications_preference').where('user_id', '=', userId).execute();
+      await db.deleteFrom('notifications_delivery').where('user_id', '=', userId).execute();
+    },
+  };
+}
+
+/** Queries on notifications_announcement. */
+export function announcementsRepo(handle: Db | Tx) {
+  const db = handle as unknown as Executor;
+  return {
+    insert: (row: AnnouncementRow) => db.insertInto('notifications_announcement').values(row).execute(),
+    find: (id: string) => db.selectFrom('notifications_announcement').selectAll().where('id', '=', id).executeTakeFirst() as Promise<AnnouncementRow | undefined>,
+  };
+}

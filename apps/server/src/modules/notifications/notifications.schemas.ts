@@ -1,0 +1,140 @@
+import { Type, type Static, type TOptional } from '@sinclair/typebox';
+
+export const CATEGORIES = ['comment', 'mention', 'message', 'reaction', 'follow', 'enrollment', 'grade', 'announcement', 'security'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z]+_[0-9a-z]+$' });
+const DateTime = Type.String({ format: 'date-time' });
+export const CategorySchema = Type.Union(CATEGORIES.map((c) => Type.Literal(c)), { description: 'What the notification is about.' });
+
+export const Notification = Type.Object(
+  {
+    id: Type.String(),
+    category: CategorySchema,
+    type: Type.String({ description: 'The event that caused it, e.g. `community.comment.created`.' }),
+    title: Type.String({ description: 'For a group, the grouped title ("3 new comments on your post").' }),
+    body: Type.String({ description: 'The latest item of the group.' }),
+    link: Type.String({ description: 'A path into the app (`/posts/pst_…`).' }),
+    entity: Type.Object({ type: Type.String(), id: Type.String() }, { additionalProperties: false }),
+    count: Type.Integer({ minimum: 1, description: 'How many similar notifications this entry stands for.' }),
+    actorId: Type.Union([Type.String(), Type.Null()], { description: 'Who caused the latest one, when a person did.' }),
+    read: Type.Boolean(),
+    readAt: Type.Union([DateTime, Type.Null()]),
+    createdAt: DateTime,
+    updatedAt: Type.String({ format: 'date-time', description: 'When the latest item arrived; the list is sorted by it, newest first.' }),
+    version: Type.Integer(),
+  },
+  { $id: 'Notification', additionalProperties: false },
+);
+export type NotificationView = Static<typeof Notification>;
+
+export const NotificationListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (1–100).' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Opaque `nextCursor` of the previous page.' })),
+    unread: Type.Optional(Type.Boolean({ description: 'Only unread (true) or only read (false) entries.' })),
+    category: Type.Optional(CategorySchema),
+  },
+  { additionalProperties: false },
+);
+export type NotificationListQuery = Static<typeof NotificationListQuery>;
+
+export const UnreadCount = Type.Object({ unread: Type.Integer({ minimum: 0, description: 'Unread entries (a group counts once).' }) }, { $id: 'NotificationsUnreadCount', additionalProperties: false });
+
+export const ReadBody = Type.Object(
+  {
+    ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true, description: 'The entries to mark read.' })),
+    all: Type.Optional(Type.Literal(true, { description: 'Mark every entry read.' })),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'Either `ids` or `all: true`.' },
+);
+export type ReadBody = Static<typeof ReadBody>;
+
+export const ReadResult = Type.Object({ updated: Type.Integer({ minimum: 0, description: 'Entries that were unread and now are read.' }) }, { $id: 'NotificationsReadResult', additionalProperties: false });
+
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+
+// ── preferences ────────────────────────────────────────────────────────
+export const CHANNELS = ['inApp', 'email', 'push'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+
+const LocalTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', maxLength: 5, description: 'Local time, `HH:MM` (24 h).' });
+const TimeZone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+\\-/]+$', description: 'IANA time zone, e.g. `Europe/Paris`.' });
+const QuietHours = Type.Union(
+  [Type.Object({ start: LocalTime, end: LocalTime }, { additionalProperties: false, description: 'From `start` to `end` local time (may cross midnight). Email and push are held until the end, never dropped.' }), Type.Null()],
+);
+const ChannelSwitches = Type.Object({ inApp: Type.Boolean(), email: Type.Boolean(), push: Type.Boolean() }, { additionalProperties: false });
+const ChannelSwitchesPatch = Type.Object(
+  { inApp: Type.Optional(Type.Boolean()), email: Type.Optional(Type.Boolean()), push: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+export const Preferences = Type.Object(
+  {
+    muted: Type.Boolean({ description: 'Global mute: nothing is emailed or pushed (security notices still are), the inbox still fills.' }),
+    timeZone: TimeZone,
+    quietHours: QuietHours,
+    categories: Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, ChannelSwitches])) as Record<Category, typeof ChannelSwitches>, { additionalProperties: false }),
+    alwaysOn: Type.Array(CategorySchema, { description: 'Categories that cannot be switched off (security notices).' }),
+    version: Type.Integer(),
+  },
+  { $id: 'NotificationPreferences', additionalProperties: false },
+);
+export type PreferencesView = Static<typeof Preferences>;
+
+export const PreferencesUpdate = Type.Object(
+  {
+    muted: Type.Optional(Type.Boolean()),
+    timeZone: Type.Optional(TimeZone),
+    quietHours: Type.Optional(QuietHours),
+    categories: Type.Optional(
+      Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, Type.Optional(ChannelSwitchesPatch)])) as Record<Category, TOptional<typeof ChannelSwitchesPatch>>, {
+        additionalProperties: false,
+        description: 'Only the categories and channels given change.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Fields left out keep their value. `security` cannot be switched off.' },
+);
+export type PreferencesUpdate = Static<typeof PreferencesUpdate>;
+
+export const UnsubscribeQuery = Type.Object(
+  { t: Type.String({ minLength: 10, maxLength: 300, pattern: '^[A-Za-z0-9_.-]+$', description: 'The signed token from the `List-Unsubscribe` link.' }) },
+  { additionalProperties: false },
+);
+export const Unsubscribed = Type.Object(
+  { category: CategorySchema, email: Type.Literal(false, { description: 'Email for this category is now off.' }) },
+  { $id: 'NotificationsUnsubscribed', additionalProperties: false },
+);
+
+// ── web push ───────────────────────────────────────────────────────────
+const Base64Url = (min: number, max: number) => Type.String({ minLength: min, maxLength: max, pattern: '^[A-Za-z0-9_-]+={0,2}$' });
+export const PushSubscriptionCreate = Type.Object(
+  {
+    endpoint: Type.String({ format: 'uri', minLength: 10, maxLength: 2048, description: 'The push service URL from `PushSubscription.endpoint` (https).' }),
+    keys: Type.Object({ p256dh: Base64Url(1, 100), auth: Base64Url(1, 44) }, { additionalProperties: false, description: 'From `PushSubscription.toJSON().keys`.' }),
+    expirationTime: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1e15 }), Type.Null()], { description: 'Accepted and ignored.' })),
+  },
+  { additionalProperties: false, description: 'Exactly what `PushSubscription.toJSON()` returns in a browser.' },
+);
+export type PushSubscriptionCreate = Static<typeof PushSubscriptionCreate>;
+export const PushSubscription = Type.Object(
+  { id: Type.String(), endpoint: Type.String(), createdAt: DateTime, lastSuccessAt: Type.Union([DateTime, Type.Null()]) },
+  { $id: 'PushSubscription', additionalProperties: false },
+);
+export type PushSubscriptionView = Static<typeof PushSubscription>;
+export const VapidPublicKey = Type.Object({ publicKey: Type.String({ description: 'Pass as `applicationServerKey` to `pushManager.subscribe`.' }) }, { $id: 'PushVapidPublicKey', additionalProperties: false });
+
+// ── course announcements ───────────────────────────────────────────────
+export const CourseParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const AnnouncementParams = Type.Object({ id: Id, announcementId: Id }, { additionalProperties: false });
+export const AnnouncementCreate = Type.Object(
+  { title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), body: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }) },
+  { additionalProperties: false },
+);
+export type AnnouncementCreate = Static<typeof AnnouncementCreate>;
+export const Announcement = Type.Object(
+  { id: Type.String(), courseId: Type.String(), authorId: Type.String(), title: Type.String(), body: Type.String(), createdAt: DateTime },
+  { $id: 'CourseAnnouncement', additionalProperties: false },
+);
+export type AnnouncementView = Static<typeof Announcement>;

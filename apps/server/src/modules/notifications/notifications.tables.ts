@@ -1,0 +1,99 @@
+/** Row types of the notifications module's tables (snake_case, as stored). */
+
+export interface NotificationRow {
+  id: string;
+  user_id: string;
+  category: string;
+  /** The event type that caused it (`community.comment.created`). */
+  type: string;
+  title: string;
+  body: string;
+  link: string;
+  entity_type: string;
+  entity_id: string;
+  /** Unread notifications with the same key collapse into one row ("3 new comments on your post"). */
+  group_key: string | null;
+  /** The grouped title, with `{count}` standing for group_count. */
+  group_title: string | null;
+  group_count: number;
+  actor_id: string | null;
+  read_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** One row per (recipient, source event): an event redelivered to the inbox is recognised and skipped. */
+export interface ReceiptRow {
+  user_id: string;
+  source_key: string;
+  created_at: string;
+}
+
+export interface InboxTables {
+  notifications_notification: NotificationRow;
+  notifications_receipt: ReceiptRow;
+}
+
+export interface PreferenceRow {
+  user_id: string;
+  muted: number;
+  time_zone: string;
+  /** `HH:MM` local time, or null when the user has no quiet hours. */
+  quiet_start: string | null;
+  quiet_end: string | null;
+  /** JSON: `{ [category]: { inApp?, email?, push? } }`, the user's departures from the defaults. */
+  channels: string;
+  version: number;
+  updated_at: string;
+}
+
+export type Channel = 'email' | 'push';
+export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'suppressed';
+
+/** One delivery of one notification on one channel, with its fate. */
+export interface DeliveryRow {
+  id: string;
+  user_id: string;
+  notification_id: string | null;
+  source_key: string;
+  category: string;
+  channel: Channel;
+  status: DeliveryStatus;
+  reason: string | null;
+  attempts: number;
+  last_error: string | null;
+  /** JSON of what to say: `{ title, body, link }`. */
+  content: string;
+  /** Held until then (the delay that lets an in-app read suppress it, or the end of quiet hours). */
+  not_before: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PushSubscriptionRow {
+  id: string;
+  user_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: string;
+  last_success_at: string | null;
+}
+
+export interface ChannelTables {
+  notifications_preference: PreferenceRow;
+  notifications_delivery: DeliveryRow;
+  notifications_push_subscription: PushSubscriptionRow;
+}
+
+export interface AnnouncementRow {
+  id: string;
+  course_id: string;
+  author_id: string;
+  title: string;
+  body: string;
+  created_at: string;
+}
+
+export type NotificationsTables = InboxTables & ChannelTables & { notifications_announcement: AnnouncementRow };

@@ -1,0 +1,35 @@
+/** Quiet hours in the user's IANA time zone: `HH:MM` to `HH:MM` local time, possibly across midnight. */
+
+const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Minutes since local midnight of `at` in `zone`. */
+export function localMinutes(at: Date, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
+  const minute = Number(parts.find((p) => p.type === 'minute')?.value ?? 0);
+  return (hour % 24) * 60 + minute;
+}
+
+/**
+ * When the quiet window that `at` falls in ends, or null when `at` is outside quiet hours.
+ * (Across a daylight-saving change the end can be off by the shift; never earlier than `at`.)
+ */
+export function quietUntil(at: Date, zone: string, start: string | null, end: string | null): Date | null {
+  if (!start || !end || start === end) return null;
+  const local = localMinutes(at, zone);
+  const s = minutesOf(start);
+  const e = minutesOf(end);
+  const inside = s < e ? local >= s && local < e : local >= s || local < e;
+  if (!inside) return null;
+  const wait = (e - local + 1440) % 1440;
+  return new Date(Math.floor(at.getTime() / 60_000) * 60_000 + wait * 60_000);
+}
