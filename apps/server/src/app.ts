@@ -26,7 +26,7 @@ import { registerHealthRoutes } from './core/observability/health.routes.js';
 import { loggerOptions } from './core/observability/logger.js';
 import { createMetrics, type Metrics } from './core/observability/metrics.js';
 import { createFanout } from './core/realtime/fanout.js';
-import { createRealtimeGateway, type RealtimeGateway } from './core/realtime/gateway.js';
+import { createRealtimeGateway, eventNamer, type RealtimeGateway } from './core/realtime/gateway.js';
 import type { RoomAuthorizer } from './core/realtime/rooms.js';
 import { createEventStream } from './core/realtime/stream.routes.js';
 import { createIdentityModule } from './modules/identity/index.js';
@@ -210,7 +210,8 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     const rooms = new Map<string, RoomAuthorizer>(modules.flatMap((m) => Object.entries(m.rooms ?? {})));
     const fanout = createFanout(events);
     events.subscribe({ name: 'realtime.fanout', handle: (event) => fanout.publish(event) });
-    const eventStream = createEventStream({ fanout, rooms });
+    const eventName = eventNamer(Object.assign({}, ...modules.map((m) => m.realtimeNames ?? {})));
+    const eventStream = createEventStream({ fanout, rooms, eventName });
 
     await app.register(
       async (api) => {
@@ -231,7 +232,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       for (const module of modules) await module.start?.();
     };
 
-    const realtime = createRealtimeGateway({ server: app.server, fanout, access, rooms, corsOrigins: config.corsOrigins, redis, commands: Object.assign({}, ...modules.map((m) => m.socketCommands ?? {})), autoRooms: modules.flatMap((m) => (m.socketRooms ? [m.socketRooms] : [])) });
+    const realtime = createRealtimeGateway({ server: app.server, fanout, access, rooms, eventName, clock, corsOrigins: config.corsOrigins, redis, commands: Object.assign({}, ...modules.map((m) => m.socketCommands ?? {})), autoRooms: modules.flatMap((m) => (m.socketRooms ? [m.socketRooms] : [])) });
     // Long-lived connections would keep the server from closing: end them first; clients reconnect elsewhere.
     app.addHook('preClose', async () => {
       await realtime.close();

@@ -60,8 +60,8 @@ describeEachDialect('chat over Socket.io', (dialect) => {
     const acks = [];
     for (let i = 1; i <= 10; i++) acks.push(await a.socket.emitWithAck('chat:send', { conversationId: g.id, body: `message ${i}`, clientMessageId: `sock-${i}` }));
     expect(acks[0]).toMatchObject({ ok: true, message: { seq: 1, body: 'message 1', senderId: ann.userId, conversationId: g.id } });
-    await until(() => b.of('chat:message.created').length === 10);
-    const delivered = b.of('chat:message.created');
+    await until(() => b.of('chat:message').length === 10);
+    const delivered = b.of('chat:message');
     expect(delivered.map((e) => e.payload.body)).toEqual(acks.map((ack) => ack.message.body));
     expect(delivered.map((e) => e.payload.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const logSeqs = delivered.map((e) => e.seq);
@@ -84,7 +84,7 @@ describeEachDialect('chat over Socket.io', (dialect) => {
     expect(await c.socket.emitWithAck('chat:send', { conversationId: g.id })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     expect(await c.socket.emitWithAck('chat:send', 'nonsense')).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     expect(await c.socket.emitWithAck('typing:start', { room: `conversation:${g.id}` })).toMatchObject({ ok: false, error: { code: 'REALTIME_NOT_IN_ROOM' } });
-    expect(c.of('chat:message.created')).toEqual([]);
+    expect(c.of('chat:message')).toEqual([]);
     expect((await api(t, cat, 'GET', `/conversations/${g.id}/messages`)).statusCode).toBe(404);
   });
 
@@ -95,8 +95,8 @@ describeEachDialect('chat over Socket.io', (dialect) => {
     const b = open(ben);
     await Promise.all([a.ready, b.ready]);
     expect(await b.socket.emitWithAck('chat:read', { conversationId: g.id, readSeq: 2 })).toEqual({ ok: true, read: { conversationId: g.id, readSeq: 2, deliveredSeq: 2, lastSeq: 3, unreadCount: 1 } });
-    await until(() => a.of('chat:conversation.read').length === 1);
-    expect(a.of('chat:conversation.read')[0].payload).toEqual({ conversationId: g.id, userId: ben.userId, readSeq: 2, deliveredSeq: 2 });
+    await until(() => a.of('chat:read').length === 1);
+    expect(a.of('chat:read')[0].payload).toEqual({ conversationId: g.id, userId: ben.userId, readSeq: 2, deliveredSeq: 2 });
   });
 
   it('a client that reconnects with its last seq gets the messages it missed, in order, exactly once', async () => {
@@ -104,8 +104,8 @@ describeEachDialect('chat over Socket.io', (dialect) => {
     const first = open(ben);
     await first.ready;
     await send(t, ann, g.id, 'before');
-    await until(() => first.of('chat:message.created').length === 1);
-    const lastSeq = first.of('chat:message.created')[0].seq;
+    await until(() => first.of('chat:message').length === 1);
+    const lastSeq = first.of('chat:message')[0].seq;
     first.socket.disconnect();
     for (let i = 0; i < 5; i++) await send(t, ann, g.id, `missed ${i}`);
     let writing = true;
@@ -117,11 +117,11 @@ describeEachDialect('chat over Socket.io', (dialect) => {
     writing = false;
     await writer;
     await send(t, ann, g.id, 'marker');
-    await until(() => second.of('chat:message.created').some((e) => e.payload.body === 'marker'));
-    const bodies = second.of('chat:message.created').map((e) => e.payload.body);
+    await until(() => second.of('chat:message').some((e) => e.payload.body === 'marker'));
+    const bodies = second.of('chat:message').map((e) => e.payload.body);
     expect(bodies.slice(0, 5)).toEqual(['missed 0', 'missed 1', 'missed 2', 'missed 3', 'missed 4']);
     expect(new Set(bodies).size).toBe(bodies.length);
-    const seqs = second.of('chat:message.created').map((e) => e.payload.seq);
+    const seqs = second.of('chat:message').map((e) => e.payload.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 2));
   });
 

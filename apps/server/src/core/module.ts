@@ -44,6 +44,8 @@ export interface LyceumModule {
   socketCommands?: SocketCommands;
   /** Rooms every socket of a user joins on connect (the user's conversations); only prefixes some module's `rooms` owns. */
   socketRooms?: AutoRooms;
+  /** Wire names API.md fixes for some of this module's event types (`chat.message.created` → `chat:message`). */
+  realtimeNames?: Record<string, string>;
   /** Named permissions this module's routes declare, with what each allows. */
   permissions?: Record<string, string>;
   cli?: { seed?: CliHook; 'create-admin'?: CliHook };

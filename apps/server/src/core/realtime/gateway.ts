@@ -7,6 +7,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import type { StoredEvent } from '../events/types.js';
 import type { AccessGuard, Principal } from '../http/access.js';
+import type { Clock } from '../clock.js';
 import { AppError } from '../http/problem.js';
 import { RESERVED_COMMANDS, type AutoRooms, type SocketCommands } from './commands.js';
 import type { Fanout } from './fanout.js';
@@ -17,6 +18,10 @@ export interface GatewayOptions {
   fanout: Fanout;
   access: AccessGuard;
   rooms: RoomAuthorizers;
+  /** Times token expiry and last-seen, like every other part of the server. */
+  clock: Clock;
+  /** The wire name of each event type (default: `eventNamer()`). */
+  eventName?: EventNamer;
   corsOrigins: string[];
   /** Cluster mode: ephemeral signals (typing, presence) travel between nodes through Redis. */
   redis?: Redis;
@@ -43,8 +48,17 @@ export const wireEvent = (event: StoredEvent) => ({
   createdAt: event.createdAt,
 });
 
-/** `chat.message.created` → `chat:message.created`: API.md names realtime events `<module>:<event>`. */
-export const realtimeName = (type: string): string => type.replace('.', ':');
+/** Names an event type on the wire (Socket.io event, SSE `event:`). */
+export type EventNamer = (type: string) => string;
+
+/**
+ * `chat.message.created` → `chat:message.created`: API.md names realtime events `<module>:<event>`;
+ * where it fixes a shorter name (`chat:message`, `notification:new`), the owning module lists it.
+ */
+export const eventNamer =
+  (fixed: Readonly<Record<string, string>> = {}): EventNamer =>
+  (type) =>
+    fixed[type] ?? type.replace('.', ':');
 
 interface SocketData {
   principal: Principal;
@@ -69,7 +83,8 @@ const refuse = (code: string, message = code) => Object.assign(new Error(message
  * this node), so each node emits only to its own sockets and nothing is sent twice.
  */
 export function createRealtimeGateway(options: GatewayOptions) {
-  const { fanout, access, rooms } = options;
+  const { fanout, access, rooms, clock } = options;
+  const eventName = options.eventName ?? eventNamer();
   const allowAny = options.corsOrigins.includes('*');
   // The adapter blocks on stream reads, so it gets a Redis connection of its own.
   // XREAD blocks for seconds by design: the command timeout of the shared client must not apply.
@@ -98,7 +113,7 @@ export function createRealtimeGateway(options: GatewayOptions) {
   async function announcePresence(userId: string) {
     const status = await presenceOf(userId).catch(() => undefined);
     if (!status) return;
-    io.to(`presence:${userId}`).emit('presence:update', { userId, status, ...(status === 'offline' ? { lastSeenAt: new Date().toISOString() } : {}) });
+    io.to(`presence:${userId}`).emit('presence:update', { userId, status, ...(status === 'offline' ? { lastSeenAt: clock.now().toISOString() } : {}) });
   }
 
   io.use(async (socket, next) => {
@@ -121,7 +136,7 @@ export function createRealtimeGateway(options: GatewayOptions) {
 
   async function onConnection(socket: Socket) {
     const { principal } = socket.data as SocketData;
-    const endTimer = principal.expiresAt ? setTimeout(() => end('AUTH_EXPIRED'), Math.max(0, principal.expiresAt - Date.now())) : undefined;
+    const endTimer = principal.expiresAt ? setTimeout(() => end('AUTH_EXPIRED'), Math.max(0, principal.expiresAt - clock.now().getTime())) : undefined;
     endTimer?.unref();
     function end(code: string, reason?: string) {
       socket.emit('session:ended', { code, ...(reason && reason !== code ? { reason } : {}) });
@@ -236,7 +251,7 @@ export function createRealtimeGateway(options: GatewayOptions) {
       {
         id: socket.id,
         sessionId: principal.sessionId,
-        send: (event) => socket.emit(realtimeName(event.type), wireEvent(event)),
+        send: (event) => socket.emit(eventName(event.type), wireEvent(event)),
         close: end,
         resetRequired: (oldestSeq) => socket.emit('sync:reset', { oldestSeq }),
       },

@@ -5,7 +5,7 @@ import { AppError } from '../http/problem.js';
 import { newId } from '../ids.js';
 import type { AppInstance } from '../module.js';
 import type { Fanout } from './fanout.js';
-import { realtimeName, wireEvent } from './gateway.js';
+import { wireEvent, type EventNamer } from './gateway.js';
 import { authorizeScope, type RoomAuthorizers } from './rooms.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -18,7 +18,7 @@ const frame = (fields: { id?: number; event: string; data: unknown }) =>
  * clients that cannot use WebSocket. Each event's `id` is its log seq, so a reconnecting
  * EventSource resumes with `Last-Event-ID` and gets what it missed, once, in order.
  */
-export function createEventStream({ fanout, rooms }: { fanout: Fanout; rooms: RoomAuthorizers }) {
+export function createEventStream({ fanout, rooms, eventName }: { fanout: Fanout; rooms: RoomAuthorizers; eventName: EventNamer }) {
   const open = new Set<ServerResponse>();
 
   async function register(app: AppInstance) {
@@ -64,7 +64,7 @@ export function createEventStream({ fanout, rooms }: { fanout: Fanout; rooms: Ro
         const client = {
           id: newId('sse'),
           sessionId: principal.sessionId,
-          send: (event: Parameters<Parameters<Fanout['connect']>[0]['send']>[0]) => res.write(frame({ id: event.seq, event: realtimeName(event.type), data: wireEvent(event) })),
+          send: (event: Parameters<Parameters<Fanout['connect']>[0]['send']>[0]) => res.write(frame({ id: event.seq, event: eventName(event.type), data: wireEvent(event) })),
           close: (code: string, reason?: string) => {
             res.end(frame({ event: 'session:ended', data: { code, ...(reason && reason !== code ? { reason } : {}) } }));
           },

@@ -10,7 +10,9 @@ import { CHAT_PERMISSION, chatRoutes } from './chat.routes.js';
 import { SocketRead, SocketSend } from './chat.schemas.js';
 import { createChatService, type ChatService, type CourseMembership, type SendLimit, type UserLookup } from './chat.service.js';
 
-export { ChatEvents } from './chat.events.js';
+import { ChatEvents } from './chat.events.js';
+
+export { ChatEvents };
 export type { ConversationReadPayload, MentionCreatedPayload, MessageCreatedPayload } from './chat.events.js';
 export { ChatErrors } from './chat.errors.js';
 export type { ChatService } from './chat.service.js';
@@ -49,6 +51,7 @@ export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<
   return defineModule({
     name: 'chat',
     migrations: new URL('./migrations/', import.meta.url),
+    realtimeNames: { [ChatEvents.messageCreated]: 'chat:message', [ChatEvents.conversationRead]: 'chat:read' },
     service,
     routes: chatRoutes({ service }),
     subscribers: [

@@ -1,7 +1,7 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { bearer, identityApp, login, manualClock, signUp, signUpAdmin, type IdentityTestApp, type SignedIn } from '../../../test/support/identity.js';
+import { bearer, identityApp, login, signUp, signUpAdmin, type IdentityTestApp, type SignedIn } from '../../../test/support/identity.js';
 
 /**
  * Ending a session over HTTP ends its realtime connections too: a socket opened with a real access
@@ -14,8 +14,7 @@ describeEachDialect('identity: ended sessions disconnect their sockets', (dialec
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    // The gateway times a socket's end by the token's expiry against the wall clock: start the test clock at now.
-    t = await identityApp({ dialect, background: true, clock: manualClock(Date.now()) });
+    t = await identityApp({ dialect, background: true });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = t.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

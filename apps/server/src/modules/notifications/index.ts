@@ -21,7 +21,9 @@ import { createWebPush } from '../../core/push/web-push.js';
 import { createNotificationsService, type NotificationsService } from './notifications.service.js';
 import { SOURCE_TYPES } from './notifications.sources.js';
 
-export { NotificationsEvents } from './notifications.events.js';
+import { NotificationsEvents } from './notifications.events.js';
+
+export { NotificationsEvents };
 export { CATEGORIES, type Category } from './notifications.schemas.js';
 export type { CourseMembership } from './announcements.service.js';
 
@@ -81,6 +83,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
   return defineModule({
     name: 'notifications',
     migrations: new URL('./migrations/', import.meta.url),
+    realtimeNames: { [NotificationsEvents.created]: 'notification:new' },
     service,
     channels,
     push,

@@ -23,7 +23,7 @@ describeEachDialect('notifications delivered live over the realtime gateway', (d
     sockets.push(socket);
     const received: Array<{ name: string; data: any }> = [];
     socket.onAny((name: string, data: unknown) => {
-      if (name.startsWith('notifications:')) received.push({ name, data });
+      if (name === 'notification:new' || name.startsWith('notifications:')) received.push({ name, data });
     });
     const ready = new Promise<void>((resolve, reject) => {
       socket.once('realtime:ready', () => resolve());
@@ -32,7 +32,7 @@ describeEachDialect('notifications delivered live over the realtime gateway', (d
     return { socket, received, ready };
   }
 
-  it("sends each user their own new notifications as notifications:notification.created, and nobody else's", async () => {
+  it("sends each user their own new notifications as notification:new, and nobody else's", async () => {
     const [alice, bob] = [userId('alice'), userId('bob')];
     const a = open(alice);
     const b = open(bob);
@@ -40,7 +40,7 @@ describeEachDialect('notifications delivered live over the realtime gateway', (d
     await t.emit({ type: 'community.follow.created', scopes: [`user:${alice}`], payload: { followerId: bob, followeeId: alice } });
     await until(() => a.received.length === 1);
     expect(a.received[0]).toMatchObject({
-      name: 'notifications:notification.created',
+      name: 'notification:new',
       data: { type: 'notifications.notification.created', seq: expect.any(Number), payload: { notification: { category: 'follow', actorId: bob, read: false } } },
     });
     // Reading it is announced too, so that the user's other devices update their unread badge.

@@ -2,7 +2,7 @@ import type { NotificationView } from './notifications.schemas.js';
 
 /** The events the notifications module appends to the log, all scoped `user:<recipient>`. */
 export const NotificationsEvents = {
-  /** A new inbox entry; sockets receive it as `notifications:notification.created`. */
+  /** A new inbox entry; sockets receive it as `notification:new` (API.md). */
   created: 'notifications.notification.created',
   /** An unread entry absorbed another similar one (its count, body and time changed). */
   updated: 'notifications.notification.updated',
