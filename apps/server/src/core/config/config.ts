@@ -36,6 +36,8 @@ export interface Config {
   auth: AuthConfig;
   /** Community: per-user write limits. */
   community: { postsPerHour: number; commentsPerHour: number };
+  /** Hosts web push subscriptions may point at (`*.` for any subdomain). */
+  pushEndpointHosts: string[];
 }
 
 export interface AuthConfig {
@@ -177,6 +179,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       oidcRedirectUris: get('AUTH_OIDC_REDIRECT_URIS') ?? [],
     },
     community: { postsPerHour: need('COMMUNITY_POSTS_PER_HOUR'), commentsPerHour: need('COMMUNITY_COMMENTS_PER_HOUR') },
+    pushEndpointHosts: need('PUSH_ENDPOINT_HOSTS'),
   };
   const unknownActions = config.auth.verifiedEmailRequiredFor.filter((a) => !['login', 'api-keys'].includes(a));
   if (unknownActions.length) problems.push(`AUTH_VERIFIED_EMAIL_REQUIRED_FOR: unknown action ${unknownActions.join(', ')} (example: AUTH_VERIFIED_EMAIL_REQUIRED_FOR=login,api-keys)`);

@@ -260,6 +260,13 @@ export const options = {
   AUTH_RATE_LIMIT_MAX: spec({ name: 'AUTH_RATE_LIMIT_MAX', description: 'Requests per IP per RATE_LIMIT_WINDOW_MS on each sensitive auth route (register, login, refresh, password and email flows); stricter than RATE_LIMIT_MAX.', example: '10', default: '20', parse: integer(1, 1_000_000) }),
   COMMUNITY_POSTS_PER_HOUR: spec({ name: 'COMMUNITY_POSTS_PER_HOUR', description: 'Posts one user may write per hour (429 with Retry-After beyond).', example: '10', default: '30', parse: integer(1, 1_000_000) }),
   COMMUNITY_COMMENTS_PER_HOUR: spec({ name: 'COMMUNITY_COMMENTS_PER_HOUR', description: 'Comments and replies one user may write per hour (429 with Retry-After beyond).', example: '60', default: '240', parse: integer(1, 1_000_000) }),
+  PUSH_ENDPOINT_HOSTS: spec({
+    name: 'PUSH_ENDPOINT_HOSTS',
+    description: 'Hosts that web push subscriptions may point at (the server POSTs to them): the browsers\' push services. `*.` matches any subdomain. Keeps users from making the server call internal addresses.',
+    example: 'fcm.googleapis.com,*.push.services.mozilla.com',
+    default: 'fcm.googleapis.com,*.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com',
+    parse: list,
+  }),
 } as const;
 
 export type OptionName = keyof typeof options;

@@ -72,7 +72,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
     pushDelayMs: deps.pushDelayMs ?? 30_000,
   });
   const transport = await createWebPush({ secrets, subject: vapidSubject(config.mailFrom, config.publicUrl) });
-  const push = createPush({ db, clock, channels, transport, publicUrl: config.publicUrl, allowInsecureEndpoints: config.env !== 'production' });
+  const push = createPush({ db, clock, channels, transport, publicUrl: config.publicUrl, allowInsecureEndpoints: config.env !== 'production', allowedHosts: config.pushEndpointHosts });
   const pushApi = pushRoutes(push);
   const announcements = deps.learning ? createAnnouncements({ db, clock, events, jobs, membership: deps.learning.membership, inbox: service }) : undefined;
   const announcementApi = announcements ? announcementRoutes(announcements) : undefined;

@@ -22,13 +22,17 @@ export interface PushDeps {
   publicUrl: string;
   /** Plain-http push endpoints are accepted only outside production (local test push services). */
   allowInsecureEndpoints: boolean;
+  /** The push services' hosts (`*.` for any subdomain): the server POSTs to subscriptions, so nowhere else. */
+  allowedHosts: string[];
 }
+
+const hostAllowed = (allowed: string[], host: string) => allowed.some((pattern) => (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern));
 
 const view = (row: PushSubscriptionRow): PushSubscriptionView => ({ id: row.id, endpoint: row.endpoint, createdAt: row.created_at, lastSuccessAt: row.last_success_at });
 
 /** Web push: devices subscribe, and notifications are pushed to every device of their user. */
 export function createPush(deps: PushDeps) {
-  const { db, clock, channels, transport, publicUrl, allowInsecureEndpoints } = deps;
+  const { db, clock, channels, transport, publicUrl, allowInsecureEndpoints, allowedHosts } = deps;
   const iso = () => clock.now().toISOString();
 
   channels.addChannel('push', (tx, userId) => channelsRepo(tx).hasSubscription(userId));
@@ -45,6 +49,9 @@ export function createPush(deps: PushDeps) {
       }
       if (url.protocol !== 'https:' && !(allowInsecureEndpoints && url.protocol === 'http:')) {
         throw new AppError(422, NotificationsErrors.NOTIFICATIONS_PUSH_ENDPOINT_INVALID, 'A push endpoint must be an https URL.', { errors: [{ path: '/body/endpoint', message: 'must be https' }] });
+      }
+      if (!hostAllowed(allowedHosts, url.hostname)) {
+        throw new AppError(422, NotificationsErrors.NOTIFICATIONS_PUSH_ENDPOINT_INVALID, 'The endpoint is not on a known push service.', { errors: [{ path: '/body/endpoint', message: 'host not in PUSH_ENDPOINT_HOSTS' }] });
       }
       const p256dh = Buffer.from(input.keys.p256dh, 'base64url');
       if (p256dh.length !== 65 || p256dh[0] !== 4 || Buffer.from(input.keys.auth, 'base64url').length < 16) {

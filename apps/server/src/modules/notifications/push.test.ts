@@ -7,7 +7,8 @@ describeEachDialect('web push', (dialect) => {
   let pushService: Awaited<ReturnType<typeof startPushService>>;
   beforeAll(async () => {
     pushService = await startPushService();
-    t = await notificationsApp({ dialect, env: { PUBLIC_URL: 'https://learn.example.com' } });
+    // The local push service listens on 127.0.0.1; the default allow-list names only real push services.
+    t = await notificationsApp({ dialect, env: { PUBLIC_URL: 'https://learn.example.com', PUSH_ENDPOINT_HOSTS: '127.0.0.1,*.push.services.mozilla.com' } });
   }, 60_000);
   afterAll(async () => {
     await t?.destroy();
@@ -85,6 +86,11 @@ describeEachDialect('web push', (dialect) => {
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/push/subscriptions/${id}`, headers: t.as(other) })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/push/subscriptions/${id}`, headers: t.as(owner) })).statusCode).toBe(204);
     expect((await subscribe(owner, { endpoint: 'ftp://push.example.com/x', keys: device.keys })).statusCode).toBe(422);
+    // The server POSTs to endpoints: only the push services' hosts, never an internal address.
+    for (const endpoint of ['https://10.0.0.5/push/x', 'https://169.254.169.254/latest/meta-data', 'https://evil-push.services.mozilla.com.attacker.net/x']) {
+      expect((await subscribe(owner, { endpoint, keys: device.keys })).json(), endpoint).toMatchObject({ status: 422, code: 'NOTIFICATIONS_PUSH_ENDPOINT_INVALID' });
+    }
+    expect((await subscribe(owner, { endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/abc', keys: device.keys })).statusCode).toBe(201);
     expect((await subscribe(owner, { endpoint: device.endpoint, keys: { p256dh: 'A'.repeat(87), auth: device.keys.auth } })).statusCode).toBe(422);
   });
 });

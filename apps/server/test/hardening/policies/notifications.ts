@@ -28,7 +28,7 @@ export const notificationsPolicy: ModulePolicy = {
       sourceKey,
     });
     const [kept, doomed] = await notifications.service.deliver([entry('matrix-kept'), entry('matrix-doomed')]);
-    const device = await call('studentA', 'POST', '/push/subscriptions', subscription('https://push.example.com/matrix-fixture'));
+    const device = await call('studentA', 'POST', '/push/subscriptions', subscription('https://fcm.googleapis.com/fcm/send/matrix-fixture'));
     const announcement = await call('teacherOwner', 'POST', `/courses/${ids.course}/announcements`, { title: 'Fixture', body: 'An announcement to read' });
     return { notificationOfA: kept!.id, doomedNotificationOfA: doomed!.id, pushSubscriptionOfA: device.id, announcement: announcement.id };
   },
@@ -44,7 +44,7 @@ export const notificationsPolicy: ModulePolicy = {
     // Public by design (RFC 8058): the signed token in the query is the authorization.
     'POST /api/v1/notifications/unsubscribe': { allow: 'everyone' },
     'GET /api/v1/push/vapid-public-key': { allow: 'everyone' },
-    'POST /api/v1/push/subscriptions': { allow: signedIn, body: () => subscription('https://push.example.com/matrix') },
+    'POST /api/v1/push/subscriptions': { allow: signedIn, body: () => subscription('https://fcm.googleapis.com/fcm/send/matrix') },
     // Fixtures of the learning policy: `course` is teacherOwner's, with studentA enrolled.
     'POST /api/v1/courses/{id}/announcements': { allow: ['teacherOwner', 'admin'], params: (f) => ({ id: f.ids.course! }), body: (_f, actor) => ({ title: `From ${actor}`, body: 'Matrix announcement' }) },
     'GET /api/v1/courses/{id}/announcements/{announcementId}': { allow: ['studentA', 'teacherOwner', 'admin', 'scopedKey'], params: (f) => ({ id: f.ids.course!, announcementId: f.ids.announcement! }) },
