@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-const common = { pool: 'forks' as const, testTimeout: 30_000, hookTimeout: 60_000 };
+// Timeouts only catch hangs: building an app with every module's migrations takes seconds, and
+// minutes on a loaded two-CPU machine; no test asserts speed (benchmarks do).
+const common = { pool: 'forks' as const, testTimeout: 120_000, hookTimeout: 180_000 };
 
 /**
  * `npm test` runs the main suite. With LYCEUM_HARDENING=1 (set by .ci/run once it has installed
