@@ -29,12 +29,12 @@ import { createFanout } from './core/realtime/fanout.js';
 import { createRealtimeGateway, eventNamer, type RealtimeGateway } from './core/realtime/gateway.js';
 import type { RoomAuthorizer } from './core/realtime/rooms.js';
 import { createEventStream } from './core/realtime/stream.routes.js';
-import { createIdentityModule } from './modules/identity/index.js';
-import { createLearningModule } from './modules/learning/index.js';
-import { createChatModule } from './modules/chat/index.js';
-import { createCommunityModule } from './modules/community/index.js';
-import { createDirectoryModule } from './modules/directory/index.js';
-import { createNotificationsModule } from './modules/notifications/index.js';
+import { createIdentityModule, type IdentityModule } from './modules/identity/index.js';
+import { createLearningModule, type LearningModule } from './modules/learning/index.js';
+import { createChatModule, type ChatModule } from './modules/chat/index.js';
+import { createCommunityModule, type CommunityModule } from './modules/community/index.js';
+import { createDirectoryModule, type DirectoryModule } from './modules/directory/index.js';
+import { createNotificationsModule, type NotificationsModule } from './modules/notifications/index.js';
 import { databaseSecretStore, fileSecretStore, randomSecret, type SecretStore } from './core/secrets.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -72,10 +72,22 @@ export interface BuildOptions {
   logger?: boolean | object;
 }
 
+/** The product's modules by name, with their public service types (for flows that span modules). */
+export interface ProductModules {
+  identity: IdentityModule;
+  learning: LearningModule;
+  chat: ChatModule;
+  community: CommunityModule;
+  directory: DirectoryModule;
+  notifications: NotificationsModule;
+}
+
 export interface LyceumApp {
   app: FastifyInstance;
   core: CoreServices;
   modules: LyceumModule[];
+  /** The same product modules, typed and by name (flows such as `lyceum seed --demo` use them). */
+  product: ProductModules;
   migrator: LyceumMigrator;
   runtime: Runtime;
   /** Every route the server answers (HEAD routes excluded), for the OpenAPI inventory test. */
@@ -91,10 +103,14 @@ export interface LyceumApp {
  * The product's modules, built in dependency order: a module that uses another receives it here,
  * by a plain argument (`createLearningModule(core, { identity })`).
  */
-async function createProductModules(core: CoreServices): Promise<LyceumModule[]> {
+async function createProductModules(core: CoreServices): Promise<ProductModules> {
   const identity = await createIdentityModule(core);
   const learning = await createLearningModule(core, { identity });
-  return [identity, learning, await createChatModule(core, { identity, learning }), await createCommunityModule(core, { identity, learning }), await createDirectoryModule(core, { identity }), await createNotificationsModule(core, { identity, learning })];
+  const chat = await createChatModule(core, { identity, learning });
+  const community = await createCommunityModule(core, { identity, learning });
+  const directory = await createDirectoryModule(core, { identity });
+  const notifications = await createNotificationsModule(core, { identity, learning });
+  return { identity, learning, chat, community, directory, notifications };
 }
 
 /**
@@ -171,7 +187,8 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
 
     const core: CoreServices = { config, database, clock, logger: log, events, jobs, mailer, cursors, secrets, access, metrics, redis };
     // Module factories only wire themselves up; they touch the database after migrations, in start().
-    const modules: LyceumModule[] = await createProductModules(core);
+    const product = await createProductModules(core);
+    const modules: LyceumModule[] = [product.identity, product.learning, product.chat, product.community, product.directory, product.notifications];
     for (const factory of extraModules) modules.push(await factory(core, modules));
     const migrator = createMigrator(migrationDatabase, [
       coreMigrations,
@@ -254,6 +271,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       app,
       core,
       modules,
+      product,
       migrator,
       runtime: { realtime },
       routes,

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { buildApp, type LyceumApp } from './app.js';
 import { serve } from './serve.js';
+import type { Clock } from './core/clock.js';
 import { ConfigError, loadConfig, type Config } from './core/config/config.js';
+import { createDemoClock, describeDemoAccounts, seedDemo } from './flows/demo-seed.js';
 
 const USAGE = `Usage: lyceum <command>
 
@@ -10,7 +12,7 @@ Commands:
   migrate up|down|status    apply, revert the latest, or list migrations
   backup <file>             SQLite: write an online backup to <file>; PostgreSQL: print the pg_dump recipe
   create-admin              create the first administrator
-  seed                      load demo data
+  seed --demo [--force]     load demo data (refused with NODE_ENV=production unless --force)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,8 +30,9 @@ async function main(argv: string[]): Promise<number> {
       return migrate(config, args[0] ?? 'status');
     case 'backup':
       return backup(config, args[0]);
-    case 'create-admin':
     case 'seed':
+      return seed(config, args);
+    case 'create-admin':
       return withApp(config, async (lyceum) => {
         const hook = lyceum.modules.map((m) => m.cli?.[command]).find(Boolean);
         if (!hook) {
@@ -46,13 +49,37 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** For one-shot commands: the app without listening, background work or request logs. */
-async function withApp(config: Config, fn: (lyceum: LyceumApp) => Promise<number>, migrateOnStart = true): Promise<number> {
-  const lyceum = await buildApp({ config: { ...config, migrateOnStart, jobs: { ...config.jobs, concurrency: 0 } }, logger: { level: 'warn' } });
+async function withApp(config: Config, fn: (lyceum: LyceumApp) => Promise<number>, migrateOnStart = true, clock?: Clock): Promise<number> {
+  const lyceum = await buildApp({ config: { ...config, migrateOnStart, jobs: { ...config.jobs, concurrency: 0 } }, clock, logger: { level: 'warn' } });
   try {
     return await fn(lyceum);
   } finally {
     await lyceum.close();
   }
+}
+
+/** `lyceum seed --demo [--force]`: the demo school (flows/demo-seed.ts); refused in production without --force. */
+async function seed(config: Config, args: string[]): Promise<number> {
+  const unknown = args.filter((a) => a !== '--demo' && a !== '--force');
+  if (!args.includes('--demo') || unknown.length) {
+    process.stderr.write('Usage: lyceum seed --demo [--force]\n  --demo   create the demo school (teachers, students, courses, activity)\n  --force  allow it when NODE_ENV=production\n');
+    return 2;
+  }
+  if (config.env === 'production' && !args.includes('--force')) {
+    process.stderr.write('Refusing to load demo data with NODE_ENV=production; add --force if you really mean it.\n');
+    return 1;
+  }
+  const clock = createDemoClock();
+  return withApp(
+    config,
+    async ({ product }) => {
+      const result = await seedDemo({ ...product, clock }, { log: (line) => process.stderr.write(`  ${line}\n`) });
+      process.stdout.write(describeDemoAccounts(result));
+      return 0;
+    },
+    true,
+    clock,
+  );
 }
 
 async function migrate(config: Config, action: string): Promise<number> {

@@ -31,11 +31,7 @@ export async function serve(config: Config, extraModules: ModuleFactory[] = []):
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const where = config.database.kind === 'sqlite' ? `embedded: SQLite at ${path.relative(process.cwd(), config.database.file) || config.database.file}` : 'cluster: PostgreSQL';
-  const has = (hook: 'create-admin' | 'seed') => lyceum.modules.some((m) => m.cli?.[hook]);
-  const next = [
-    has('create-admin') ? '  Create the first admin:  npm run lyceum -- create-admin' : '  Create the first admin:  (arrives with the identity module)',
-    has('seed') ? '  Load demo data:          npm run lyceum -- seed' : '  Load demo data:          (arrives with the learning module)',
-  ];
+  const next = ['  Create the first admin:  npm run lyceum -- create-admin', '  Load demo data:          npm run lyceum -- seed --demo'];
   process.stdout.write(
     [
       '',

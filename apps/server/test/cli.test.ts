@@ -72,9 +72,21 @@ describe('the lyceum command', { timeout: 120_000 }, () => {
     expect(stdout).toContain('pg_dump --format=custom');
   });
 
-  it('says plainly when no module provides a command yet', async () => {
-    const { code, stderr } = await lyceum(['seed']);
-    expect(code).toBe(1);
-    expect(stderr).toContain('No installed module provides "seed" yet.');
+  it('explains `seed` when --demo is missing, and refuses demo data in production without --force', async () => {
+    const usage = await lyceum(['seed']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Usage: lyceum seed --demo [--force]');
+    const production = await lyceum(['seed', '--demo'], { NODE_ENV: 'production', HOST: '127.0.0.1' });
+    expect(production.code).toBe(1);
+    expect(production.stderr).toContain('Refusing to load demo data with NODE_ENV=production');
+    expect(statSync(path.join(production.cwd, 'data'), { throwIfNoEntry: false })).toBeUndefined(); // nothing was created
+  });
+
+  it('seeds the demo school in a fresh data folder and prints the demo accounts', async () => {
+    const { code, stdout, stderr } = await lyceum(['seed', '--demo']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('Demo data created.');
+    expect(stdout).toContain('admin@demo.lyceum.example');
+    expect(stdout).toContain('Password: lyceum demo 2026');
   });
 });

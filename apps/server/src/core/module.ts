@@ -17,7 +17,7 @@ export type AppInstance = FastifyInstance<
 /** What a module's routes plugin receives: the app, already under the `/api/v1` prefix. */
 export type RoutesPlugin = (app: AppInstance) => Promise<void>;
 
-/** Commands a module adds to the CLI (`lyceum seed`, `lyceum create-admin`). */
+/** A command a module adds to the CLI (`lyceum create-admin`). */
 export type CliHook = (args: string[]) => Promise<void>;
 
 /**
@@ -48,7 +48,7 @@ export interface LyceumModule {
   realtimeNames?: Record<string, string>;
   /** Named permissions this module's routes declare, with what each allows. */
   permissions?: Record<string, string>;
-  cli?: { seed?: CliHook; 'create-admin'?: CliHook };
+  cli?: { 'create-admin'?: CliHook };
   /** Called once the app is listening / before it closes, for modules with background work. */
   start?(): Promise<void>;
   stop?(): Promise<void>;

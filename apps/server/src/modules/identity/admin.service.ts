@@ -74,6 +74,15 @@ export function createAdminService(deps: {
   }
 
   /** Refuses a change that would leave no active administrator. */
+  /** A verified account with the given roles, made by the operator's tooling (CLI, demo seed), not through the API. */
+  async function createAccount(input: { email: string; password: string; displayName: string }, roles: Role[], via: string): Promise<AdminUserView> {
+    return withTransaction(db, async (tx) => {
+      const user = await createUser(tx, input, roles);
+      await audit(tx, { type: roles.includes('admin') ? 'admin.created' : 'user.created', actorId: null, targetId: user.id, details: { via, roles } });
+      return adminUserView(user);
+    });
+  }
+
   async function keepAnAdmin(tx: Tx, user: UserRow, after: { roles: string[]; status: UserStatus }) {
     const isAdminNow = user.status === 'active' && rolesOf(user).includes('admin');
     const isAdminAfter = after.status === 'active' && after.roles.includes('admin');
@@ -216,13 +225,9 @@ export function createAdminService(deps: {
       });
     },
 
-    async createAdmin(input: { email: string; password: string; displayName: string }): Promise<AdminUserView> {
-      return withTransaction(db, async (tx) => {
-        const user = await createUser(tx, input, ['admin']);
-        await audit(tx, { type: 'admin.created', actorId: null, targetId: user.id, details: { via: 'cli' } });
-        return adminUserView(user);
-      });
-    },
+    createAdmin: (input: { email: string; password: string; displayName: string }) => createAccount(input, ['admin'], 'cli'),
+
+    createAccount,
 
     /** The first administrator, created through the API with the one-time setup token from the console. */
     async setupFirstAdmin(expectedToken: string, input: { setupToken: string; email: string; password: string; displayName: string }, client: ClientInfo): Promise<AdminUserView> {

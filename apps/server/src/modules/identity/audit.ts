@@ -11,6 +11,7 @@ export interface ClientInfo {
 
 export type AuditType =
   | 'user.registered'
+  | 'user.created'
   | 'login.succeeded'
   | 'login.failed'
   | 'login.locked'

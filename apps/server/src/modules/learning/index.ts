@@ -6,9 +6,12 @@ import type { CursorCodec } from '../../core/http/pagination.js';
 import type { JobQueue } from '../../core/jobs/types.js';
 import { defineModule, type LyceumModule } from '../../core/module.js';
 import type { UsersDirectory } from '../identity/index.js';
+import { createActivity } from './activity.js';
 import { createCourseService, isCourseAdmin, type CourseService } from './courses.service.js';
 import { enrollmentRoutes } from './enrollments.routes.js';
 import { createEnrollmentService, type EnrollmentService } from './enrollments.service.js';
+import { goalRoutes } from './goals.routes.js';
+import { CLOSE_ABANDONED_JOB, createGoalService, type GoalService } from './goals.service.js';
 import { learningRepo } from './learning.repo.js';
 import { courseRoutes } from './learning.routes.js';
 import { progressRoutes } from './progress.routes.js';
@@ -28,6 +31,9 @@ export type {
   QuizPayload,
   LessonCompletedPayload,
   CourseCompletedPayload,
+  AchievementAwardedPayload,
+  GoalPayload,
+  StudySessionPayload,
 } from './learning.events.js';
 export { LearningErrors } from './learning.errors.js';
 
@@ -50,6 +56,7 @@ export interface LearningModule extends LyceumModule {
   enrollments: EnrollmentService;
   quizzes: QuizService;
   progress: ProgressService;
+  goals: GoalService;
 }
 
 /** The core services learning uses (a subset of app.ts's CoreServices). */
@@ -72,9 +79,11 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
   const { db } = database;
   const context = { database, clock, events, cursors, users: deps.identity.users };
   const courses = createCourseService(context);
-  const progress = createProgressService({ ...context, courses });
+  const activity = createActivity({ clock, events });
+  const progress = createProgressService({ ...context, courses, activity });
   const enrollments = createEnrollmentService({ ...context, courses, progressOf: progress.compute });
-  const quizzes = createQuizService({ ...context, courses, jobs: core.jobs, onGraded: progress.checkCompletion });
+  const quizzes = createQuizService({ ...context, courses, jobs: core.jobs, onGraded: progress.checkCompletion, activity });
+  const goals = createGoalService({ ...context, courses, activity, progressOf: progress.compute });
   const repo = () => learningRepo(db, database.dialect.name);
 
   const membership: CourseMembership = {
@@ -101,6 +110,7 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
   const enrollmentApi = enrollmentRoutes(enrollments);
   const quizApi = quizRoutes(quizzes);
   const progressApi = progressRoutes(progress);
+  const goalApi = goalRoutes(goals);
 
   return defineModule({
     name: 'learning',
@@ -110,8 +120,10 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
     enrollments,
     quizzes,
     progress,
+    goals,
     routes: async (app) => {
       await progressApi(app);
+      await goalApi(app);
       await courseApi(app);
       await enrollmentApi(app);
       await quizApi(app);
@@ -119,7 +131,10 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
     jobs: {
       // Enqueued at each timed attempt's deadline; submits it if the student has not.
       [AUTOSUBMIT_JOB]: { handle: async (job: { payload: { attemptId: string } }) => void (await quizzes.autoSubmit(job.payload.attemptId)) },
+      // Ends study sessions whose last heartbeat is older than the bound, at that heartbeat.
+      [CLOSE_ABANDONED_JOB]: { handle: async () => void (await goals.closeAbandoned()) },
     },
+    schedules: [{ name: CLOSE_ABANDONED_JOB, cron: '*/5 * * * *', job: CLOSE_ABANDONED_JOB }],
     rooms: {
       // Course events reach its teachers, its active students and administrators.
       course: async (principal, id) => isCourseAdmin(principal) || (await membership.roleIn(id, principal.userId)) !== null,

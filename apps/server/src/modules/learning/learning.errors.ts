@@ -25,6 +25,9 @@ export const LearningErrors = {
   LEARNING_ATTEMPT_CLOSED: 'LEARNING_ATTEMPT_CLOSED',
   LEARNING_PREREQUISITES: 'LEARNING_PREREQUISITES',
   LEARNING_CERTIFICATE_NOT_FOUND: 'LEARNING_CERTIFICATE_NOT_FOUND',
+  LEARNING_GOAL_NOT_FOUND: 'LEARNING_GOAL_NOT_FOUND',
+  LEARNING_SESSION_NOT_FOUND: 'LEARNING_SESSION_NOT_FOUND',
+  LEARNING_SESSION_ENDED: 'LEARNING_SESSION_ENDED',
 } as const;
 
 export type LearningErrorCode = (typeof LearningErrors)[keyof typeof LearningErrors];
@@ -40,3 +43,5 @@ export const conflict = (code: LearningErrorCode, detail: string) => new AppErro
 export const quizNotFound = () => new AppError(404, LearningErrors.LEARNING_QUIZ_NOT_FOUND, 'No such quiz, or you may not see it.');
 export const questionNotFound = () => new AppError(404, LearningErrors.LEARNING_QUESTION_NOT_FOUND, 'No such question, or you may not see it.');
 export const attemptNotFound = () => new AppError(404, LearningErrors.LEARNING_ATTEMPT_NOT_FOUND, 'No such attempt, or you may not see it.');
+export const goalNotFound = () => new AppError(404, LearningErrors.LEARNING_GOAL_NOT_FOUND, 'No such goal, or it is not yours.');
+export const sessionNotFound = () => new AppError(404, LearningErrors.LEARNING_SESSION_NOT_FOUND, 'No such study session, or it is not yours.');

@@ -20,6 +20,12 @@ export const LearningEvents = {
   attemptGraded: 'learning.attempt.graded',
   lessonCompleted: 'learning.lesson.completed',
   courseCompleted: 'learning.course.completed',
+  goalCreated: 'learning.goal.created',
+  goalUpdated: 'learning.goal.updated',
+  goalDeleted: 'learning.goal.deleted',
+  sessionStarted: 'learning.session.started',
+  sessionEnded: 'learning.session.ended',
+  achievementAwarded: 'learning.achievement.awarded',
 } as const;
 
 /** Scopes: `course:<id>` and the owner's `user:<id>`. */
@@ -133,4 +139,27 @@ export interface CourseCompletedPayload {
   userId: string;
   courseTitle: string;
   certificateCode: string;
+}
+
+/** Scopes: `user:<userId>`. */
+export interface GoalPayload {
+  goalId: string;
+  userId: string;
+  kind: string;
+  version: number;
+}
+
+/** Scopes: `user:<userId>`. `seconds` is the counted time (0 when started). */
+export interface StudySessionPayload {
+  sessionId: string;
+  userId: string;
+  courseId: string | null;
+  seconds: number;
+  endReason: string | null;
+}
+
+/** Scopes: `user:<userId>`. Emitted once per student and achievement. */
+export interface AchievementAwardedPayload {
+  userId: string;
+  achievement: string;
 }

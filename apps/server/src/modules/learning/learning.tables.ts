@@ -160,7 +160,55 @@ export interface CertificateRow {
   issued_at: string;
 }
 
+export interface StudySessionRow {
+  id: string;
+  user_id: string;
+  course_id: string | null;
+  lesson_id: string | null;
+  started_at: string;
+  /** The last heartbeat (or the start). */
+  last_seen_at: string;
+  ended_at: string | null;
+  /** 'stopped' | 'timeout' (heartbeat gap) | 'replaced' (a new session started) | 'abandoned' (closed by the job). */
+  end_reason: string | null;
+  /** Counted time, set when the session ends. */
+  seconds: number;
+  version: number;
+}
+
+export interface GoalRow {
+  id: string;
+  user_id: string;
+  /** 'course_by_date' | 'minutes_per_week' | 'lessons_per_week'. */
+  kind: string;
+  title: string;
+  course_id: string | null;
+  target: number | null;
+  due_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** One row per student and day (YYYY-MM-DD, UTC) with learning activity: the streak's days. */
+export interface ActivityDayRow {
+  user_id: string;
+  day: string;
+  first_at: string;
+}
+
+/** One row per student and achievement: the primary key makes awarding exactly-once. */
+export interface AchievementRow {
+  user_id: string;
+  achievement: string;
+  awarded_at: string;
+}
+
 export interface LearningTables {
+  learning_study_session: StudySessionRow;
+  learning_goal: GoalRow;
+  learning_activity_day: ActivityDayRow;
+  learning_achievement: AchievementRow;
   learning_lesson_completion: LessonCompletionRow;
   learning_certificate: CertificateRow;
   learning_quiz: QuizRow;

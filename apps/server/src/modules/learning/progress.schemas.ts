@@ -27,6 +27,7 @@ export const CourseProgress = Type.Object(
     quizzesRequired: Type.Integer(),
     percent: Type.Integer({ description: 'Share of required lessons and quizzes done, 0–100.' }),
     minutesOfLessonsCompleted: Type.Integer(),
+    minutesStudied: Type.Integer({ description: 'Time counted by ended study sessions for this course, in whole minutes.' }),
     completed: Type.Boolean(),
     certificateCode: Type.Union([Type.String(), Type.Null()]),
     completedAt: Type.Union([DateTime, Type.Null()]),

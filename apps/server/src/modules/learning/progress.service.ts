@@ -6,6 +6,7 @@ import { withTransaction } from '../../core/db/transaction.js';
 import type { Principal } from '../../core/http/access.js';
 import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
+import type { Activity } from './activity.js';
 import { canSeeLessons, type CourseService, type LearningContext } from './courses.service.js';
 import { conflict, forbidden, LearningErrors, lessonNotFound } from './learning.errors.js';
 import { LearningEvents, type CourseCompletedPayload, type LessonCompletedPayload } from './learning.events.js';
@@ -25,8 +26,8 @@ function certificateCode(): string {
  * every required published quiz passed) with a certificate, and the numbers both `GET /me/progress`
  * and the teacher's roster show — one function computes them for both.
  */
-export function createProgressService(ctx: LearningContext & { courses: CourseService }) {
-  const { database, clock, events, users, courses } = ctx;
+export function createProgressService(ctx: LearningContext & { courses: CourseService; activity?: Activity }) {
+  const { database, clock, events, users, courses, activity } = ctx;
   const db = database.db as unknown as Kysely<LearningTables>;
   const iso = () => clock.now().toISOString();
   const h = (handle: unknown) => handle as Kysely<LearningTables>;
@@ -46,6 +47,13 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
           .orderBy('number')
           .execute()
       : [];
+    const studied = await q
+      .selectFrom('learning_study_session')
+      .select((eb) => eb.fn.sum<number | string | null>('seconds').as('total'))
+      .where('user_id', '=', userId)
+      .where('course_id', '=', courseId)
+      .where('ended_at', 'is not', null)
+      .executeTakeFirst();
     const certificate = await q.selectFrom('learning_certificate').select(['code', 'issued_at']).where('course_id', '=', courseId).where('user_id', '=', userId).executeTakeFirst();
     const quizProgress = quizzes.map((z) => {
       const mine = attempts.filter((a) => a.quiz_id === z.id);
@@ -74,6 +82,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
       quizzesRequired: required.length,
       percent: total ? Math.floor(((lessonsCompleted + quizzesPassed) * 100) / total) : 0,
       minutesOfLessonsCompleted: lessons.filter((l) => done.has(l.id)).reduce((sum, l) => sum + l.minutes, 0),
+      minutesStudied: Math.floor(Number(studied?.total ?? 0) / 60),
       completed: Boolean(certificate),
       certificateCode: certificate?.code ?? null,
       completedAt: certificate?.issued_at ?? null,
@@ -123,6 +132,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
             payload: { lessonId: lesson.id, courseId: lesson.course_id, userId: principal.userId },
             actorId: principal.userId,
           });
+          await activity?.lessonCompleted(tx, principal.userId);
           await checkCompletion(tx, lesson.course_id, principal.userId, principal.userId);
         });
       } catch (err) {

@@ -8,6 +8,7 @@ import { toPage, type Page } from '../../core/http/pagination.js';
 import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
 import type { JobQueue } from '../../core/jobs/types.js';
+import type { Activity } from './activity.js';
 import { canSeeLessons, type CourseAccess, type CourseService, type LearningContext } from './courses.service.js';
 import { attemptNotFound, conflict, forbidden, invalid, LearningErrors, questionNotFound, quizNotFound } from './learning.errors.js';
 import {
@@ -129,9 +130,11 @@ export function createQuizService(
     jobs: JobQueue;
     /** Called in the grading transaction when an attempt passes (course completion). */
     onGraded?: (tx: Tx, courseId: string, userId: string, actorId: string | null) => Promise<void>;
+    /** Streak days and achievements (a submission is a day's activity; full marks earn `perfect_score`). */
+    activity?: Activity;
   },
 ) {
-  const { database, clock, events, cursors, courses, jobs, onGraded } = ctx;
+  const { database, clock, events, cursors, courses, jobs, onGraded, activity } = ctx;
   const { db } = database;
   const repo = (handle: typeof db | Tx = db) => quizzesRepo(handle);
   const iso = () => clock.now().toISOString();
@@ -227,6 +230,7 @@ export function createQuizService(
         payload: { attemptId: attempt.id, quizId: quiz.id, courseId: attempt.course_id, userId: attempt.user_id, auto: options.submit.auto, needsGrading: !graded },
         actorId: options.actorId,
       });
+      await activity?.attemptSubmitted(tx, attempt.user_id);
     }
     const changed = attempt.status !== 'graded' || Number(attempt.score) !== total || Number(attempt.max_score) !== max;
     if (graded && changed) {
@@ -236,6 +240,7 @@ export function createQuizService(
         payload: { attemptId: attempt.id, quizId: quiz.id, quizTitle: quiz.title, courseId: attempt.course_id, userId: attempt.user_id, score: total, maxScore: max, passed: Boolean(passed) },
         actorId: options.actorId,
       });
+      await activity?.attemptGraded(tx, attempt.user_id, total, max);
       if (passed) await onGraded?.(tx, attempt.course_id, attempt.user_id, options.actorId);
     }
     return next;

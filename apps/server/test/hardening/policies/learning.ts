@@ -38,7 +38,13 @@ export const learningPolicy: ModulePolicy = {
     const certLesson = await call('teacherOwner', 'POST', `/courses/${certCourse.id}/lessons`, { title: 'Only lesson', status: 'published' });
     await call('studentA', 'POST', `/courses/${certCourse.id}/enrollments`, {});
     const { certificateCode } = await call('studentA', 'POST', `/lessons/${certLesson.id}/complete`);
+    const goal = await call('studentA', 'POST', '/learning/goals', { kind: 'minutes_per_week', target: 30 });
+    const goalToDelete = await call('studentA', 'POST', '/learning/goals', { kind: 'lessons_per_week', target: 2 });
+    const studySession = await call('studentA', 'POST', '/learning/sessions', { courseId: course.id });
     return {
+      goal: goal.id,
+      goalToDelete: goalToDelete.id,
+      studySession: studySession.id,
       quizLesson: quizLesson.id,
       certificate: certificateCode,
       quizCourse: quizCourse.id,
@@ -84,5 +90,18 @@ export const learningPolicy: ModulePolicy = {
     'POST /api/v1/lessons/{id}/complete': { allow: ['studentA'], params: (f) => ({ id: f.ids.quizLesson! }) },
     'GET /api/v1/me/progress': { allow: signedIn },
     'GET /api/v1/certificates/{code}': { allow: 'everyone', params: (f) => ({ code: f.ids.certificate! }) },
+    // Goals, study sessions, streaks and achievements are the caller's own: other users get 404.
+    'POST /api/v1/learning/goals': { allow: signedIn, body: () => ({ kind: 'minutes_per_week', target: 30 }) },
+    'GET /api/v1/learning/goals': { allow: signedIn },
+    'GET /api/v1/learning/goals/{id}': { allow: ['studentA'], params: (f) => ({ id: f.ids.goal! }) },
+    'PATCH /api/v1/learning/goals/{id}': { allow: ['studentA'], params: (f) => ({ id: f.ids.goal! }), body: () => ({ target: 45 }) },
+    'DELETE /api/v1/learning/goals/{id}': { allow: ['studentA'], params: (f) => ({ id: f.ids.goalToDelete! }) },
+    // A new session ends the caller's open one: studentA's heartbeat may then answer 409 (past the access rules).
+    'POST /api/v1/learning/sessions': { allow: signedIn, body: () => ({}) },
+    'GET /api/v1/learning/sessions': { allow: signedIn },
+    'POST /api/v1/learning/sessions/{id}/heartbeat': { allow: ['studentA'], params: (f) => ({ id: f.ids.studySession! }) },
+    'POST /api/v1/learning/sessions/{id}/stop': { allow: ['studentA'], params: (f) => ({ id: f.ids.studySession! }) },
+    'GET /api/v1/me/streak': { allow: signedIn },
+    'GET /api/v1/me/achievements': { allow: signedIn },
   },
 };

@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../core/clock.js';
+import type { Tx } from '../../core/db/database.js';
+import type { EventLog } from '../../core/events/types.js';
+import { LearningEvents, type AchievementAwardedPayload } from './learning.events.js';
+import type { LearningTables } from './learning.tables.js';
+
+/** The achievements a student can earn, each at most once. */
+export const ACHIEVEMENTS = ['first_lesson', 'streak_7', 'perfect_score'] as const;
+export type Achievement = (typeof ACHIEVEMENTS)[number];
+
+/** A study session counts as a day's learning activity from this many minutes on. */
+export const STREAK_SESSION_MINUTES = 10;
+/** Days in a row that earn `streak_7`. */
+export const STREAK_ACHIEVEMENT_DAYS = 7;
+
+/** The calendar day of an instant. Lyceum knows no user time zone yet, so days are UTC days. */
+export const dayOf = (iso: string): string => iso.slice(0, 10);
+const DAY_MS = 86_400_000;
+const previousDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) - DAY_MS).toISOString().slice(0, 10);
+
+export interface StreakView {
+  current: number;
+  longest: number;
+  today: string;
+  lastActiveDay: string | null;
+  activeToday: boolean;
+  timeZone: 'UTC';
+}
+
+/**
+ * Streak days and achievements. The hooks run inside the transaction of the write that triggers
+ * them (a lesson completed, an attempt submitted or graded, a study session ended); an achievement
+ * row's primary key (student, achievement) makes the award and its event happen exactly once, even
+ * when two triggering writes race.
+ */
+export function createActivity(ctx: { clock: Clock; events: EventLog }) {
+  const { clock, events } = ctx;
+  const h = (handle: unknown) => handle as Kysely<LearningTables>;
+
+  async function award(tx: Tx, userId: string, achievement: Achievement): Promise<boolean> {
+    const result = await h(tx)
+      .insertInto('learning_achievement')
+      .values({ user_id: userId, achievement, awarded_at: clock.now().toISOString() })
+      .onConflict((oc) => oc.columns(['user_id', 'achievement']).doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+    await events.append<AchievementAwardedPayload>(tx, {
+      type: LearningEvents.achievementAwarded,
+      scopes: [`user:${userId}`],
+      payload: { userId, achievement },
+      actorId: null,
+    });
+    return true;
+  }
+
+  /** The streak from the student's active days (newest first), as seen on `today`. */
+  async function streak(handle: unknown, userId: string): Promise<StreakView> {
+    const today = dayOf(clock.now().toISOString());
+    const days = (await h(handle).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).orderBy('day', 'desc').limit(1000).execute()).map((r) => r.day);
+    let longest = 0;
+    let run = 0;
+    days.forEach((day, i) => {
+      run = i > 0 && day === previousDay(days[i - 1]!) ? run + 1 : 1;
+      longest = Math.max(longest, run);
+    });
+    const current = currentRun(days, today);
+    return { current, longest, today, lastActiveDay: days[0] ?? null, activeToday: days[0] === today, timeZone: 'UTC' };
+  }
+
+  /** Records a day of activity at `at`; a new day may complete a 7-day streak. */
+  async function recordDay(tx: Tx, userId: string, at: string): Promise<void> {
+    const result = await h(tx)
+      .insertInto('learning_activity_day')
+      .values({ user_id: userId, day: dayOf(at), first_at: at })
+      .onConflict((oc) => oc.columns(['user_id', 'day']).doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return;
+    const days = (await h(tx).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).where('day', '<=', dayOf(at)).orderBy('day', 'desc').limit(STREAK_ACHIEVEMENT_DAYS).execute()).map((r) => r.day);
+    if (currentRun(days, dayOf(at)) >= STREAK_ACHIEVEMENT_DAYS) await award(tx, userId, 'streak_7');
+  }
+
+  return {
+    award,
+    streak,
+    async lessonCompleted(tx: Tx, userId: string): Promise<void> {
+      await recordDay(tx, userId, clock.now().toISOString());
+      await award(tx, userId, 'first_lesson');
+    },
+    async attemptSubmitted(tx: Tx, userId: string): Promise<void> {
+      await recordDay(tx, userId, clock.now().toISOString());
+    },
+    /** A final score: full marks (of at least one point) earn `perfect_score`. */
+    async attemptGraded(tx: Tx, userId: string, score: number, maxScore: number): Promise<void> {
+      if (maxScore > 0 && score >= maxScore) await award(tx, userId, 'perfect_score');
+    },
+    async sessionEnded(tx: Tx, userId: string, seconds: number, endedAt: string): Promise<void> {
+      if (seconds >= STREAK_SESSION_MINUTES * 60) await recordDay(tx, userId, endedAt);
+    },
+  };
+}
+
+/** Length of the run of consecutive days (newest first) that ends on `today` or the day before. */
+function currentRun(days: string[], today: string): number {
+  if (!days.length || (days[0] !== today && days[0] !== previousDay(today))) return 0;
+  let n = 1;
+  while (n < days.length && days[n] === previousDay(days[n - 1]!)) n++;
+  return n;
+}
+
+export type Activity = ReturnType<typeof createActivity>;
