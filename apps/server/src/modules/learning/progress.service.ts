@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Tx } from '../../core/db/database.js';
-import { isDbError } from '../../core/db/errors.js';
 import { withTransaction } from '../../core/db/transaction.js';
 import type { Principal } from '../../core/http/access.js';
 import { AppError } from '../../core/http/problem.js';
@@ -119,26 +118,24 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
       if (access.enrollment?.status !== 'active') throw forbidden('Only the course’s active students complete lessons.');
       if (lesson.status !== 'published') throw lessonNotFound();
       const prerequisites = JSON.parse(lesson.prerequisites) as string[];
-      try {
-        await withTransaction(database.db, async (tx) => {
-          const done = new Set((await h(tx).selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute()).map((r) => r.lesson_id));
-          if (done.has(lesson.id)) return;
-          const missing = prerequisites.filter((id) => !done.has(id));
-          if (missing.length) throw conflict(LearningErrors.LEARNING_PREREQUISITES, `Complete these lessons first: ${missing.join(', ')}.`);
-          await h(tx).insertInto('learning_lesson_completion').values({ lesson_id: lesson.id, user_id: principal.userId, course_id: lesson.course_id, completed_at: iso() }).execute();
-          await events.append<LessonCompletedPayload>(tx, {
-            type: LearningEvents.lessonCompleted,
-            scopes: [`user:${principal.userId}`, `course:${lesson.course_id}`],
-            payload: { lessonId: lesson.id, courseId: lesson.course_id, userId: principal.userId },
-            actorId: principal.userId,
-          });
-          await activity?.lessonCompleted(tx, principal.userId);
-          await checkCompletion(tx, lesson.course_id, principal.userId, principal.userId);
+      await withTransaction(database.db, async (tx) => {
+        // One student's completions in one course take turns (the enrollment row is the lock), so
+        // that whichever completes the course sees every other completion and issues the certificate.
+        await h(tx).updateTable('learning_enrollment').set((eb) => ({ status: eb.ref('status') })).where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute();
+        const done = new Set((await h(tx).selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute()).map((r) => r.lesson_id));
+        if (done.has(lesson.id)) return;
+        const missing = prerequisites.filter((id) => !done.has(id));
+        if (missing.length) throw conflict(LearningErrors.LEARNING_PREREQUISITES, `Complete these lessons first: ${missing.join(', ')}.`);
+        await h(tx).insertInto('learning_lesson_completion').values({ lesson_id: lesson.id, user_id: principal.userId, course_id: lesson.course_id, completed_at: iso() }).execute();
+        await events.append<LessonCompletedPayload>(tx, {
+          type: LearningEvents.lessonCompleted,
+          scopes: [`user:${principal.userId}`, `course:${lesson.course_id}`],
+          payload: { lessonId: lesson.id, courseId: lesson.course_id, userId: principal.userId },
+          actorId: principal.userId,
         });
-      } catch (err) {
-        // A concurrent completion of the same lesson won: the lesson is complete either way.
-        if (!isDbError(err, 'unique')) throw err;
-      }
+        await activity?.lessonCompleted(tx, principal.userId);
+        await checkCompletion(tx, lesson.course_id, principal.userId, principal.userId);
+      });
       return compute(db, lesson.course_id, access.course.title, principal.userId);
     },
 

@@ -61,4 +61,16 @@ describeEachDialect('learning: progress, completion and certificates', (dialect)
     expect((await api(t, t.student, 'POST', `/courses/${next.id}/enrollments`, {})).statusCode).toBe(201);
     expect((await api(t, null, 'GET', '/me/progress')).statusCode).toBe(401);
   });
+  it('the last lessons completed at the same moment both count, and the course gets exactly one certificate', async () => {
+    const course = await createCourse(t, t.teacher, { title: 'Raced' });
+    const lessons = [];
+    for (const title of ['A', 'B', 'C']) lessons.push(await createLesson(t, t.teacher, course.id, { title }));
+    await api(t, t.otherStudent, 'POST', `/courses/${course.id}/enrollments`, {});
+    const results = await Promise.all(lessons.map((lesson) => api(t, t.otherStudent, 'POST', `/lessons/${lesson.id}/complete`)));
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    const progress = (await api(t, t.otherStudent, 'GET', '/me/progress')).json().items.find((p: { courseId: string }) => p.courseId === course.id);
+    expect(progress).toMatchObject({ lessonsCompleted: 3, completed: true });
+    const completions = (await eventsOf(t, 'learning.course.completed')).filter((e) => (e.payload as { courseId: string }).courseId === course.id);
+    expect(completions).toHaveLength(1);
+  });
 });
