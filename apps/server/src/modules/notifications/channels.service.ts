@@ -18,6 +18,7 @@ import type { DeliveryHooks } from './notifications.service.js';
 import type { NotificationSpec } from './notifications.sources.js';
 import type { Channel, DeliveryRow, NotificationRow, PreferenceRow } from './notifications.tables.js';
 import { isTimeZone, quietUntil } from './quiet-hours.js';
+import { nextWindowEnd, type Cadence, type DigestCadence, type Weekday } from './digests.windows.js';
 
 export const EMAIL_JOB = 'notifications.email';
 
@@ -59,15 +60,25 @@ export interface ChannelsDeps {
   pushDelayMs: number;
 }
 
-interface Prefs {
+/** What `notifications_preference.digest` holds: the global cadence, when digests close, and per-category cadences. */
+export interface DigestSettings {
+  cadence: Cadence;
+  hour: number;
+  weekday: Weekday;
+  categories: Partial<Record<Category, Cadence>>;
+}
+export const DEFAULT_DIGEST: DigestSettings = { cadence: 'off', hour: 8, weekday: 'monday', categories: {} };
+
+export interface Prefs {
   muted: boolean;
   timeZone: string;
   quietHours: { start: string; end: string } | null;
   channels: Record<Category, Switches>;
+  digest: DigestSettings;
   version: number;
 }
 
-function parsePrefs(row: PreferenceRow | undefined): Prefs {
+export function parsePrefs(row: PreferenceRow | undefined): Prefs {
   const stored = row ? (JSON.parse(row.channels) as Partial<Record<Category, Partial<Switches>>>) : {};
   const channels = Object.fromEntries(CATEGORIES.map((c) => [c, { ...DEFAULT_CHANNELS[c], ...stored[c] }])) as Record<Category, Switches>;
   for (const c of ALWAYS_ON) channels[c] = { inApp: true, email: true, push: true };
@@ -76,11 +87,45 @@ function parsePrefs(row: PreferenceRow | undefined): Prefs {
     timeZone: row?.time_zone ?? 'UTC',
     quietHours: row?.quiet_start && row.quiet_end ? { start: row.quiet_start, end: row.quiet_end } : null,
     channels,
+    digest: row?.digest ? { ...DEFAULT_DIGEST, ...(JSON.parse(row.digest) as Partial<DigestSettings>) } : DEFAULT_DIGEST,
     version: row ? Number(row.version) : 0,
   };
 }
 
-const toView = (p: Prefs): PreferencesView => ({ muted: p.muted, timeZone: p.timeZone, quietHours: p.quietHours, categories: p.channels, alwaysOn: ALWAYS_ON, version: p.version });
+/** Whether `channel` may carry this category now, and why not. */
+export function allowed(p: Prefs, category: Category, channel: ChannelName): string | null {
+  if (ALWAYS_ON.includes(category)) return null;
+  if (channel !== 'inApp' && p.muted) return 'muted';
+  if (!p.channels[category][channel]) return 'preferences';
+  return null;
+}
+
+/** The digest cadence in effect for a category (security notices are never held for a digest). */
+export function cadenceOf(p: Prefs, category: Category): Cadence {
+  if (ALWAYS_ON.includes(category)) return 'off';
+  return p.digest.categories[category] ?? p.digest.cadence;
+}
+
+/** The categories a digest of `cadence` gathers: on that cadence, with email allowed (not muted, not switched off). */
+export function digestCategories(p: Prefs, cadence: DigestCadence): Category[] {
+  return CATEGORIES.filter((c) => cadenceOf(p, c) === cadence && allowed(p, c, 'email') === null);
+}
+
+/** When the user's next digest window closes after `after`, or null when nothing is digested. */
+export function digestNextAt(p: Prefs, after: Date): string | null {
+  const ends = (['daily', 'weekly'] as const).filter((c) => digestCategories(p, c).length > 0).map((c) => nextWindowEnd(c, p.digest, p.timeZone, after).getTime());
+  return ends.length ? new Date(Math.min(...ends)).toISOString() : null;
+}
+
+const toView = (p: Prefs): PreferencesView => ({
+  muted: p.muted,
+  timeZone: p.timeZone,
+  quietHours: p.quietHours,
+  categories: p.channels,
+  alwaysOn: ALWAYS_ON,
+  digest: { cadence: p.digest.cadence, hour: p.digest.hour, weekday: p.digest.weekday, categories: Object.fromEntries(CATEGORIES.map((c) => [c, cadenceOf(p, c)])) as Record<Category, Cadence> },
+  version: p.version,
+});
 
 /** Preferences, the email channel (and the hooks that decide, per notification, what goes where). */
 export function createChannels(deps: ChannelsDeps) {
@@ -105,14 +150,6 @@ export function createChannels(deps: ChannelsDeps) {
   }
 
   const load = async (handle: Db | Tx, userId: string) => parsePrefs(await channelsRepo(handle).findPreferences(userId));
-
-  /** Whether `channel` may carry this category now, and why not. */
-  function allowed(p: Prefs, category: Category, channel: ChannelName): string | null {
-    if (ALWAYS_ON.includes(category)) return null;
-    if (channel !== 'inApp' && p.muted) return 'muted';
-    if (!p.channels[category][channel]) return 'preferences';
-    return null;
-  }
 
   async function schedule(tx: Tx, spec: NotificationSpec, row: NotificationRow | null, channel: Channel, p: Prefs): Promise<void> {
     const now = clock.now();
@@ -140,6 +177,26 @@ export function createChannels(deps: ChannelsDeps) {
     await jobs.enqueue(tx, channel === 'email' ? EMAIL_JOB : `notifications.${channel}`, { deliveryId: delivery.id }, { runAt: notBefore, uniqueKey: `notifications.${channel}:${delivery.id}` });
   }
 
+  async function recordDigested(tx: Tx, spec: NotificationSpec, row: NotificationRow): Promise<void> {
+    const now = iso();
+    await channelsRepo(tx).insertDelivery({
+      id: newId('dlv'),
+      user_id: spec.userId,
+      notification_id: row.id,
+      source_key: spec.sourceKey,
+      category: spec.category,
+      channel: 'email',
+      status: 'suppressed',
+      reason: 'digest',
+      attempts: 0,
+      last_error: null,
+      content: JSON.stringify({ title: spec.title, body: spec.body, link: spec.link } satisfies Content),
+      not_before: now,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+
   /** Extra channels (push) register here: called for each stored notification the channel may carry. */
   const extraChannels: Array<{ channel: Channel; wanted: (tx: Tx, userId: string) => Promise<boolean> }> = [];
 
@@ -149,7 +206,12 @@ export function createChannels(deps: ChannelsDeps) {
     },
     async afterStore(tx, spec, row) {
       const p = await load(tx, spec.userId);
-      if (allowed(p, spec.category, 'email') === null) await schedule(tx, spec, row, 'email', p);
+      if (allowed(p, spec.category, 'email') === null) {
+        // A digested category is not emailed one by one: the decision is recorded, the digest job gathers
+        // it from the inbox (an entry kept out of the inbox, `inApp: false`, is still emailed on its own).
+        if (row && cadenceOf(p, spec.category) !== 'off') await recordDigested(tx, spec, row);
+        else await schedule(tx, spec, row, 'email', p);
+      }
       for (const extra of extraChannels) {
         if (allowed(p, spec.category, extra.channel) === null && (await extra.wanted(tx, spec.userId))) await schedule(tx, spec, row, extra.channel, p);
       }
@@ -177,6 +239,8 @@ export function createChannels(deps: ChannelsDeps) {
       const p = await load(db, delivery.user_id);
       const refusal = allowed(p, category, delivery.channel);
       if (refusal) return void (await suppress(refusal));
+      // Switched to a digest while it waited: the digest carries it (unless read by then).
+      if (delivery.channel === 'email' && delivery.notification_id && cadenceOf(p, category) !== 'off') return void (await suppress('digest'));
       const quietEnd = quietUntil(clock.now(), p.timeZone, p.quietHours?.start ?? null, p.quietHours?.end ?? null);
       if (quietEnd) {
         // Quiet hours began (or moved) since it was queued: hold it again until they end.
@@ -233,6 +297,16 @@ export function createChannels(deps: ChannelsDeps) {
           overrides[category] = { ...overrides[category], ...switches };
         }
         const quiet = patch.quietHours === undefined ? current.quietHours : patch.quietHours;
+        const digest: DigestSettings = { ...current.digest, categories: { ...current.digest.categories } };
+        if (patch.digest) {
+          const { categories, ...rest } = patch.digest;
+          Object.assign(digest, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+          for (const [category, cadence] of Object.entries(categories ?? {}) as Array<[Category, Cadence | null | undefined]>) {
+            if (cadence === undefined || ALWAYS_ON.includes(category)) continue;
+            if (cadence === null) delete digest.categories[category];
+            else digest.categories[category] = cadence;
+          }
+        }
         const row: PreferenceRow = {
           user_id: userId,
           muted: (patch.muted ?? current.muted) ? 1 : 0,
@@ -242,7 +316,10 @@ export function createChannels(deps: ChannelsDeps) {
           channels: JSON.stringify(overrides),
           version: current.version + 1,
           updated_at: iso(),
+          digest: JSON.stringify(digest),
+          digest_next_at: null,
         };
+        row.digest_next_at = digestNextAt(parsePrefs(row), clock.now());
         if (!(await repo.savePreferences(row, current.version))) throw versionMismatch(current.version + 1);
         const view = toView(parsePrefs(row));
         await events.append(tx, { type: NotificationsEvents.preferencesUpdated, scopes: [`user:${userId}`], payload: { userId, version: row.version }, actorId: userId });

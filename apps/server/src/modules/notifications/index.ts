@@ -20,6 +20,7 @@ import { BATCH_JOB, createAnnouncements, FANOUT_JOB, type CourseMembership } fro
 import { createWebPush } from '../../core/push/web-push.js';
 import { createNotificationsService, type NotificationsService } from './notifications.service.js';
 import { SOURCE_TYPES } from './notifications.sources.js';
+import { createDigests, DIGEST_CRON, DIGEST_JOB, type Digests } from './digests.service.js';
 
 import { NotificationsEvents } from './notifications.events.js';
 
@@ -32,6 +33,7 @@ export interface NotificationsModule extends LyceumModule {
   service: NotificationsService;
   channels: Channels;
   push: Push;
+  digests: Digests;
 }
 
 /** The core services notifications uses (a subset of app.ts's CoreServices). */
@@ -54,6 +56,8 @@ export interface NotificationsDeps {
   emailDelayMs?: number;
   /** The same for push (default 30 seconds). */
   pushDelayMs?: number;
+  /** How long after a digest window closes it is handled, so that late commits are in it (default 1 minute). */
+  digestGraceMs?: number;
 }
 
 export const INGEST_JOB = 'notifications.ingest';
@@ -71,6 +75,12 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
     emailDelayMs: deps.emailDelayMs ?? 2 * 60_000,
     pushDelayMs: deps.pushDelayMs ?? 30_000,
   });
+  const digests = createDigests({
+    db, clock, events, mailer, logger,
+    accounts: { me: (userId) => deps.identity.service.me(userId) },
+    publicUrl: config.publicUrl,
+    graceMs: deps.digestGraceMs,
+  });
   const transport = await createWebPush({ secrets, subject: vapidSubject(config.mailFrom, config.publicUrl) });
   const push = createPush({ db, clock, channels, transport, publicUrl: config.publicUrl, allowInsecureEndpoints: config.env !== 'production', allowedHosts: config.pushEndpointHosts });
   const pushApi = pushRoutes(push);
@@ -87,6 +97,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
     service,
     channels,
     push,
+    digests,
     routes: async (app) => {
       await routes(app);
       await preferenceApi(app);
@@ -119,6 +130,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
           if (typeof userId !== 'string') return;
           await service.forgetUser(userId);
           await channels.forgetUser(userId);
+          await digests.forgetUser(userId);
         },
       },
     ],
@@ -139,7 +151,17 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
         : {}),
       [PUSH_JOB]: { maxAttempts: 6, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => push.sendPush(job) },
       [EMAIL_JOB]: { maxAttempts: 8, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => channels.sendEmail(job) },
+      [DIGEST_JOB]: {
+        maxAttempts: 5,
+        backoffMs: 60_000,
+        timeoutMs: 10 * 60_000,
+        async handle() {
+          const { users, sent } = await digests.runDue();
+          if (users) logger.info({ users, sent }, 'notification digests handled');
+        },
+      },
     },
+    schedules: [{ name: DIGEST_JOB, cron: DIGEST_CRON, job: DIGEST_JOB }],
   });
 }
 

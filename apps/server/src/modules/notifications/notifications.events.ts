@@ -11,6 +11,8 @@ export const NotificationsEvents = {
   deleted: 'notifications.notification.deleted',
   /** The user's preferences changed (another device may refresh its settings screen). */
   preferencesUpdated: 'notifications.preferences.updated',
+  /** A digest email was queued for the user (one per user, cadence and window). */
+  digestSent: 'notifications.digest.sent',
   /** A course announcement was made (scope `course:<id>`); members' inbox entries follow from the fan-out. */
   announcementCreated: 'notifications.announcement.created',
 } as const;
@@ -29,4 +31,12 @@ export interface NotificationReadPayload {
 export interface NotificationDeletedPayload {
   userId: string;
   id: string;
+}
+
+export interface DigestSentPayload {
+  userId: string;
+  cadence: 'daily' | 'weekly';
+  windowStart: string;
+  windowEnd: string;
+  count: number;
 }

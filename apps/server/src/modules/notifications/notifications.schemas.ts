@@ -1,4 +1,5 @@
 import { Type, type Static, type TOptional } from '@sinclair/typebox';
+import { DIGEST_CADENCES, WEEKDAYS } from './digests.windows.js';
 
 export const CATEGORIES = ['comment', 'mention', 'message', 'reaction', 'follow', 'enrollment', 'grade', 'announcement', 'security'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -69,6 +70,38 @@ const ChannelSwitchesPatch = Type.Object(
   { additionalProperties: false },
 );
 
+const CadenceSchema = Type.Union(DIGEST_CADENCES.map((c) => Type.Literal(c)), { description: '`off`: each notification is emailed on its own; `daily` / `weekly`: gathered in one digest email.' });
+const DigestHour = Type.Integer({ minimum: 0, maximum: 23, description: 'Local hour (in `timeZone`) at which the digest window closes and the digest goes out.' });
+const WeekdaySchema = Type.Union(WEEKDAYS.map((d) => Type.Literal(d)), { description: 'Day of the weekly digest.' });
+const Digest = Type.Object(
+  {
+    cadence: CadenceSchema,
+    hour: DigestHour,
+    weekday: WeekdaySchema,
+    categories: Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, CadenceSchema])) as Record<Category, typeof CadenceSchema>, {
+      additionalProperties: false,
+      description: 'The cadence in effect per category: its own when set, otherwise `cadence`. `security` is always `off` (sent at once).',
+    }),
+  },
+  { additionalProperties: false, description: 'Email digests. A category on `daily` or `weekly` is not emailed one by one.' },
+);
+const CadenceOrNull = Type.Union([CadenceSchema, Type.Null()]);
+const DigestPatch = Type.Object(
+  {
+    cadence: Type.Optional(CadenceSchema),
+    hour: Type.Optional(DigestHour),
+    weekday: Type.Optional(WeekdaySchema),
+    categories: Type.Optional(
+      Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, Type.Optional(CadenceOrNull)])) as Record<Category, TOptional<typeof CadenceOrNull>>, {
+        additionalProperties: false,
+        description: 'Per category: a cadence of its own, or `null` to follow `cadence` again.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Fields left out keep their value.' },
+);
+export type DigestPatch = Static<typeof DigestPatch>;
+
 export const Preferences = Type.Object(
   {
     muted: Type.Boolean({ description: 'Global mute: nothing is emailed or pushed (security notices still are), the inbox still fills.' }),
@@ -76,6 +109,7 @@ export const Preferences = Type.Object(
     quietHours: QuietHours,
     categories: Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, ChannelSwitches])) as Record<Category, typeof ChannelSwitches>, { additionalProperties: false }),
     alwaysOn: Type.Array(CategorySchema, { description: 'Categories that cannot be switched off (security notices).' }),
+    digest: Digest,
     version: Type.Integer(),
   },
   { $id: 'NotificationPreferences', additionalProperties: false },
@@ -93,6 +127,7 @@ export const PreferencesUpdate = Type.Object(
         description: 'Only the categories and channels given change.',
       }),
     ),
+    digest: Type.Optional(DigestPatch),
   },
   { additionalProperties: false, description: 'Fields left out keep their value. `security` cannot be switched off.' },
 );

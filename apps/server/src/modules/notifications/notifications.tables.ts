@@ -46,6 +46,10 @@ export interface PreferenceRow {
   channels: string;
   version: number;
   updated_at: string;
+  /** JSON of the digest settings (`DigestSettings`), or null: no digests (the default). */
+  digest: string | null;
+  /** When the user's next digest window closes (UTC), or null when no category is digested. */
+  digest_next_at: string | null;
 }
 
 export type Channel = 'email' | 'push';
@@ -96,4 +100,17 @@ export interface AnnouncementRow {
   created_at: string;
 }
 
-export type NotificationsTables = InboxTables & ChannelTables & { notifications_announcement: AnnouncementRow };
+/** One digest email sent: the unique (user_id, cadence, window_start) makes it exactly once. */
+export interface DigestRow {
+  id: string;
+  user_id: string;
+  cadence: 'daily' | 'weekly';
+  window_start: string;
+  window_end: string;
+  item_count: number;
+  /** The core mail job that carries it. */
+  mail_job_id: string | null;
+  created_at: string;
+}
+
+export type NotificationsTables = InboxTables & ChannelTables & { notifications_announcement: AnnouncementRow; notifications_digest: DigestRow };
