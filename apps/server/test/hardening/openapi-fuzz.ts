@@ -162,7 +162,7 @@ const deepNest = (levels: number): unknown => {
   return value;
 };
 
-const textValidator = new Ajv({ coerceTypes: true, strict: false });
+const textValidator = new Ajv({ coerceTypes: 'array', strict: false });
 (addFormats as unknown as (a: Ajv) => void)(textValidator);
 const acceptsAsText = (schema: JsonSchema, text: string) => textValidator.validate({ ...schema, $id: undefined }, text);
 
