@@ -85,6 +85,7 @@ export function createAnnouncements(deps: { db: Db; clock: Clock; events: EventL
           entity: { type: 'announcement', id: row.id },
           actorId: row.author_id,
           sourceKey: `announcement:${row.id}`,
+          sourceSeq: 0,
         })),
       );
     },

@@ -13,6 +13,10 @@ export interface ListFilter {
   limit: number;
 }
 
+/** In a fold: the incoming value when its event is newer than the one the entry shows, else the stored one. */
+const newest = (column: 'title' | 'body' | 'link' | 'actor_id' | 'type' | 'source_seq') =>
+  sql<any>`case when excluded.source_seq >= notifications_notification.source_seq then excluded.${sql.ref(column)} else notifications_notification.${sql.ref(column)} end`;
+
 /** Kysely queries on the notifications_* inbox tables, and nothing else. */
 export function notificationsRepo(handle: Db | Tx) {
   const db = handle as unknown as Executor;
@@ -43,11 +47,13 @@ export function notificationsRepo(handle: Db | Tx) {
             .where('group_key', 'is not', null)
             .doUpdateSet({
               group_count: sql`notifications_notification.group_count + 1`,
-              title: (eb) => eb.ref('excluded.title'),
-              body: (eb) => eb.ref('excluded.body'),
-              link: (eb) => eb.ref('excluded.link'),
-              actor_id: (eb) => eb.ref('excluded.actor_id'),
-              type: (eb) => eb.ref('excluded.type'),
+              // The text follows the newest event (by log seq), whatever order the events arrive in.
+              title: newest('title'),
+              body: newest('body'),
+              link: newest('link'),
+              actor_id: newest('actor_id'),
+              type: newest('type'),
+              source_seq: newest('source_seq'),
               updated_at: (eb) => eb.ref('excluded.updated_at'),
               version: sql`notifications_notification.version + 1`,
             }),

@@ -82,6 +82,7 @@ export function createNotificationsService(deps: NotificationsServiceDeps) {
         group_key: spec.groupKey ?? null,
         group_title: spec.groupTitle ?? null,
         group_count: 1,
+        source_seq: spec.sourceSeq,
         actor_id: spec.actorId,
         read_at: null,
         created_at: now,

@@ -16,6 +16,8 @@ export interface NotificationSpec {
   groupTitle?: string;
   /** Unique per event and recipient: the inbox never holds one event twice. */
   sourceKey: string;
+  /** The event's log seq (0 when not from the log): orders the events a group folds in. */
+  sourceSeq: number;
 }
 
 /** The event types the inbox listens to (other modules' events, and identity's security notices). */
@@ -55,7 +57,7 @@ export function actorsOf(event: StoredEvent): string[] {
  */
 export function specsOf(event: StoredEvent, nameOf: (userId: string) => string): NotificationSpec[] {
   const p = (event.payload ?? {}) as Record<string, unknown>;
-  const base = { type: event.type, sourceKey: event.id };
+  const base = { type: event.type, sourceKey: event.id, sourceSeq: event.seq };
   switch (event.type) {
     case 'learning.enrollment.activated': {
       if (!isId(p.userId) || !isId(p.courseId)) return [];

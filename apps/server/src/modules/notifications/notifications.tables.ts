@@ -16,6 +16,8 @@ export interface NotificationRow {
   /** The grouped title, with `{count}` standing for group_count. */
   group_title: string | null;
   group_count: number;
+  /** Log seq of the event whose text the entry shows (0 for announcements); a fold keeps the newest. */
+  source_seq: number;
   actor_id: string | null;
   read_at: string | null;
   created_at: string;

@@ -26,6 +26,7 @@ export const notificationsPolicy: ModulePolicy = {
       entity: { type: 'user', id: users.studentB.userId },
       actorId: users.studentB.userId,
       sourceKey,
+      sourceSeq: 0,
     });
     const [kept, doomed] = await notifications.service.deliver([entry('matrix-kept'), entry('matrix-doomed')]);
     const device = await call('studentA', 'POST', '/push/subscriptions', subscription('https://fcm.googleapis.com/fcm/send/matrix-fixture'));
