@@ -89,25 +89,8 @@ export const CourseCreate = Type.Object(
 );
 export type CourseCreate = Static<typeof CourseCreate>;
 
-export const CoursePatch = Type.Object(
-  {
-    title: Type.Optional(Title),
-    slug: Type.Optional(courseFields.slug),
-    summary: Type.Optional(courseFields.summary),
-    description: Type.Optional(courseFields.description),
-    level: Type.Optional(courseFields.level),
-    tags: Type.Optional(courseFields.tags),
-    language: Type.Optional(courseFields.language),
-    status: Type.Optional(courseFields.status),
-    visibility: Type.Optional(courseFields.visibility),
-    coTeacherIds: Type.Optional(courseFields.coTeacherIds),
-    capacity: Type.Optional(courseFields.capacity),
-    enrollmentOpensAt: Type.Optional(courseFields.enrollmentOpensAt),
-    enrollmentClosesAt: Type.Optional(courseFields.enrollmentClosesAt),
-    prerequisiteCourseIds: Type.Optional(courseFields.prerequisiteCourseIds),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
+// Every field of CourseCreate, each optional (JSON merge patch); at least one.
+export const CoursePatch = Type.Partial(CourseCreate, { additionalProperties: false, minProperties: 1 });
 export type CoursePatch = Static<typeof CoursePatch>;
 
 export const COURSE_SORTS = ['-createdAt', 'createdAt', 'title', '-title'] as const;
@@ -175,19 +158,8 @@ export const LessonCreate = Type.Object(
 );
 export type LessonCreate = Static<typeof LessonCreate>;
 
-export const LessonPatch = Type.Object(
-  {
-    title: Type.Optional(Title),
-    content: Type.Optional(lessonFields.content),
-    videoUrl: Type.Optional(lessonFields.videoUrl),
-    minutes: Type.Optional(lessonFields.minutes),
-    status: Type.Optional(lessonFields.status),
-    required: Type.Optional(lessonFields.required),
-    prerequisiteLessonIds: Type.Optional(lessonFields.prerequisiteLessonIds),
-    position: Type.Optional(lessonFields.position),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
+// Every field of LessonCreate, each optional (JSON merge patch); at least one.
+export const LessonPatch = Type.Partial(LessonCreate, { additionalProperties: false, minProperties: 1 });
 export type LessonPatch = Static<typeof LessonPatch>;
 
 export const LessonQuery = Type.Object({ ...PageQuery.properties }, { additionalProperties: false });
