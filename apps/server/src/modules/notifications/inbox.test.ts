@@ -21,6 +21,8 @@ describeEachDialect('notifications inbox', (dialect) => {
   it('turns other modules’ events into inbox entries, with category, title, body, link and entity', async () => {
     const student = userId('s');
     await t.emit({ type: 'learning.enrollment.activated', scopes: [`user:${student}`], payload: { courseId: 'crs_1', userId: student, courseTitle: 'Algebra' } });
+    // The inbox lists entries in the order they were stored; events ingested at once may land in either order.
+    await until(async () => (await t.inbox(student)).items.length === 1);
     await t.emit({ type: 'learning.attempt.graded', scopes: [`user:${student}`], payload: { attemptId: 'att_1', quizId: 'qz_1', quizTitle: 'Fractions', courseId: 'crs_1', userId: student, score: 8, maxScore: 10, passed: true } });
     await until(async () => (await t.inbox(student)).items.length === 2);
     const { items } = await t.inbox(student);
