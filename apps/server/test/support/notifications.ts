@@ -151,3 +151,62 @@ export async function startPushService() {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+export interface ReceivedSms {
+  to: string;
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string;
+  sid: string;
+}
+
+/**
+ * A real HTTP server speaking the Twilio Messages API (`POST /2010-04-01/Accounts/{sid}/Messages.json`):
+ * it checks HTTP Basic auth and the form fields, answers 201 with a `sid`, and Twilio's JSON errors
+ * (`{ code, message, status }`). `answerNext(429, 400, …)` scripts the next answers, to prove retries.
+ */
+export async function startSmsService(credentials: { accountSid: string; authToken: string }) {
+  const { createServer } = await import('node:http');
+  const { randomBytes } = await import('node:crypto');
+  const received: ReceivedSms[] = [];
+  const script: number[] = [];
+  let requests = 0;
+  const expectedAuth = `Basic ${Buffer.from(`${credentials.accountSid}:${credentials.authToken}`).toString('base64')}`;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests++;
+      const answer = (status: number, body: object) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const error = (status: number, code: number, message: string) => answer(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+      if (req.method !== 'POST' || req.url !== `/2010-04-01/Accounts/${credentials.accountSid}/Messages.json`) return error(404, 20404, 'The requested resource was not found');
+      if (req.headers.authorization !== expectedAuth) return error(401, 20003, 'Authenticate');
+      if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) return error(400, 21600, 'Expected a form');
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const [to, from, service, body] = [form.get('To'), form.get('From'), form.get('MessagingServiceSid'), form.get('Body')];
+      if (!to || !/^\+[1-9][0-9]{6,14}$/.test(to)) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+      if (!from && !service) return error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message");
+      if (!body) return error(400, 21602, 'Message body is required.');
+      const scripted = script.shift();
+      if (scripted === 429) return error(429, 20429, 'Too Many Requests');
+      if (scripted !== undefined) return error(scripted, 21610, 'Attempt to send to unsubscribed recipient');
+      const sid = `SM${randomBytes(16).toString('hex')}`;
+      received.push({ to, from, messagingServiceSid: service, body, sid });
+      answer(201, { sid, account_sid: credentials.accountSid, to, from, body, status: 'queued', num_segments: '1', date_created: new Date().toUTCString() });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    /** Every request that reached the server, accepted or not. */
+    requests: () => requests,
+    /** The next requests (with valid auth and fields) are answered with these statuses, then 201 again. */
+    answerNext: (...statuses: number[]) => void script.push(...statuses),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -36,8 +36,24 @@ export interface Config {
   auth: AuthConfig;
   /** Community: per-user write limits. */
   community: { postsPerHour: number; commentsPerHour: number };
+  /** Learning: how long course invitations stay open. */
+  learning: { invitationTtlDays: number };
   /** Hosts web push subscriptions may point at (`*.` for any subdomain). */
   pushEndpointHosts: string[];
+  /** Notifications: how long each channel waits before sending (milliseconds), so that what is read in the app is not also sent. */
+  notifications: { emailDelayMs: number; pushDelayMs: number; smsDelayMs: number };
+  /** SMS provider (Twilio-compatible HTTP API); absent: no SMS channel. */
+  sms?: SmsConfig;
+}
+
+export interface SmsConfig {
+  provider: 'twilio';
+  baseUrl: string;
+  accountSid: string;
+  authToken: string;
+  /** Exactly one of `from` and `messagingServiceSid`. */
+  from?: string;
+  messagingServiceSid?: string;
 }
 
 export interface AuthConfig {
@@ -179,7 +195,20 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       oidcRedirectUris: get('AUTH_OIDC_REDIRECT_URIS') ?? [],
     },
     community: { postsPerHour: need('COMMUNITY_POSTS_PER_HOUR'), commentsPerHour: need('COMMUNITY_COMMENTS_PER_HOUR') },
+    learning: { invitationTtlDays: need('LEARNING_INVITATION_TTL_DAYS') },
     pushEndpointHosts: need('PUSH_ENDPOINT_HOSTS'),
+    notifications: {
+      emailDelayMs: need('NOTIFICATIONS_EMAIL_DELAY_SECONDS') * 1000,
+      pushDelayMs: need('NOTIFICATIONS_PUSH_DELAY_SECONDS') * 1000,
+      smsDelayMs: need('NOTIFICATIONS_SMS_DELAY_SECONDS') * 1000,
+    },
+    sms: smsConfig(get('SMS_PROVIDER'), nodeEnv, problems, {
+      baseUrl: need('TWILIO_BASE_URL'),
+      accountSid: get('TWILIO_ACCOUNT_SID'),
+      authToken: get('TWILIO_AUTH_TOKEN'),
+      from: get('TWILIO_FROM'),
+      messagingServiceSid: get('TWILIO_MESSAGING_SERVICE_SID'),
+    }),
   };
   const unknownActions = config.auth.verifiedEmailRequiredFor.filter((a) => !['login', 'api-keys'].includes(a));
   if (unknownActions.length) problems.push(`AUTH_VERIFIED_EMAIL_REQUIRED_FOR: unknown action ${unknownActions.join(', ')} (example: AUTH_VERIFIED_EMAIL_REQUIRED_FOR=login,api-keys)`);
@@ -188,6 +217,24 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** The SMS provider's settings when SMS_PROVIDER is set; each missing piece is a problem. */
+function smsConfig(
+  provider: 'twilio' | undefined,
+  env: Config['env'],
+  problems: string[],
+  o: { baseUrl: string; accountSid?: string; authToken?: string; from?: string; messagingServiceSid?: string },
+): SmsConfig | undefined {
+  if (!provider) return undefined;
+  const before = problems.length;
+  if (!o.accountSid) problems.push('TWILIO_ACCOUNT_SID: required when SMS_PROVIDER=twilio (example: TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef)');
+  if (!o.authToken) problems.push('TWILIO_AUTH_TOKEN: required when SMS_PROVIDER=twilio (also as TWILIO_AUTH_TOKEN_FILE)');
+  if (!o.from === !o.messagingServiceSid) problems.push('TWILIO_FROM: give exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID when SMS_PROVIDER=twilio (example: TWILIO_FROM=+15005550006)');
+  // The auth token travels in every request: never over plain http to a real provider.
+  if (env === 'production' && o.baseUrl?.startsWith('http:')) problems.push('TWILIO_BASE_URL: must be https in production (example: TWILIO_BASE_URL=https://api.twilio.com)');
+  if (problems.length > before) return undefined;
+  return { provider, baseUrl: o.baseUrl.replace(/\/$/, ''), accountSid: o.accountSid!, authToken: o.authToken!, from: o.from, messagingServiceSid: o.messagingServiceSid };
 }
 
 function databaseConfig(

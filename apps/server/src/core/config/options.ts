@@ -77,6 +77,20 @@ export const origins: OptionParser<string[]> = (raw) => {
   return values;
 };
 
+/** A Twilio SID (`AC…`, `MG…`): it goes into a URL path and a Basic-auth user, so no `/` or `:`. */
+export const smsAccountSid: OptionParser<string> = (raw) => {
+  const v = raw.trim();
+  if (!/^[A-Za-z0-9-]{2,64}$/.test(v)) throw new OptionError(`must be letters, digits and dashes, got "${raw}"`);
+  return v;
+};
+
+/** An SMS sender: an E.164 number (`+15005550006`) or an alphanumeric sender id (up to 11 characters). */
+export const smsSender: OptionParser<string> = (raw) => {
+  const v = raw.trim();
+  if (!/^\+[1-9][0-9]{6,14}$/.test(v) && !/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(v)) throw new OptionError(`must be an E.164 number like +15005550006 or an alphanumeric sender id, got "${raw}"`);
+  return v;
+};
+
 export interface OidcProviderOption {
   name: string;
   displayName: string;
@@ -260,6 +274,7 @@ export const options = {
   AUTH_RATE_LIMIT_MAX: spec({ name: 'AUTH_RATE_LIMIT_MAX', description: 'Requests per IP per RATE_LIMIT_WINDOW_MS on each sensitive auth route (register, login, refresh, password and email flows); stricter than RATE_LIMIT_MAX.', example: '10', default: '20', parse: integer(1, 1_000_000) }),
   COMMUNITY_POSTS_PER_HOUR: spec({ name: 'COMMUNITY_POSTS_PER_HOUR', description: 'Posts one user may write per hour (429 with Retry-After beyond).', example: '10', default: '30', parse: integer(1, 1_000_000) }),
   COMMUNITY_COMMENTS_PER_HOUR: spec({ name: 'COMMUNITY_COMMENTS_PER_HOUR', description: 'Comments and replies one user may write per hour (429 with Retry-After beyond).', example: '60', default: '240', parse: integer(1, 1_000_000) }),
+  LEARNING_INVITATION_TTL_DAYS: spec({ name: 'LEARNING_INVITATION_TTL_DAYS', description: 'Days a course invitation stays open before it expires.', example: '7', default: '14', parse: integer(1, 365) }),
   PUSH_ENDPOINT_HOSTS: spec({
     name: 'PUSH_ENDPOINT_HOSTS',
     description: 'Hosts that web push subscriptions may point at (the server POSTs to them): the browsers\' push services. `*.` matches any subdomain. Keeps users from making the server call internal addresses.',
@@ -267,6 +282,15 @@ export const options = {
     default: 'fcm.googleapis.com,*.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com',
     parse: list,
   }),
+  NOTIFICATIONS_EMAIL_DELAY_SECONDS: spec({ name: 'NOTIFICATIONS_EMAIL_DELAY_SECONDS', description: 'How long a notification email waits before it is sent, so that a notification read in the app (or the chat) meanwhile is not also emailed. Security notices do not wait.', example: '300', default: '120', parse: integer(0, 86_400) }),
+  NOTIFICATIONS_PUSH_DELAY_SECONDS: spec({ name: 'NOTIFICATIONS_PUSH_DELAY_SECONDS', description: 'The same for web push (shorter: push is meant to be prompt).', example: '10', default: '30', parse: integer(0, 86_400) }),
+  NOTIFICATIONS_SMS_DELAY_SECONDS: spec({ name: 'NOTIFICATIONS_SMS_DELAY_SECONDS', description: 'The same for SMS.', example: '120', default: '60', parse: integer(0, 86_400) }),
+  SMS_PROVIDER: spec({ name: 'SMS_PROVIDER', description: 'SMS channel of notifications: `twilio` (or any provider that speaks the Twilio Messages API, see TWILIO_BASE_URL). Off when unset.', example: 'twilio', parse: oneOf('twilio') }),
+  TWILIO_ACCOUNT_SID: spec({ name: 'TWILIO_ACCOUNT_SID', description: 'Account SID for SMS (HTTP Basic user). Required when SMS_PROVIDER=twilio.', example: 'AC0123456789abcdef0123456789abcdef', parse: smsAccountSid }),
+  TWILIO_AUTH_TOKEN: spec({ name: 'TWILIO_AUTH_TOKEN', description: 'Auth token for SMS (HTTP Basic password); never logged. Required when SMS_PROVIDER=twilio.', example: '(32 hex characters)', parse: text, secret: true }),
+  TWILIO_FROM: spec({ name: 'TWILIO_FROM', description: 'Sender of SMS: an E.164 number or an alphanumeric sender id. Give this or TWILIO_MESSAGING_SERVICE_SID.', example: '+15005550006', parse: smsSender }),
+  TWILIO_MESSAGING_SERVICE_SID: spec({ name: 'TWILIO_MESSAGING_SERVICE_SID', description: 'Messaging Service that picks the sender (sent as `MessagingServiceSid`, instead of TWILIO_FROM).', example: 'MG0123456789abcdef0123456789abcdef', parse: smsAccountSid }),
+  TWILIO_BASE_URL: spec({ name: 'TWILIO_BASE_URL', description: 'Base URL of the Twilio-compatible Messages API (`POST {base}/2010-04-01/Accounts/{sid}/Messages.json`). Plain http only in development and tests.', example: 'https://api.twilio.com', default: 'https://api.twilio.com', parse: url('https', 'http') }),
 } as const;
 
 export type OptionName = keyof typeof options;

@@ -16,7 +16,17 @@ export interface WebPushTransport {
   /** The VAPID public key (base64url), for `pushManager.subscribe({ applicationServerKey })`. */
   publicKey: string;
   /** Encrypts `payload` for the subscription (RFC 8291, aes128gcm), signs with VAPID, and posts it. */
-  send(target: PushTarget, payload: string, options?: { ttlSeconds?: number; urgency?: 'very-low' | 'low' | 'normal' | 'high'; timeoutMs?: number }): Promise<PushResult>;
+  send(
+    target: PushTarget,
+    payload: string,
+    options?: {
+      ttlSeconds?: number;
+      urgency?: 'very-low' | 'low' | 'normal' | 'high';
+      timeoutMs?: number;
+      /** RFC 8030 §5.4: a message still pending with the same topic is replaced (≤ 32 URL-safe base64 characters). */
+      topic?: string;
+    },
+  ): Promise<PushResult>;
 }
 
 /**
@@ -34,6 +44,7 @@ export async function createWebPush({ secrets, subject }: { secrets: SecretStore
         TTL: options.ttlSeconds ?? 24 * 3600,
         urgency: options.urgency ?? 'normal',
         contentEncoding: 'aes128gcm',
+        ...(options.topic ? { topic: options.topic } : {}),
       });
       // Posted with fetch rather than web-push's own https-only client, with a timeout.
       const response = await fetch(details.endpoint, {

@@ -13,7 +13,7 @@ import { renderEmail, type Content } from './email-templates.js';
 import { NotificationsErrors } from './notifications.errors.js';
 import { NotificationsEvents } from './notifications.events.js';
 import { channelsRepo, notificationsRepo } from './notifications.repo.js';
-import { CATEGORIES, type Category, type ChannelName, type PreferencesUpdate, type PreferencesView } from './notifications.schemas.js';
+import { CATEGORIES, type Category, type ChannelName, type PreferencesUpdate, type PreferencesView, type UnsubscribedView } from './notifications.schemas.js';
 import type { DeliveryHooks } from './notifications.service.js';
 import type { NotificationSpec } from './notifications.sources.js';
 import type { Channel, DeliveryRow, NotificationRow, PreferenceRow } from './notifications.tables.js';
@@ -24,18 +24,24 @@ export const EMAIL_JOB = 'notifications.email';
 
 type Switches = Record<ChannelName, boolean>;
 
-/** What a user gets before changing anything: everything in the inbox; mail and push for what concerns them directly. */
+/** What a user gets before changing anything: everything in the inbox; mail and push for what concerns them directly; SMS for security only. */
 export const DEFAULT_CHANNELS: Record<Category, Switches> = {
-  comment: { inApp: true, email: true, push: true },
-  mention: { inApp: true, email: true, push: true },
-  message: { inApp: true, email: true, push: true },
-  reaction: { inApp: true, email: false, push: false },
-  follow: { inApp: true, email: false, push: false },
-  enrollment: { inApp: true, email: true, push: true },
-  grade: { inApp: true, email: true, push: true },
-  announcement: { inApp: true, email: true, push: true },
-  security: { inApp: true, email: true, push: true },
+  comment: { inApp: true, email: true, push: true, sms: false },
+  mention: { inApp: true, email: true, push: true, sms: false },
+  message: { inApp: true, email: true, push: true, sms: false },
+  reaction: { inApp: true, email: false, push: false, sms: false },
+  follow: { inApp: true, email: false, push: false, sms: false },
+  enrollment: { inApp: true, email: true, push: true, sms: false },
+  grade: { inApp: true, email: true, push: true, sms: false },
+  announcement: { inApp: true, email: true, push: true, sms: false },
+  // SMS costs money and interrupts: only security notices by default (once a number is verified).
+  security: { inApp: true, email: true, push: true, sms: true },
 };
+/** What a one-click unsubscribe link unsubscribes from: one category's emails, or one digest. */
+export const MAILING_LISTS = [...CATEGORIES, 'digest:daily', 'digest:weekly'] as const;
+export type MailingList = (typeof MAILING_LISTS)[number];
+const isDigestList = (list: MailingList): list is 'digest:daily' | 'digest:weekly' => list.startsWith('digest:');
+
 /** Security notices go out on every channel, whatever the preferences, mute or quiet hours. */
 export const ALWAYS_ON: Category[] = ['security'];
 
@@ -54,10 +60,8 @@ export interface ChannelsDeps {
   accounts: AccountLookup;
   publicUrl: string;
   unsubscribeSecret: string;
-  /** How long an email waits, so that reading the notification in the app first suppresses it. */
-  emailDelayMs: number;
-  /** The same for push (shorter: push is meant to be prompt). */
-  pushDelayMs: number;
+  /** How long each channel waits before sending, so that reading the notification in the app first suppresses it. */
+  delays: Record<Channel, number>;
 }
 
 /** What `notifications_preference.digest` holds: the global cadence, when digests close, and per-category cadences. */
@@ -81,7 +85,7 @@ export interface Prefs {
 export function parsePrefs(row: PreferenceRow | undefined): Prefs {
   const stored = row ? (JSON.parse(row.channels) as Partial<Record<Category, Partial<Switches>>>) : {};
   const channels = Object.fromEntries(CATEGORIES.map((c) => [c, { ...DEFAULT_CHANNELS[c], ...stored[c] }])) as Record<Category, Switches>;
-  for (const c of ALWAYS_ON) channels[c] = { inApp: true, email: true, push: true };
+  for (const c of ALWAYS_ON) channels[c] = { inApp: true, email: true, push: true, sms: true };
   return {
     muted: Boolean(row?.muted),
     timeZone: row?.time_zone ?? 'UTC',
@@ -129,32 +133,36 @@ const toView = (p: Prefs): PreferencesView => ({
 
 /** Preferences, the email channel (and the hooks that decide, per notification, what goes where). */
 export function createChannels(deps: ChannelsDeps) {
-  const { db, clock, events, jobs, mailer, logger, accounts, publicUrl, unsubscribeSecret, emailDelayMs, pushDelayMs } = deps;
+  const { db, clock, events, jobs, mailer, logger, accounts, publicUrl, unsubscribeSecret, delays } = deps;
   const iso = () => clock.now().toISOString();
   const sign = (data: string) => createHmac('sha256', unsubscribeSecret).update(`unsubscribe:${data}`).digest().subarray(0, 18).toString('base64url');
 
-  function unsubscribeToken(userId: string, category: Category): string {
-    const data = Buffer.from(`${userId} ${category}`).toString('base64url');
+  /** The signed token of a one-click unsubscribe link: from one category's emails, or from one digest. */
+  function unsubscribeToken(userId: string, list: MailingList): string {
+    const data = Buffer.from(`${userId} ${list}`).toString('base64url');
     return `${data}.${sign(data)}`;
   }
 
-  function readToken(token: string): { userId: string; category: Category } | null {
+  function readToken(token: string): { userId: string; list: MailingList } | null {
     const [data, mac, extra] = token.split('.');
     if (!data || !mac || extra !== undefined) return null;
     const given = Buffer.from(mac, 'base64url');
     const expected = Buffer.from(sign(data), 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    const [userId, category] = Buffer.from(data, 'base64url').toString('utf8').split(' ');
-    if (!userId || !(CATEGORIES as readonly string[]).includes(category ?? '')) return null;
-    return { userId, category: category as Category };
+    const [userId, list] = Buffer.from(data, 'base64url').toString('utf8').split(' ');
+    if (!userId || !(MAILING_LISTS as readonly string[]).includes(list ?? '')) return null;
+    return { userId, list: list as MailingList };
   }
+
+  /** The one-click unsubscribe URL, for the `List-Unsubscribe` header and the email's footer. */
+  const unsubscribeUrl = (userId: string, list: MailingList) => `${publicUrl}/api/v1/notifications/unsubscribe?t=${unsubscribeToken(userId, list)}`;
 
   const load = async (handle: Db | Tx, userId: string) => parsePrefs(await channelsRepo(handle).findPreferences(userId));
 
   async function schedule(tx: Tx, spec: NotificationSpec, row: NotificationRow | null, channel: Channel, p: Prefs): Promise<void> {
     const now = clock.now();
     const urgent = ALWAYS_ON.includes(spec.category);
-    let notBefore = new Date(now.getTime() + (urgent ? 0 : channel === 'email' ? emailDelayMs : pushDelayMs));
+    let notBefore = new Date(now.getTime() + (urgent ? 0 : delays[channel]));
     const quietEnd = urgent ? null : quietUntil(notBefore, p.timeZone, p.quietHours?.start ?? null, p.quietHours?.end ?? null);
     if (quietEnd && quietEnd > notBefore) notBefore = quietEnd;
     const delivery: DeliveryRow = {
@@ -269,7 +277,7 @@ export function createChannels(deps: ChannelsDeps) {
 
   return {
     hooks,
-    unsubscribeToken,
+    unsubscribeUrl,
     runDelivery,
     addChannel(channel: Channel, wanted: (tx: Tx, userId: string) => Promise<boolean>) {
       extraChannels.push({ channel, wanted });
@@ -327,15 +335,32 @@ export function createChannels(deps: ChannelsDeps) {
       });
     },
 
-    /** One-click unsubscribe (RFC 8058): turns email off for the token's user and category. */
-    async unsubscribe(token: string): Promise<{ category: Category; email: false }> {
+    /**
+     * One-click unsubscribe (RFC 8058). From a category's email: email for that category goes off.
+     * From a digest: that digest goes off, and so does email for the categories it gathered, which
+     * would otherwise come one by one: unsubscribing must never bring more mail.
+     */
+    async unsubscribe(token: string): Promise<UnsubscribedView> {
       const target = readToken(token);
-      if (!target || ALWAYS_ON.includes(target.category)) throw new AppError(404, NotificationsErrors.NOTIFICATIONS_UNSUBSCRIBE_INVALID, 'This unsubscribe link is not valid.');
+      if (!target || (ALWAYS_ON as string[]).includes(target.list)) throw new AppError(404, NotificationsErrors.NOTIFICATIONS_UNSUBSCRIBE_INVALID, 'This unsubscribe link is not valid.');
+      const { userId, list } = target;
       for (let attempt = 0; ; attempt++) {
-        const version = (await load(db, target.userId)).version;
+        const p = await load(db, userId);
         try {
-          await this.updatePreferences(target.userId, version, { categories: { [target.category]: { email: false } } });
-          return { category: target.category, email: false };
+          if (!isDigestList(list)) {
+            await this.updatePreferences(userId, p.version, { categories: { [list]: { email: false } } });
+            return { category: list, email: false };
+          }
+          const cadence = list === 'digest:daily' ? 'daily' : 'weekly';
+          const gathered = digestCategories(p, cadence);
+          await this.updatePreferences(userId, p.version, {
+            categories: Object.fromEntries(gathered.map((c) => [c, { email: false }])),
+            digest: {
+              ...(p.digest.cadence === cadence ? { cadence: 'off' as const } : {}),
+              categories: Object.fromEntries(CATEGORIES.filter((c) => p.digest.categories[c] === cadence).map((c) => [c, null])),
+            },
+          });
+          return { digest: cadence, categories: gathered };
         } catch (err) {
           if (!(err instanceof AppError && err.status === 412) || attempt >= 3) throw err;
         }
@@ -357,7 +382,7 @@ export function createChannels(deps: ChannelsDeps) {
         async (delivery, tx, email) => {
           const category = delivery.category as Category;
           const content = JSON.parse(delivery.content) as Content;
-          const unsubscribe = `${publicUrl}/api/v1/notifications/unsubscribe?t=${unsubscribeToken(delivery.user_id, category)}`;
+          const unsubscribe = unsubscribeUrl(delivery.user_id, category);
           const rendered = renderEmail(category, content, { open: `${publicUrl}${content.link}`, preferences: `${publicUrl}/settings/notifications`, unsubscribe });
           const headers: Record<string, string> = ALWAYS_ON.includes(category) ? {} : { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
           await mailer.send(tx, { to: email, ...rendered, headers, category: `notifications.${category}` });

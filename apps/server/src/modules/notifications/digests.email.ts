@@ -15,6 +15,7 @@ interface DigestStrings {
   open: string;
   why: (cadence: DigestCadence) => string;
   preferences: string;
+  unsubscribe: string;
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -28,13 +29,14 @@ export const DIGEST_LOCALES: Record<string, DigestStrings> = {
     open: 'Open your notifications',
     why: (cadence) => `You receive this ${cadence} digest because you chose it in your notification settings.`,
     preferences: 'Notification settings',
+    unsubscribe: 'Unsubscribe from this digest',
   },
 };
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The digest email: a subject, a plain-text and an HTML body listing `items` (`total` may be more). */
-export function renderDigest(cadence: DigestCadence, items: DigestItem[], total: number, links: { inbox: string; preferences: string }, locale = 'en'): { subject: string; text: string; html: string } {
+export function renderDigest(cadence: DigestCadence, items: DigestItem[], total: number, links: { inbox: string; preferences: string; unsubscribe: string }, locale = 'en'): { subject: string; text: string; html: string } {
   const s = DIGEST_LOCALES[locale] ?? DIGEST_LOCALES.en!;
   const rest = total - items.length;
   const text = [
@@ -48,6 +50,7 @@ export function renderDigest(cadence: DigestCadence, items: DigestItem[], total:
     '--',
     s.why(cadence),
     `${s.preferences}: ${links.preferences}`,
+    `${s.unsubscribe}: ${links.unsubscribe}`,
   ].join('\n');
   const list = items
     .map((i) => `<li style="margin-bottom:10px"><a href="${escapeHtml(i.url)}"><strong>${escapeHtml(i.title)}</strong></a>${i.body ? `<br>${escapeHtml(i.body)}` : ''}</li>`)
@@ -59,7 +62,7 @@ ${list}
 </ul>
 ${rest > 0 ? `<p>${escapeHtml(s.more(rest))}</p>` : ''}
 <p><a href="${escapeHtml(links.inbox)}" style="background:#2b59c3;color:#fff;padding:8px 14px;border-radius:4px;text-decoration:none">${escapeHtml(s.open)}</a></p>
-<hr><p style="font-size:12px;color:#666">${escapeHtml(s.why(cadence))}<br><a href="${escapeHtml(links.preferences)}">${escapeHtml(s.preferences)}</a></p>
+<hr><p style="font-size:12px;color:#666">${escapeHtml(s.why(cadence))}<br><a href="${escapeHtml(links.preferences)}">${escapeHtml(s.preferences)}</a> · <a href="${escapeHtml(links.unsubscribe)}">${escapeHtml(s.unsubscribe)}</a></p>
 </body></html>`;
   return { subject: s.subject(cadence, total).slice(0, 200), text, html };
 }

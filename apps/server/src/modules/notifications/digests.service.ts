@@ -30,6 +30,8 @@ export interface DigestsDeps {
   logger: FastifyBaseLogger;
   accounts: AccountLookup;
   publicUrl: string;
+  /** The one-click unsubscribe URL of a user's digest (RFC 8058). */
+  unsubscribeUrl: (userId: string, cadence: DigestCadence) => string;
   /**
    * A window is handled only this long after it closed, so that an entry stored just before the
    * end by a transaction still committing is in it (default 1 minute).
@@ -50,7 +52,7 @@ const MAX_ITEMS = 20;
  * the mail job, so concurrent runs on several workers or nodes, and re-runs, send it once.
  */
 export function createDigests(deps: DigestsDeps) {
-  const { db, clock, events, mailer, logger, accounts, publicUrl } = deps;
+  const { db, clock, events, mailer, logger, accounts, publicUrl, unsubscribeUrl } = deps;
   const graceMs = deps.graceMs ?? 60_000;
 
   /** Sends the digest of one window; true when this call queued the email. */
@@ -71,13 +73,15 @@ export function createDigests(deps: DigestsDeps) {
       const view = toView(row);
       return { title: view.title, body: view.body, url: `${publicUrl}${view.link}` };
     });
-    const rendered = renderDigest(cadence, items, total, { inbox: `${publicUrl}/notifications`, preferences: `${publicUrl}/settings/notifications` });
+    const unsubscribe = unsubscribeUrl(userId, cadence);
+    const rendered = renderDigest(cadence, items, total, { inbox: `${publicUrl}/notifications`, preferences: `${publicUrl}/settings/notifications`, unsubscribe });
+    const headers = { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
     return withTransaction(db, async (tx) => {
       const repo = digestsRepo(tx);
       const digest: DigestRow = { id: newId('dgs'), user_id: userId, cadence, window_start: start, window_end: end, item_count: total, mail_job_id: null, created_at: clock.now().toISOString() };
       // The unique key is the arbiter: a concurrent or repeated run of the same window stops here.
       if (!(await repo.claim(digest))) return false;
-      const jobId = await mailer.send(tx, { to: email, ...rendered, category: `notifications.digest.${cadence}` });
+      const jobId = await mailer.send(tx, { to: email, ...rendered, headers, category: `notifications.digest.${cadence}` });
       await repo.setMailJob(digest.id, jobId);
       await events.append<DigestSentPayload>(tx, {
         type: NotificationsEvents.digestSent,

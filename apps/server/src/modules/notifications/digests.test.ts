@@ -166,4 +166,38 @@ describeEachDialect('notification digests', (dialect) => {
     expect(await digests().sentTo(quiet.id)).toHaveLength(0);
     expect(mailsTo(quiet.email)).toHaveLength(0);
   });
+
+  it('carries a one-click unsubscribe (RFC 8058) that turns that digest off, without emailing its categories one by one instead', async () => {
+    const reader = await account();
+    t.clock.set(at('2026-11-27T06:00:00.000Z')); // 07:00 in Paris
+    expect((await put(reader.id, { timeZone: 'Europe/Paris', digest: { cadence: 'daily', hour: 8, categories: { announcement: 'weekly' } } })).statusCode).toBe(200);
+    await comment(reader.id);
+    await until(async () => (await t.inbox(reader.id)).items.length === 1);
+    t.clock.set(at('2026-11-27T07:01:30.000Z'));
+    expect((await digests().runDue()).sent).toBe(1);
+    await until(() => mailsTo(reader.email).length === 1);
+    const raw = mailsTo(reader.email)[0]!.data;
+    expect(header(raw, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    const link = /^<(https:\/\/learn\.example\.com\/api\/v1\/notifications\/unsubscribe\?t=[A-Za-z0-9_.-]+)>$/.exec(header(raw, 'List-Unsubscribe') ?? '');
+    expect(link).not.toBeNull();
+    expect(raw).toContain('Unsubscribe from this digest');
+
+    // One click, as a mail client does it.
+    const url = new URL(link![1]!);
+    const res = await t.app.inject({ method: 'POST', url: `${url.pathname}${url.search}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ digest: 'daily', categories: ['comment', 'mention', 'message', 'enrollment', 'grade'] });
+    const prefs = (await t.app.inject({ method: 'GET', url: '/api/v1/notifications/preferences', headers: t.as(reader.id) })).json();
+    expect(prefs.digest).toMatchObject({ cadence: 'off', categories: { comment: 'off', announcement: 'weekly' } }); // the weekly digest stays
+    expect(prefs.categories.comment).toEqual({ inApp: true, email: false, push: true, sms: false });
+    expect(prefs.categories.announcement.email).toBe(true);
+
+    // Comments are neither digested nor emailed one by one any more.
+    await comment(reader.id);
+    await until(async () => (await t.inbox(reader.id)).items.length === 2);
+    await t.settled();
+    expect((await deliveries(reader.id)).filter((d) => d.status !== 'suppressed')).toHaveLength(0);
+    t.clock.set(at('2026-11-28T07:01:30.000Z'));
+    expect((await digests().runDue()).sent).toBe(0);
+  });
 });

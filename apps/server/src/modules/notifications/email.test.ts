@@ -52,7 +52,7 @@ describeEachDialect('notification emails, preferences and quiet hours', (dialect
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ category: 'comment', email: false });
     const prefs = (await t.app.inject({ method: 'GET', url: '/api/v1/notifications/preferences', headers: t.as(reader.id) })).json();
-    expect(prefs.categories.comment).toEqual({ inApp: true, email: false, push: true });
+    expect(prefs.categories.comment).toEqual({ inApp: true, email: false, push: true, sms: false });
     expect(prefs.categories.mention.email).toBe(true);
     await comment(reader.id, 2);
     await until(async () => (await t.inbox(reader.id)).items[0]?.body === 'Nice post <b>2</b>');
@@ -111,7 +111,8 @@ describeEachDialect('notification emails, preferences and quiet hours', (dialect
     const user = userId('prefs');
     const first = await t.app.inject({ method: 'GET', url: '/api/v1/notifications/preferences', headers: t.as(user) });
     expect(first.json()).toMatchObject({ muted: false, timeZone: 'UTC', quietHours: null, version: 0, alwaysOn: ['security'] });
-    expect(first.json().categories.reaction).toEqual({ inApp: true, email: false, push: false });
+    expect(first.json().categories.reaction).toEqual({ inApp: true, email: false, push: false, sms: false });
+    expect(first.json().categories.security).toEqual({ inApp: true, email: true, push: true, sms: true }); // SMS: security notices only, by default
     expect(first.headers.etag).toBe('"0"');
     const changed = await put(user, { categories: { reaction: { email: true } } }, { 'if-match': '"0"' });
     expect(changed.statusCode).toBe(200);

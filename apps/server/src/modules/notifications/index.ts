@@ -21,6 +21,9 @@ import { createWebPush } from '../../core/push/web-push.js';
 import { createNotificationsService, type NotificationsService } from './notifications.service.js';
 import { SOURCE_TYPES } from './notifications.sources.js';
 import { createDigests, DIGEST_CRON, DIGEST_JOB, type Digests } from './digests.service.js';
+import { createSms, SMS_CODE_JOB, SMS_JOB, type Sms } from './sms.service.js';
+import { smsRoutes } from './sms.routes.js';
+import { createTwilioSms } from '../../core/sms/twilio.js';
 
 import { NotificationsEvents } from './notifications.events.js';
 
@@ -34,6 +37,7 @@ export interface NotificationsModule extends LyceumModule {
   channels: Channels;
   push: Push;
   digests: Digests;
+  sms: Sms;
 }
 
 /** The core services notifications uses (a subset of app.ts's CoreServices). */
@@ -52,10 +56,6 @@ export interface NotificationsCore {
 export interface NotificationsDeps {
   identity: Pick<IdentityModule, 'users' | 'service'>;
   learning?: { membership: CourseMembership };
-  /** How long an email waits before it is sent, so that reading the notification in the app first suppresses it (default 2 minutes). */
-  emailDelayMs?: number;
-  /** The same for push (default 30 seconds). */
-  pushDelayMs?: number;
   /** How long after a digest window closes it is handled, so that late commits are in it (default 1 minute). */
   digestGraceMs?: number;
 }
@@ -72,18 +72,25 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
     accounts: { me: (userId) => deps.identity.service.me(userId) },
     publicUrl: config.publicUrl,
     unsubscribeSecret: await secrets.getOrCreate('notifications-unsubscribe-secret', randomSecret),
-    emailDelayMs: deps.emailDelayMs ?? 2 * 60_000,
-    pushDelayMs: deps.pushDelayMs ?? 30_000,
+    delays: { email: config.notifications.emailDelayMs, push: config.notifications.pushDelayMs, sms: config.notifications.smsDelayMs },
   });
   const digests = createDigests({
     db, clock, events, mailer, logger,
     accounts: { me: (userId) => deps.identity.service.me(userId) },
     publicUrl: config.publicUrl,
+    unsubscribeUrl: (userId, cadence) => channels.unsubscribeUrl(userId, `digest:${cadence}`),
     graceMs: deps.digestGraceMs,
   });
   const transport = await createWebPush({ secrets, subject: vapidSubject(config.mailFrom, config.publicUrl) });
   const push = createPush({ db, clock, channels, transport, publicUrl: config.publicUrl, allowInsecureEndpoints: config.env !== 'production', allowedHosts: config.pushEndpointHosts });
   const pushApi = pushRoutes(push);
+  const sms = createSms({
+    db, clock, jobs, channels, logger,
+    provider: config.sms ? createTwilioSms(config.sms) : undefined,
+    codeSecret: await secrets.getOrCreate('notifications-sms-code-secret', randomSecret),
+    publicUrl: config.publicUrl,
+  });
+  const smsApi = smsRoutes(sms);
   const announcements = deps.learning ? createAnnouncements({ db, clock, events, jobs, membership: deps.learning.membership, inbox: service }) : undefined;
   const announcementApi = announcements ? announcementRoutes(announcements) : undefined;
   service.setHooks(channels.hooks);
@@ -98,10 +105,12 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
     channels,
     push,
     digests,
+    sms,
     routes: async (app) => {
       await routes(app);
       await preferenceApi(app);
       await pushApi(app);
+      await smsApi(app);
       await announcementApi?.(app);
     },
     subscribers: [
@@ -131,6 +140,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
           await service.forgetUser(userId);
           await channels.forgetUser(userId);
           await digests.forgetUser(userId);
+          await sms.forgetUser(userId);
         },
       },
     ],
@@ -150,6 +160,8 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
           }
         : {}),
       [PUSH_JOB]: { maxAttempts: 6, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => push.sendPush(job) },
+      [SMS_JOB]: { maxAttempts: 6, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => sms.sendSms(job) },
+      [SMS_CODE_JOB]: { maxAttempts: 4, backoffMs: 5_000, timeoutMs: 60_000, handle: (job) => sms.sendCode(job) },
       [EMAIL_JOB]: { maxAttempts: 8, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => channels.sendEmail(job) },
       [DIGEST_JOB]: {
         maxAttempts: 5,

@@ -165,6 +165,21 @@ export function channelsRepo(handle: Db | Tx) {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** Records that the provider accepted this delivery for `target`; false when it already had (a retry). */
+    async recordSend(deliveryId: string, target: string, providerRef: string | null, now: string): Promise<boolean> {
+      const row = await db
+        .insertInto('notifications_delivery_send')
+        .values({ delivery_id: deliveryId, target, provider_ref: providerRef, created_at: now })
+        .onConflict((oc) => oc.columns(['delivery_id', 'target']).doNothing())
+        .returning('target')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    /** The targets this delivery already reached. */
+    async sentTargets(deliveryId: string): Promise<Set<string>> {
+      return new Set((await db.selectFrom('notifications_delivery_send').select('target').where('delivery_id', '=', deliveryId).execute()).map((r) => r.target));
+    },
+
     deliveriesOf: (userId: string) => db.selectFrom('notifications_delivery').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute() as Promise<DeliveryRow[]>,
 
     // ── push subscriptions ────────────────────────────────────────────────
@@ -202,6 +217,7 @@ export function channelsRepo(handle: Db | Tx) {
     async deleteUser(userId: string): Promise<void> {
       await db.deleteFrom('notifications_push_subscription').where('user_id', '=', userId).execute();
       await db.deleteFrom('notifications_preference').where('user_id', '=', userId).execute();
+      await db.deleteFrom('notifications_delivery_send').where('delivery_id', 'in', db.selectFrom('notifications_delivery').select('id').where('user_id', '=', userId)).execute();
       await db.deleteFrom('notifications_delivery').where('user_id', '=', userId).execute();
     },
   };

@@ -56,7 +56,7 @@ export const ReadResult = Type.Object({ updated: Type.Integer({ minimum: 0, desc
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 
 // ── preferences ────────────────────────────────────────────────────────
-export const CHANNELS = ['inApp', 'email', 'push'] as const;
+export const CHANNELS = ['inApp', 'email', 'push', 'sms'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
 const LocalTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', maxLength: 5, description: 'Local time, `HH:MM` (24 h).' });
@@ -64,9 +64,12 @@ const TimeZone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-
 const QuietHours = Type.Union(
   [Type.Object({ start: LocalTime, end: LocalTime }, { additionalProperties: false, description: 'From `start` to `end` local time (may cross midnight). Email and push are held until the end, never dropped.' }), Type.Null()],
 );
-const ChannelSwitches = Type.Object({ inApp: Type.Boolean(), email: Type.Boolean(), push: Type.Boolean() }, { additionalProperties: false });
+const ChannelSwitches = Type.Object(
+  { inApp: Type.Boolean(), email: Type.Boolean(), push: Type.Boolean(), sms: Type.Boolean({ description: 'Sent only to a verified number (`PUT /notifications/sms`).' }) },
+  { additionalProperties: false },
+);
 const ChannelSwitchesPatch = Type.Object(
-  { inApp: Type.Optional(Type.Boolean()), email: Type.Optional(Type.Boolean()), push: Type.Optional(Type.Boolean()) },
+  { inApp: Type.Optional(Type.Boolean()), email: Type.Optional(Type.Boolean()), push: Type.Optional(Type.Boolean()), sms: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
 
@@ -137,10 +140,20 @@ export const UnsubscribeQuery = Type.Object(
   { t: Type.String({ minLength: 10, maxLength: 300, pattern: '^[A-Za-z0-9_.-]+$', description: 'The signed token from the `List-Unsubscribe` link.' }) },
   { additionalProperties: false },
 );
-export const Unsubscribed = Type.Object(
-  { category: CategorySchema, email: Type.Literal(false, { description: 'Email for this category is now off.' }) },
-  { $id: 'NotificationsUnsubscribed', additionalProperties: false },
+export const Unsubscribed = Type.Union(
+  [
+    Type.Object({ category: CategorySchema, email: Type.Literal(false, { description: 'Email for this category is now off.' }) }, { additionalProperties: false, description: 'From a notification email.' }),
+    Type.Object(
+      {
+        digest: Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { description: 'The digest that is now off.' }),
+        categories: Type.Array(CategorySchema, { description: 'The categories it gathered: their email is now off too, so they are not emailed one by one instead.' }),
+      },
+      { additionalProperties: false, description: 'From a digest email.' },
+    ),
+  ],
+  { $id: 'NotificationsUnsubscribed' },
 );
+export type UnsubscribedView = Static<typeof Unsubscribed>;
 
 // ── web push ───────────────────────────────────────────────────────────
 const Base64Url = (min: number, max: number) => Type.String({ minLength: min, maxLength: max, pattern: '^[A-Za-z0-9_-]+={0,2}$' });
@@ -173,3 +186,28 @@ export const Announcement = Type.Object(
   { $id: 'CourseAnnouncement', additionalProperties: false },
 );
 export type AnnouncementView = Static<typeof Announcement>;
+
+// ── SMS ────────────────────────────────────────────────────────────────
+const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', maxLength: 16, description: 'E.164: `+`, country code, number, no spaces (`+33612345678`).' });
+const Masked = Type.String({ description: 'The number with its middle digits hidden (`+33••••••78`).' });
+export const SmsNumberSet = Type.Object({ phone: E164 }, { additionalProperties: false });
+export type SmsNumberSet = Static<typeof SmsNumberSet>;
+export const SmsVerify = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code received by SMS.' }) }, { additionalProperties: false });
+export type SmsVerify = Static<typeof SmsVerify>;
+export const SmsNumber = Type.Object(
+  {
+    phone: Type.Union([Masked, Type.Null()], { description: 'The verified number SMS notifications go to, or null.' }),
+    verifiedAt: Type.Union([DateTime, Type.Null()]),
+    pending: Type.Union(
+      [
+        Type.Object(
+          { phone: Masked, expiresAt: Type.String({ format: 'date-time', description: 'When the code stops working.' }), resendAt: Type.String({ format: 'date-time', description: 'When another code may be asked for.' }) },
+          { additionalProperties: false, description: 'A number waiting for its code (`POST /notifications/sms/verify`).' },
+        ),
+        Type.Null(),
+      ],
+    ),
+  },
+  { $id: 'NotificationsSmsNumber', additionalProperties: false },
+);
+export type SmsNumberView = Static<typeof SmsNumber>;

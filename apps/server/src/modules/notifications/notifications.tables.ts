@@ -54,7 +54,7 @@ export interface PreferenceRow {
   digest_next_at: string | null;
 }
 
-export type Channel = 'email' | 'push';
+export type Channel = 'email' | 'push' | 'sms';
 export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'suppressed';
 
 /** One delivery of one notification on one channel, with its fate. */
@@ -115,4 +115,44 @@ export interface DigestRow {
   created_at: string;
 }
 
-export type NotificationsTables = InboxTables & ChannelTables & { notifications_announcement: AnnouncementRow; notifications_digest: DigestRow };
+/** A user's SMS number: `phone` once verified; a number being verified waits in `pending_phone`. */
+export interface SmsNumberRow {
+  user_id: string;
+  phone: string | null;
+  verified_at: string | null;
+  pending_phone: string | null;
+  /** The code is never stored: it is derived from this random nonce with a server key (sms-codes.ts). */
+  code_nonce: string | null;
+  code_sent_at: string | null;
+  code_expires_at: string | null;
+  /** Wrong codes given for the pending one. */
+  code_attempts: number;
+  updated_at: string;
+}
+
+/** One verification code sent, kept a day for the per-user and per-number limits. */
+export interface SmsCodeSentRow {
+  id: string;
+  user_id: string;
+  /** SHA-256 of the number, so the limit works across accounts without keeping the number. */
+  phone_hash: string;
+  created_at: string;
+}
+
+/** A send the provider accepted for a delivery (one per device for push): a retry skips it. */
+export interface DeliverySendRow {
+  delivery_id: string;
+  /** The push subscription id, or `sms`. */
+  target: string;
+  /** The provider's message id (Twilio `sid`), when it gives one. */
+  provider_ref: string | null;
+  created_at: string;
+}
+
+export interface SmsTables {
+  notifications_sms_number: SmsNumberRow;
+  notifications_sms_code_sent: SmsCodeSentRow;
+  notifications_delivery_send: DeliverySendRow;
+}
+
+export type NotificationsTables = InboxTables & ChannelTables & SmsTables & { notifications_announcement: AnnouncementRow; notifications_digest: DigestRow };

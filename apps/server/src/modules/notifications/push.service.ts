@@ -28,6 +28,9 @@ export interface PushDeps {
 
 const hostAllowed = (allowed: string[], host: string) => allowed.some((pattern) => (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern));
 
+/** The Web Push `Topic` of a delivery: its id (`dlv_` + 26 ULID characters, all URL-safe base64, 30 in all). */
+export const pushTopic = (deliveryId: string) => deliveryId;
+
 const view = (row: PushSubscriptionRow): PushSubscriptionView => ({ id: row.id, endpoint: row.endpoint, createdAt: row.created_at, lastSuccessAt: row.last_success_at });
 
 /** Web push: devices subscribe, and notifications are pushed to every device of their user. */
@@ -66,13 +69,19 @@ export function createPush(deps: PushDeps) {
       if (!(await channelsRepo(db).deleteSubscription(userId, id))) throw new AppError(404, NotificationsErrors.NOTIFICATIONS_PUSH_SUBSCRIPTION_NOT_FOUND, 'No such push subscription.');
     },
 
-    /** Pushes one delivery to every device of its user; gone devices (404, 410) are removed. */
+    /**
+     * Pushes one delivery to every device of its user; gone devices (404, 410) are removed. Each
+     * device that accepted it is recorded at once, so a retry (after a crash, or because another
+     * device failed) skips it; the `Topic` header makes the push service replace, not add, a copy
+     * still pending from an attempt whose record was lost.
+     */
     async sendPush(job: JobContext<{ deliveryId: string }>): Promise<void> {
       await channels.runDelivery(
         job,
         async (delivery) => {
           const subscriptions = await channelsRepo(db).subscriptionsOf(delivery.user_id);
           if (!subscriptions.length) throw new PermanentDeliveryError('no-subscription', 'The user has no push subscription.');
+          const already = await channelsRepo(db).sentTargets(delivery.id);
           const content = JSON.parse(delivery.content) as Content;
           const payload = JSON.stringify({
             id: delivery.notification_id,
@@ -82,16 +91,19 @@ export function createPush(deps: PushDeps) {
             url: `${publicUrl}${content.link}`,
           });
           const gone: string[] = [];
-          const delivered: string[] = [];
+          const delivered = subscriptions.filter((s) => already.has(s.id)).map((s) => s.id);
           const failures: string[] = [];
-          for (const subscription of subscriptions) {
+          for (const subscription of subscriptions.filter((s) => !already.has(s.id))) {
             try {
               const { statusCode } = await transport.send({ endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } }, payload, {
                 urgency: delivery.category === 'security' ? 'high' : 'normal',
+                topic: pushTopic(delivery.id),
               });
               if (statusCode === 404 || statusCode === 410) gone.push(subscription.id);
-              else if (statusCode >= 200 && statusCode < 300) delivered.push(subscription.id);
-              else failures.push(`push service answered ${statusCode}`);
+              else if (statusCode >= 200 && statusCode < 300) {
+                await channelsRepo(db).recordSend(delivery.id, subscription.id, null, iso());
+                delivered.push(subscription.id);
+              } else failures.push(`push service answered ${statusCode}`);
             } catch (err) {
               failures.push(err instanceof Error ? err.message : String(err));
             }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { notificationsApp, startPushService, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { PUSH_JOB } from './push.service.js';
 
 describeEachDialect('web push', (dialect) => {
   let t: NotificationsTestApp;
@@ -43,6 +44,28 @@ describeEachDialect('web push', (dialect) => {
     expect(got.headers['content-encoding']).toBe('aes128gcm');
     expect(String(got.headers.authorization)).toMatch(/^vapid t=.+, k=.+/);
     await until(async () => (await deliveries(user))[0]!.status === 'sent');
+  });
+
+  it('sends each push with a Topic from its delivery, and a job retried after the push service accepted it sends nothing', async () => {
+    const user = userId('t');
+    const [phone, laptop] = [pushService.device(), pushService.device()];
+    for (const device of [phone, laptop]) expect((await subscribe(user, { endpoint: device.endpoint, keys: device.keys })).statusCode).toBe(201);
+    await mention(user, 'pst_topic');
+    await until(async () => (await deliveries(user)).length === 1);
+    t.clock.advance(31_000);
+    await until(async () => (await deliveries(user))[0]!.status === 'sent');
+    const [delivery] = await deliveries(user);
+    const got = pushService.received.filter((r) => r.path === phone.path || r.path === laptop.path);
+    expect(got).toHaveLength(2);
+    // RFC 8030 §5.4: a copy still pending at the push service with the same topic is replaced, not shown twice.
+    for (const r of got) expect(r.headers.topic).toBe(delivery!.id);
+    expect(delivery!.id).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+
+    // As if the worker died after both devices accepted, before the delivery was settled: the job runs again.
+    await t.core.database.db.updateTable('notifications_delivery').set({ status: 'queued' }).where('id', '=', delivery!.id).execute();
+    await t.notifications.push.sendPush({ id: 'job_retry', name: PUSH_JOB, payload: { deliveryId: delivery!.id }, attempt: 2, maxAttempts: 6, signal: new AbortController().signal });
+    expect(pushService.received.filter((r) => r.path === phone.path || r.path === laptop.path)).toHaveLength(2);
+    expect((await deliveries(user))[0]!.status).toBe('sent');
   });
 
   it('removes a subscription that the push service answers 410 or 404 for', async () => {

@@ -50,5 +50,11 @@ export const notificationsPolicy: ModulePolicy = {
     'POST /api/v1/courses/{id}/announcements': { allow: ['teacherOwner', 'admin'], params: (f) => ({ id: f.ids.course! }), body: (_f, actor) => ({ title: `From ${actor}`, body: 'Matrix announcement' }) },
     'GET /api/v1/courses/{id}/announcements/{announcementId}': { allow: ['studentA', 'teacherOwner', 'admin', 'scopedKey'], params: (f) => ({ id: f.ids.course!, announcementId: f.ids.announcement! }) },
     'DELETE /api/v1/push/subscriptions/{id}': { allow: ['studentA'], params: (f) => ({ id: f.ids.pushSubscriptionOfA! }) },
+    // The caller's own SMS number. The matrix runs without an SMS provider: a taken number answers 409
+    // NOTIFICATIONS_SMS_DISABLED, a code 409 NOTIFICATIONS_SMS_NOT_PENDING (business answers, not refusals).
+    'GET /api/v1/notifications/sms': { allow: anyCaller },
+    'PUT /api/v1/notifications/sms': { allow: signedIn, body: () => ({ phone: '+33612345678' }) },
+    'POST /api/v1/notifications/sms/verify': { allow: signedIn, body: () => ({ code: '123456' }) },
+    'DELETE /api/v1/notifications/sms': { allow: signedIn },
   },
 };
