@@ -22,7 +22,7 @@ export async function people(t: IdentityTestApp, n: number, name = 'Person'): Pr
 }
 
 /** Calls the chat API as `user` (an access token, or a raw Authorization value when it starts with `Bearer `). */
-export function api(t: IdentityTestApp, user: SignedIn | string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+export function api(t: IdentityTestApp, user: SignedIn | string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   const auth = typeof user === 'string' ? { authorization: user } : bearer(user.accessToken);
   return t.app.inject({ method, url: `/api/v1${url}`, headers: { ...auth, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
 }

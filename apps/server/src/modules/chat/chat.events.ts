@@ -9,12 +9,15 @@ export const ChatEvents = {
   memberUpdated: 'chat.member.updated',
   memberRemoved: 'chat.member.removed',
   messageCreated: 'chat.message.created',
+  /** Scope `internal` (no client may follow it): who is to be notified of a message, which says who muted. */
+  messageNotify: 'chat.message.notify',
   messageUpdated: 'chat.message.updated',
   messageDeleted: 'chat.message.deleted',
   mentionCreated: 'chat.mention.created',
   reactionAdded: 'chat.reaction.added',
   reactionRemoved: 'chat.reaction.removed',
   messageReported: 'chat.message.reported',
+  muteUpdated: 'chat.mute.updated',
 } as const;
 
 /** Scopes `conversation:<id>` and `user:<member>` for every member, so that they learn of it without having joined the room. */
@@ -63,6 +66,19 @@ export interface MessageCreatedPayload {
   createdAt: string;
 }
 
+/**
+ * Kept apart from `chat.message.created`, which every member receives: listing who gets a
+ * notification there would tell the others who muted the conversation.
+ */
+export interface MessageNotifyPayload {
+  conversationId: string;
+  messageId: string;
+  senderId: string;
+  preview: string;
+  /** Members except the sender and those who muted the conversation now. */
+  notifyIds: string[];
+}
+
 export interface MessageUpdatedPayload {
   conversationId: string;
   messageId: string;
@@ -101,4 +117,13 @@ export interface MessageReportedPayload {
   messageId: string;
   reporterId: string;
   reason: string;
+}
+
+/** Scope `user:<userId>` only (a mute is the member's own business): their other devices follow it. */
+export interface MuteUpdatedPayload {
+  conversationId: string;
+  userId: string;
+  muted: boolean;
+  /** Null when not muted, or muted indefinitely. */
+  mutedUntil: string | null;
 }

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { isPostgres } from '../../core/db/portable.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
 
 type Executor = Kysely<ChatTables>;
@@ -9,6 +10,7 @@ export interface MyConversationRow extends ConversationRow {
   read_seq: number;
   delivered_seq: number;
   joined_at: string;
+  muted_until: string | null;
 }
 
 export interface LastMessageRow {
@@ -52,7 +54,7 @@ export function chatRepo(handle: Db | Tx) {
         .selectFrom('chat_member as m')
         .innerJoin('chat_conversation as c', 'c.id', 'm.conversation_id')
         .selectAll('c')
-        .select(['m.role', 'm.read_seq', 'm.delivered_seq', 'm.joined_at'])
+        .select(['m.role', 'm.read_seq', 'm.delivered_seq', 'm.joined_at', 'm.muted_until'])
         .where('m.user_id', '=', userId);
       if (after) {
         const [at, id] = after;
@@ -136,6 +138,12 @@ export function chatRepo(handle: Db | Tx) {
         .execute();
     },
 
+    setMute: (conversationId: string, userId: string, mutedUntil: string | null) =>
+      db.updateTable('chat_member').set({ muted_until: mutedUntil }).where('conversation_id', '=', conversationId).where('user_id', '=', userId).execute(),
+    /** Members whose mute still holds at `at`. */
+    mutedIds: async (conversationId: string, at: string) =>
+      (await db.selectFrom('chat_member').select('user_id').where('conversation_id', '=', conversationId).where('muted_until', '>', at).execute()).map((r) => r.user_id),
+
     // ── messages ─────────────────────────────────────────────────────────
     insertMessage: (row: MessageRow) => db.insertInto('chat_message').values(row).execute(),
     findMessage: (conversationId: string, id: string) =>
@@ -171,6 +179,29 @@ export function chatRepo(handle: Db | Tx) {
       let query = db.selectFrom('chat_message_edit').selectAll().where('message_id', '=', messageId);
       if (afterId) query = query.where('id', '>', afterId);
       return query.orderBy('id').limit(limit).execute();
+    },
+
+    /**
+     * Live messages whose current text holds every word, in the conversations `userId` is a member
+     * of, newest first; keyset on (created_at, id). `words` are letters and digits only.
+     */
+    searchMessages(userId: string, words: string[], options: { conversationId?: string; after?: [string, string]; limit: number }) {
+      const matches = isPostgres(db)
+        ? sql<SqlBool>`to_tsvector('simple', m.body) @@ plainto_tsquery('simple', ${words.join(' ')})`
+        : // FTS5: each word a quoted string (quotes doubled, though words hold none), all of them required.
+          sql<SqlBool>`m.id in (select s.message_id from chat_message_fts f join chat_message_search s on s.doc = f.rowid where chat_message_fts match ${words.map((w) => `"${w.replace(/"/g, '""')}"`).join(' AND ')})`;
+      let query = db
+        .selectFrom('chat_message as m')
+        .innerJoin('chat_member as mb', (join) => join.onRef('mb.conversation_id', '=', 'm.conversation_id').on('mb.user_id', '=', userId))
+        .select(['m.id', 'm.conversation_id', 'm.seq', 'm.sender_id', 'm.body', 'm.edited_at', 'm.created_at'])
+        .where('m.deleted_at', 'is', null)
+        .where(matches);
+      if (options.conversationId) query = query.where('m.conversation_id', '=', options.conversationId);
+      if (options.after) {
+        const [at, id] = options.after;
+        query = query.where((eb) => eb.or([eb('m.created_at', '<', at), eb.and([eb('m.created_at', '=', at), eb('m.id', '<', id)])]));
+      }
+      return query.orderBy('m.created_at', 'desc').orderBy('m.id', 'desc').limit(options.limit).execute();
     },
 
     // ── blocks ───────────────────────────────────────────────────────────

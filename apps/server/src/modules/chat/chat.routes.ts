@@ -23,10 +23,14 @@ import {
   MessageEdit,
   MessageParams,
   MessageQuery,
+  MuteInput,
+  MuteState,
   ReactionParams,
   ReadState,
   Report,
   ReportMessage,
+  SearchHit,
+  SearchQuery,
   SendMessage,
 } from './chat.schemas.js';
 import type { ChatService } from './chat.service.js';
@@ -52,6 +56,8 @@ export function chatRoutes(deps: ChatRouteDeps) {
     app.addSchema(ReadState);
     app.addSchema(Report);
     app.addSchema(Block);
+    app.addSchema(MuteState);
+    app.addSchema(SearchHit);
 
     // ── conversations ───────────────────────────────────────────────────
     app.post(
@@ -326,6 +332,50 @@ export function chatRoutes(deps: ChatRouteDeps) {
         await service.unblock(requirePrincipal(request), request.params.userId);
         return reply.code(204).send(null);
       },
+    );
+
+    // ── muting ──────────────────────────────────────────────────────────
+    app.put(
+      '/conversations/:id/mute',
+      {
+        config: { access },
+        schema: {
+          tags,
+          summary: 'Mute a conversation for myself: no notifications for its messages',
+          description:
+            'For a preset `duration` (`1h`, `8h`, `1w`), `until` a time, or indefinitely (`{}` or `{"until":null}`). Messages still arrive live and count as unread; mentions of me still notify. Muting again replaces the earlier mute.',
+          params: ConversationParams,
+          body: MuteInput,
+          response: { 200: Type.Ref(MuteState) },
+        },
+      },
+      async (request) => service.mute(requirePrincipal(request), request.params.id, request.body),
+    );
+
+    app.delete(
+      '/conversations/:id/mute',
+      { config: { access }, schema: { tags, summary: 'Unmute a conversation (also when it was not muted)', params: ConversationParams, response: { 204: Type.Null() } } },
+      async (request, reply) => {
+        await service.unmute(requirePrincipal(request), request.params.id);
+        return reply.code(204).send(null);
+      },
+    );
+
+    // ── search ──────────────────────────────────────────────────────────
+    app.get(
+      '/conversations/search',
+      {
+        config: { access },
+        schema: {
+          tags,
+          summary: 'Search the messages of my conversations (full text), newest first',
+          description:
+            'Every word of `q` must appear in the message’s current text (case aside, accents count; whole words). Deleted messages never match. Each hit has a plain-text `snippet` with the matched words as offsets: escape the text when rendering it.',
+          querystring: SearchQuery,
+          response: { 200: Page(Type.Ref(SearchHit)) },
+        },
+      },
+      async (request) => service.search(requirePrincipal(request), request.query),
     );
 
     // ── read state ──────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PageQuery } from '../../core/http/pagination.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -75,6 +76,8 @@ export const Conversation = Type.Object(
         deliveredSeq: Type.Integer(),
         unreadCount: Type.Integer({ description: '`lastSeq - readSeq`.' }),
         joinedAt: DateTime,
+        muted: Type.Boolean({ description: 'I muted the conversation: no notifications for its messages (mentions of me still notify).' }),
+        mutedUntil: Type.Union([DateTime, Type.Null()], { description: 'When my mute ends; null when muted indefinitely or not muted.' }),
       },
       { additionalProperties: false },
     ),
@@ -188,6 +191,58 @@ export const ReadState = Type.Object(
   { $id: 'ChatReadState', additionalProperties: false },
 );
 export type ReadStateView = Static<typeof ReadState>;
+
+// ── muting ───────────────────────────────────────────────────────────────
+export const MUTE_DURATIONS = { '1h': 3_600_000, '8h': 28_800_000, '1w': 604_800_000 } as const;
+export const MuteInput = Type.Object(
+  {
+    until: Type.Optional(Type.Union([DateTime, Type.Null()], { description: 'Muted until this time (in the future); null, like sending neither field, mutes indefinitely.' })),
+    duration: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('8h'), Type.Literal('1w')], { description: 'Muted for this long from now, by the server’s clock. Not with `until`.' })),
+  },
+  { additionalProperties: false },
+);
+export type MuteInput = Static<typeof MuteInput>;
+export const MuteState = Type.Object(
+  {
+    conversationId: Type.String(),
+    muted: Type.Boolean(),
+    mutedUntil: Type.Union([DateTime, Type.Null()], { description: 'When the mute ends; null when muted indefinitely or not muted.' }),
+  },
+  { $id: 'ChatMuteState', additionalProperties: false },
+);
+export type MuteStateView = Static<typeof MuteState>;
+
+// ── search ───────────────────────────────────────────────────────────────
+export const SearchQuery = Type.Object(
+  {
+    q: Type.String({ minLength: 1, maxLength: 200, description: 'Words to find (letters and digits; any other character only separates words); every word must match, case aside.' }),
+    conversationId: Type.Optional(Id('Only this conversation (one I am a member of).')),
+    ...PageQuery.properties,
+  },
+  { additionalProperties: false },
+);
+export type SearchQuery = Static<typeof SearchQuery>;
+export const SearchHit = Type.Object(
+  {
+    conversationId: Type.String(),
+    messageId: Type.String(),
+    seq: Type.Integer(),
+    senderId: Type.String(),
+    createdAt: DateTime,
+    editedAt: Nullable(DateTime),
+    snippet: Type.Object(
+      {
+        text: Type.String({ description: 'Plain text around the first match (at most 160 UTF-16 code units), with `…` where it was cut. Not HTML: escape it when rendering.' }),
+        highlights: Type.Array(Type.Object({ start: Type.Integer({ minimum: 0 }), end: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), {
+          description: 'Matched words as [start, end) offsets into `text`, in UTF-16 code units (JavaScript string indices), in order.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'ChatSearchHit', additionalProperties: false },
+);
+export type SearchHitView = Static<typeof SearchHit>;
 
 // ── blocks ───────────────────────────────────────────────────────────────
 export const BlockParams = Type.Object({ userId: UserId }, { additionalProperties: false });

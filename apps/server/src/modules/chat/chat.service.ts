@@ -26,12 +26,15 @@ import {
   type MemberChangedPayload,
   type MentionCreatedPayload,
   type MessageCreatedPayload,
+  type MessageNotifyPayload,
   type MessageDeletedPayload,
   type MessageReportedPayload,
   type MessageUpdatedPayload,
+  type MuteUpdatedPayload,
   type ReactionPayload,
 } from './chat.events.js';
-import { chatRepo, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
+import { searchWords, snippetOf } from './chat-search.js';
+import { chatRepo, type ChatRepo, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
 import type {
   BlockView,
   ConversationView,
@@ -41,10 +44,15 @@ import type {
   MessageEditView,
   MessageQuery,
   MessageView,
+  MuteInput,
+  MuteStateView,
   ReadStateView,
+  SearchHitView,
+  SearchQuery,
   SendMessage,
 } from './chat.schemas.js';
-import type { ConversationKind, ConversationRow, MemberRole, MemberRow, MessageRow, ReactionRow } from './chat.tables.js';
+import { MUTE_DURATIONS } from './chat.schemas.js';
+import { MUTED_FOREVER, type ConversationKind, type ConversationRow, type MemberRole, type MemberRow, type MessageRow, type ReactionRow } from './chat.tables.js';
 
 /** Display names of accounts (identity's users directory). */
 export interface UserLookup {
@@ -74,6 +82,10 @@ const preview = (body: string) => [...body].slice(0, PREVIEW_LENGTH).join('');
 const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.roles.includes('admin');
 const manages = (role: MemberRole) => role === 'owner' || role === 'admin';
 const directKey = (a: string, b: string) => [a, b].sort().join('|');
+/** A member's mute as the API shows it: an expired one is no mute, an indefinite one has no end. */
+const muteOf = (mutedUntil: string | null, at: string) =>
+  mutedUntil !== null && mutedUntil > at ? { muted: true, mutedUntil: mutedUntil === MUTED_FOREVER ? null : mutedUntil } : { muted: false, mutedUntil: null };
+const invalidMute = (path: string, message: string) => new AppError(422, 'VALIDATION_FAILED', `Cannot mute: ${message}.`, { errors: [{ path, message }] });
 
 export function createChatService(deps: { db: Db; clock: Clock; events: EventLog; cursors: CursorCodec; users: UserLookup; courses?: CourseMembership; sendLimit?: SendLimit }) {
   const { db, clock, events, cursors, users, courses } = deps;
@@ -118,6 +130,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
     const last = await chatRepo(db).lastMessages(rows.map((r) => ({ id: r.id, last_seq: Number(r.last_seq) })));
     const peers = rows.filter((r) => r.kind === 'direct' && r.direct_key).map((r) => peerOf(r, viewerId));
     const names = peers.length ? await users.lookup(peers) : new Map();
+    const at = now();
     return rows.map((row) => {
       const lastSeq = Number(row.last_seq);
       const readSeq = Number(row.read_seq);
@@ -135,7 +148,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
         lastMessage: message
           ? { id: message.id, seq: Number(message.seq), senderId: message.sender_id, preview: message.deleted_at || message.body === null ? null : preview(message.body), createdAt: message.created_at, deleted: Boolean(message.deleted_at) }
           : null,
-        me: { role: row.role, readSeq, deliveredSeq: Number(row.delivered_seq), unreadCount: Math.max(0, lastSeq - readSeq), joinedAt: row.joined_at },
+        me: { role: row.role, readSeq, deliveredSeq: Number(row.delivered_seq), unreadCount: Math.max(0, lastSeq - readSeq), joinedAt: row.joined_at, ...muteOf(row.muted_until, at) },
         activityAt: row.activity_at,
         version: Number(row.version),
         createdAt: row.created_at,
@@ -161,7 +174,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
 
   async function view(conversationId: string, userId: string): Promise<ConversationView> {
     const { conversation, member } = await requireMember(db, conversationId, userId);
-    return (await conversationViews([{ ...conversation, role: member.role, read_seq: member.read_seq, delivered_seq: member.delivered_seq, joined_at: member.joined_at }], userId))[0]!;
+    return (await conversationViews([{ ...conversation, role: member.role, read_seq: member.read_seq, delivered_seq: member.delivered_seq, joined_at: member.joined_at, muted_until: member.muted_until }], userId))[0]!;
   }
 
   async function requireUsers(ids: string[], path: string) {
@@ -178,6 +191,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
     read_seq: seq,
     delivered_seq: seq,
     joined_at: at,
+    muted_until: null,
   });
 
   async function checkSendRate(userId: string) {
@@ -254,6 +268,37 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
       if (!isDbError(err, 'unique')) throw err;
       return { ...(await run()), created: false };
     }
+  }
+
+  /** Who a message concerns (members but the sender) and, of them, who wants a notification (not muted now). */
+  async function recipientsOf(repo: ChatRepo, id: string, senderId: string, at: string) {
+    const recipientIds = (await repo.memberIds(id)).filter((u) => u !== senderId).sort();
+    const muted = new Set(await repo.mutedIds(id, at));
+    return { recipientIds, notifyIds: recipientIds.filter((u) => !muted.has(u)) };
+  }
+
+  /** When a mute asked for ends: a preset duration from now, a time in the future, or never. */
+  function muteEnd(input: MuteInput): string {
+    const at = clock.now().getTime();
+    if (input.duration !== undefined && input.until != null) throw invalidMute('/body/until', 'give either until or duration');
+    if (input.duration !== undefined) return new Date(at + MUTE_DURATIONS[input.duration]).toISOString();
+    if (input.until == null) return MUTED_FOREVER;
+    const until = Date.parse(input.until);
+    // A leap second (`…T23:59:60Z`) passes the date-time format but is no instant JavaScript knows.
+    if (Number.isNaN(until)) throw invalidMute('/body/until', 'until is not a time this server can use');
+    if (until <= at) throw invalidMute('/body/until', 'until must be in the future');
+    return until >= Date.parse(MUTED_FOREVER) ? MUTED_FOREVER : new Date(until).toISOString();
+  }
+
+  async function setMute(principal: Principal, id: string, mutedUntil: string | null): Promise<MuteStateView> {
+    const me = principal.userId;
+    const state = { conversationId: id, ...muteOf(mutedUntil, now()) };
+    await withTransaction(db, async (tx) => {
+      await requireMember(tx, id, me);
+      await chatRepo(tx).setMute(id, me, mutedUntil);
+      await events.append<MuteUpdatedPayload>(tx, { type: ChatEvents.muteUpdated, scopes: [`user:${me}`], payload: { ...state, userId: me }, actorId: me });
+    });
+    return state;
   }
 
   const blocked = () => new AppError(403, ChatErrors.CHAT_BLOCKED, 'This person does not accept direct messages from you.');
@@ -505,6 +550,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
           // What one sends, one has read.
           await repo.advanceWatermarks(id, me, seq, seq);
           const kind: ConversationKind = conversation.kind;
+          const recipients = kind === 'course' ? null : await recipientsOf(repo, id, me, at);
           await events.append<MessageCreatedPayload>(tx, {
             type: ChatEvents.messageCreated,
             scopes: [`conversation:${id}`],
@@ -515,7 +561,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
               seq,
               senderId: me,
               preview: preview(input.body),
-              ...(kind === 'course' ? {} : { recipientIds: (await repo.memberIds(id)).filter((u) => u !== me).sort() }),
+              ...(recipients ? { recipientIds: recipients.recipientIds } : {}),
               clientMessageId: message.client_message_id,
               replyToId: message.reply_to_id,
               mentions: mentioned,
@@ -525,6 +571,14 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
             },
             actorId: me,
           });
+          if (recipients?.notifyIds.length) {
+            await events.append<MessageNotifyPayload>(tx, {
+              type: ChatEvents.messageNotify,
+              scopes: ['internal'],
+              payload: { conversationId: id, messageId, senderId: me, preview: preview(input.body), notifyIds: recipients.notifyIds },
+              actorId: me,
+            });
+          }
           for (const userId of mentioned) {
             await events.append<MentionCreatedPayload>(tx, {
               type: ChatEvents.mentionCreated,
@@ -683,6 +737,40 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
         throw err;
       });
       return { id: reportId, messageId, conversationId: id, reason: reason.trim(), createdAt: at };
+    },
+
+    /** Mutes the conversation for the caller: messages still arrive and count as unread, but notify no more. */
+    mute: (principal: Principal, id: string, input: MuteInput) => setMute(principal, id, muteEnd(input)),
+
+    /** Ends the caller's mute (nothing to do when there is none). */
+    unmute: async (principal: Principal, id: string): Promise<void> => void (await setMute(principal, id, null)),
+
+    /**
+     * Full-text search over the live messages (current text) of the caller's conversations, newest
+     * first. A query without any word finds nothing.
+     */
+    async search(principal: Principal, query: SearchQuery): Promise<Page<SearchHitView>> {
+      const me = principal.userId;
+      if (query.conversationId) await requireMember(db, query.conversationId, me);
+      const limit = query.limit ?? 20;
+      let after: [string, string] | undefined;
+      if (query.cursor) {
+        const [at, messageId] = cursors.decode(query.cursor);
+        if (typeof at !== 'string' || typeof messageId !== 'string') throw new AppError(400, 'PAGINATION_INVALID_CURSOR', 'The cursor is not one this server issued for this list.');
+        after = [at, messageId];
+      }
+      const words = searchWords(query.q);
+      if (!words.length) return { items: [], nextCursor: null };
+      const rows = await chatRepo(db).searchMessages(me, words, { conversationId: query.conversationId, after, limit: limit + 1 });
+      return toPage(rows, limit, cursors, (r) => [r.created_at, r.id], (r) => ({
+        conversationId: r.conversation_id,
+        messageId: r.id,
+        seq: Number(r.seq),
+        senderId: r.sender_id,
+        createdAt: r.created_at,
+        editedAt: r.edited_at,
+        snippet: snippetOf(r.body ?? '', words),
+      }));
     },
 
     /** Moves the caller's watermarks forward (never back, never past the last message). */

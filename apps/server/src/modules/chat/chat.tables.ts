@@ -27,7 +27,12 @@ export interface MemberRow {
   read_seq: number;
   delivered_seq: number;
   joined_at: string;
+  /** No notifications until then (`MUTED_FOREVER`: indefinitely); null when not muted. */
+  muted_until: string | null;
 }
+
+/** `muted_until` of an indefinite mute: later than any time the app will see. */
+export const MUTED_FOREVER = '9999-12-31T23:59:59.999Z';
 
 export interface MessageRow {
   id: string;

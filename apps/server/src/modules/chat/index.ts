@@ -11,6 +11,7 @@ import { SocketRead, SocketSend } from './chat.schemas.js';
 import { createChatService, type ChatService, type CourseMembership, type SendLimit, type UserLookup } from './chat.service.js';
 
 import { ChatEvents } from './chat.events.js';
+import { chatAccountErasure } from './account-erasure.js';
 
 export { ChatEvents };
 export type { ConversationReadPayload, MentionCreatedPayload, MessageCreatedPayload } from './chat.events.js';
@@ -47,6 +48,7 @@ export interface ChatDeps {
 export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<ChatModule> {
   const { database, clock, events, cursors, jobs } = core;
   const service = createChatService({ db: database.db, clock, events, cursors, users: deps.identity.users, courses: deps.learning?.membership, sendLimit: deps.sendLimit });
+  const erasure = chatAccountErasure({ db: database.db, clock, events, jobs });
 
   return defineModule({
     name: 'chat',
@@ -64,6 +66,7 @@ export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<
           await jobs.enqueue(database.db, 'chat.course.sync', { courseId }, { uniqueKey: `chat.course.sync:${event.id}` });
         },
       },
+      erasure.subscriber,
     ],
     jobs: {
       'chat.course.sync': {
@@ -71,6 +74,7 @@ export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<
           await service.syncCourse(job.payload.courseId);
         },
       },
+      ...erasure.jobs,
     },
     rooms: { conversation: (principal, id) => service.mayFollow(principal, id), presence: (principal, userId) => service.mayWatchPresence(principal, userId) },
     socketRooms: (principal) => service.roomsOf(principal),

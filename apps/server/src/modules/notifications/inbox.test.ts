@@ -67,10 +67,10 @@ describeEachDialect('notifications inbox', (dialect) => {
     const [sender, r1, r2] = [userId('m'), userId('r'), userId('r')];
     await comment('pst_self', sender, sender, 1);
     await t.emit({
-      type: 'chat.message.created',
-      scopes: ['conversation:cnv_1'],
+      type: 'chat.message.notify',
+      scopes: ['internal'],
       actorId: sender,
-      payload: { conversationId: 'cnv_1', conversationKind: 'direct', messageId: 'msg_1', seq: 1, senderId: sender, preview: 'hello', recipientIds: [sender, r1, r2] },
+      payload: { conversationId: 'cnv_1', messageId: 'msg_1', senderId: sender, preview: 'hello', notifyIds: [sender, r1, r2] },
     });
     await until(async () => (await t.inbox(r2)).items.length === 1 && (await t.inbox(r1)).items.length === 1);
     expect((await t.inbox(r1)).items[0]).toMatchObject({ category: 'message', body: 'hello', link: '/conversations/cnv_1' });

@@ -24,7 +24,7 @@ export interface NotificationSpec {
 export const SOURCE_TYPES = [
   'learning.enrollment.activated',
   'learning.attempt.graded',
-  'chat.message.created',
+  'chat.message.notify',
   'chat.mention.created',
   'community.comment.created',
   'community.mention.created',
@@ -70,10 +70,11 @@ export function specsOf(event: StoredEvent, nameOf: (userId: string) => string):
       const verdict = p.passed === true ? ' You passed.' : p.passed === false ? ' You did not pass this time.' : '';
       return [{ ...base, userId: p.userId, category: 'grade', title: `Your attempt at ${quote(str(p.quizTitle, 200))} was graded`, body: `Your attempt was graded.${score}${verdict}`.trim(), link: `/attempts/${p.attemptId}`, entity: { type: 'attempt', id: p.attemptId }, actorId: null }];
     }
-    case 'chat.message.created': {
-      if (!isId(p.conversationId) || !Array.isArray(p.recipientIds)) return [];
+    case 'chat.message.notify': {
+      const listed: unknown = p.notifyIds;
+      if (!isId(p.conversationId) || !Array.isArray(listed)) return [];
       const sender = isId(p.senderId) ? p.senderId : null;
-      const recipients = [...new Set(p.recipientIds.filter(isId))].filter((id) => id !== sender).slice(0, 10_000);
+      const recipients = [...new Set(listed.filter(isId))].filter((id) => id !== sender).slice(0, 10_000);
       const from = sender ? nameOf(sender) : 'Someone';
       return recipients.map((userId) => ({
         ...base,

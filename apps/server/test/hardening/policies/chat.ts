@@ -46,5 +46,9 @@ export const chatPolicy: ModulePolicy = {
     'POST /api/v1/conversations/blocks': { allow: signedIn, body: (f) => ({ userId: f.ids.chatToAdd! }) },
     'DELETE /api/v1/conversations/blocks/{userId}': { allow: owner, params: (f) => ({ userId: f.ids.chatToRemove! }) },
     'POST /api/v1/conversations/{id}/read': { allow: members, params: (f) => ({ id: f.ids.chatGroup! }), body: () => ({ readSeq: 1 }) },
+    'PUT /api/v1/conversations/{id}/mute': { allow: members, params: (f) => ({ id: f.ids.chatGroup! }), body: () => ({ duration: '1h' }) },
+    'DELETE /api/v1/conversations/{id}/mute': { allow: members, params: (f) => ({ id: f.ids.chatGroup! }) },
+    // Search finds only what the caller belongs to, so everyone signed in may ask.
+    'GET /api/v1/conversations/search': { allow: signedIn },
   },
 };
