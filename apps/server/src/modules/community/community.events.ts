@@ -24,6 +24,7 @@ export const CommunityEvents = {
   blockDeleted: 'community.block.deleted',
   postPinned: 'community.post.pinned',
   postUnpinned: 'community.post.unpinned',
+  userErased: 'community.user.erased',
 } as const;
 
 export interface PostCreatedPayload {
@@ -133,4 +134,18 @@ export interface ReportPayload {
 export interface BlockPayload {
   blockerId: string;
   blockedId: string;
+}
+
+/** A deleted account's community data was erased (scope `system`): what this run of the erasure did. */
+export interface UserErasedPayload {
+  userId: string;
+  postsRemoved: number;
+  postsTombstoned: number;
+  commentsRemoved: number;
+  commentsTombstoned: number;
+  reactionsRemoved: number;
+  followsRemoved: number;
+  blocksRemoved: number;
+  reportsRemoved: number;
+  mentionsCleared: number;
 }

@@ -89,18 +89,23 @@ export function communityRepo(handle: Db | Tx) {
       });
       // Hidden and removed posts are out of every list; their author and moderators open them one by one.
       query = query.where('moderation', '=', 'visible');
+      // Tombstones of deleted accounts' posts stay reachable by id (others' comments hang on them), never in a list.
+      query = query.where('erased_at', 'is', null);
       if (options.excludeAuthors?.length) query = query.where('author_id', 'not in', [...options.excludeAuthors]);
       if (options.unpinnedOnly) query = query.where('pinned_at', 'is', null);
       if (feed.sort === 'top') {
         if (feed.after) {
           const [score, id] = feed.after as [number, string];
-          query = query.where((eb) => eb.or([eb('hot_score', '<', score), eb.and([eb('hot_score', '=', score), eb('id', '<', id)])]));
+          // The redundant `hot_score <= score` is what both planners turn into an index range bound.
+          query = query.where('hot_score', '<=', score).where((eb) => eb.or([eb('hot_score', '<', score), eb.and([eb('hot_score', '=', score), eb('id', '<', id)])]));
         }
         return query.orderBy('hot_score', 'desc').orderBy('id', 'desc').limit(feed.limit).execute();
       }
       if (feed.after) {
         const [createdAt, id] = feed.after as [string, string];
-        query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+        // The redundant `created_at <= createdAt` is what both planners turn into an index range bound
+        // (an OR alone is only a filter: PostgreSQL read every newer row before the page).
+        query = query.where('created_at', '<=', createdAt).where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
       }
       return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(feed.limit).execute();
     },

@@ -100,7 +100,7 @@ const reactionCounts = (row: ReactionCounters) => ({ like: row.like_count, love:
  * Takes the post's row lock (a no-op update): every transaction that writes a post's comments or
  * reactions takes it first, so that they serialise per post in one order and never deadlock.
  */
-const lockPost = (r: ReturnType<typeof communityRepo>, postId: string) => r.bumpPost(postId, 'comment_count', 0);
+export const lockPost = (r: ReturnType<typeof communityRepo>, postId: string) => r.bumpPost(postId, 'comment_count', 0);
 const UNMODERATED = { moderation: 'visible', moderation_reason: null, moderated_by: null, moderated_at: null } as const;
 const preview = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
 
@@ -408,6 +408,7 @@ export function createCommunityService(deps: CommunityServiceDeps) {
         celebrate_count: 0,
         hot_score: 0,
         pinned_at: null,
+        erased_at: null,
         ...UNMODERATED,
         version: 1,
         created_at: now,
@@ -513,6 +514,7 @@ export function createCommunityService(deps: CommunityServiceDeps) {
         body: input.body,
         mention_ids: JSON.stringify(mentions),
         reply_count: 0,
+        erased_at: null,
         reaction_count: 0,
         like_count: 0,
         love_count: 0,

@@ -43,6 +43,8 @@ export interface PostRow extends ReactionCounters, Moderated {
   /** The "top" ranking key, recomputed in the transaction that changes a counter (see docs/community.md). */
   hot_score: number;
   pinned_at: string | null;
+  /** Set when the author's account was deleted and the post kept as a "[deleted]" tombstone. */
+  erased_at: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -57,6 +59,8 @@ export interface CommentRow extends ReactionCounters, Moderated {
   body: string;
   mention_ids: string;
   reply_count: number;
+  /** Set when the author's account was deleted and the comment kept as a "[deleted]" tombstone (it has replies). */
+  erased_at: string | null;
   version: number;
   created_at: string;
   updated_at: string;
