@@ -33,7 +33,7 @@ export function preferenceRoutes(channels: Channels) {
         schema: {
           tags,
           summary: "Change the caller's notification preferences",
-          description: 'Per category and channel (`inApp`, `email`, `push`), a global mute, quiet hours in an IANA time zone. Fields left out keep their value; `security` stays on. Send `If-Match` with the ETag to avoid overwriting a change made elsewhere (412).',
+          description: 'Per category and channel (`inApp`, `email`, `push`, `sms`), a global mute, quiet hours in an IANA time zone. Fields left out keep their value; `security` stays on. Send `If-Match` with the ETag to avoid overwriting a change made elsewhere (412).',
           body: PreferencesUpdate,
           response: { 200: Type.Ref(Preferences) },
         },
@@ -56,8 +56,8 @@ export function preferenceRoutes(channels: Channels) {
           config: { access: 'public' },
           schema: {
             tags,
-            summary: 'One-click unsubscribe from a category of emails',
-            description: 'The target of the `List-Unsubscribe` header (RFC 8058): the signed token `t` names the user and category; email for that category is switched off. Any body (`List-Unsubscribe=One-Click`) is accepted and ignored.',
+            summary: 'One-click unsubscribe from a category of emails, or from a digest',
+            description: 'The target of the `List-Unsubscribe` header (RFC 8058): the signed token `t` names the user and what to unsubscribe from. A category: email for it is switched off. A digest: that digest is switched off, and so is email for the categories it gathered (so they do not come one by one instead). Any body (`List-Unsubscribe=One-Click`) is accepted and ignored.',
             querystring: UnsubscribeQuery,
             response: { 200: Type.Ref(Unsubscribed) },
           },
