@@ -18,6 +18,7 @@ export const PERMISSIONS = {
   'course:manage-any': 'Manage every course, whoever owns it.',
   'jobs:manage': 'Inspect and retry background jobs.',
   'metrics:read': 'Read the Prometheus metrics.',
+  'learning:statements': 'Read every learner\'s xAPI statements (to forward them to a learning record store).',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -1,4 +1,5 @@
 import type { Db } from '../../core/db/database.js';
+import { normaliseEmail } from './identity.service.js';
 
 /** What other modules may know of an account: never its email, hashes or sessions. */
 export interface PublicUser {
@@ -11,6 +12,8 @@ export interface PublicUser {
 export interface UsersDirectory {
   /** The accounts among `ids` that exist (deleted ones are absent), by id. */
   lookup(ids: readonly string[]): Promise<Map<string, PublicUser>>;
+  /** The id of the active account with this email, or null. Callers must not reveal the answer to a third party. */
+  idByEmail(email: string): Promise<string | null>;
 }
 
 export function createUsersDirectory(db: Db): UsersDirectory {
@@ -29,6 +32,16 @@ export function createUsersDirectory(db: Db): UsersDirectory {
         for (const r of rows) result.set(r.id, { id: r.id, displayName: r.display_name, roles: r.roles ? r.roles.split(',') : [], active: r.status === 'active' });
       }
       return result;
+    },
+    async idByEmail(email) {
+      const row = await db
+        .selectFrom('identity_user')
+        .select('id')
+        .where('email', '=', normaliseEmail(email))
+        .where('deleted_at', 'is', null)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      return row?.id ?? null;
     },
   };
 }

@@ -67,7 +67,7 @@ export function createEnrollmentService(
     isDbError(err, 'unique') ? conflict(LearningErrors.LEARNING_ALREADY_ENROLLED, 'There is already an enrollment for this student in this course.') : err;
 
   /** Activates (taking a seat) or records a pending request, creating or reusing the enrollment row. */
-  async function enrollIn(tx: Tx, course: CourseRow, userId: string, status: 'active' | 'pending', source: 'self' | 'staff', actorId: string): Promise<EnrollmentRow> {
+  async function enrollIn(tx: Tx, course: CourseRow, userId: string, status: 'active' | 'pending', source: 'self' | 'staff' | 'invitation', actorId: string): Promise<EnrollmentRow> {
     const r = repo(tx);
     const now = iso();
     if (status === 'active' && !(await r.takeSeat(course.id))) throw conflict(LearningErrors.LEARNING_COURSE_FULL, 'The course is full.');
@@ -94,7 +94,29 @@ export function createEnrollmentService(
     return row;
   }
 
+  /** The course must be published and inside its enrollment window (self-enrollment, accepted invitations). */
+  function assertOpen(course: CourseRow) {
+    if (course.status !== 'published') throw conflict(LearningErrors.LEARNING_COURSE_NOT_OPEN, 'The course is not open for enrollment.');
+    const now = clock.now().getTime();
+    if ((course.enroll_opens_at && now < Date.parse(course.enroll_opens_at)) || (course.enroll_closes_at && now >= Date.parse(course.enroll_closes_at))) {
+      throw conflict(LearningErrors.LEARNING_ENROLLMENT_CLOSED, 'Enrollment is closed for this course.');
+    }
+  }
+
   return {
+    /**
+     * Activates an invited student inside the caller's transaction: the same path as every other
+     * activation (window, seat counter, events). Invitations skip course prerequisites, like a teacher's add.
+     */
+    async activateInvited(tx: Tx, course: CourseRow, userId: string): Promise<EnrollmentRow> {
+      assertOpen(course);
+      try {
+        return await enrollIn(tx, course, userId, 'active', 'invitation', userId);
+      } catch (err) {
+        throw alreadyEnrolled(err);
+      }
+    },
+
     async enroll(principal: Principal, courseId: string, input: EnrollmentCreate): Promise<EnrollmentView> {
       const target = input.userId === undefined || input.userId === 'me' ? principal.userId : input.userId;
       const self = target === principal.userId;
@@ -108,11 +130,7 @@ export function createEnrollmentService(
           if (!access || !canSeeCourse(access)) throw courseNotFound();
           const { course } = access;
           if (self) {
-            if (course.status !== 'published') throw conflict(LearningErrors.LEARNING_COURSE_NOT_OPEN, 'The course is not open for enrollment.');
-            const now = clock.now().getTime();
-            if ((course.enroll_opens_at && now < Date.parse(course.enroll_opens_at)) || (course.enroll_closes_at && now >= Date.parse(course.enroll_closes_at))) {
-              throw conflict(LearningErrors.LEARNING_ENROLLMENT_CLOSED, 'Enrollment is closed for this course.');
-            }
+            assertOpen(course);
             const prerequisites = JSON.parse(course.prerequisites) as string[];
             if (prerequisites.length) {
               const done = await (tx as unknown as typeof db).selectFrom('learning_certificate').select('course_id').where('user_id', '=', target).where('course_id', 'in', prerequisites).execute();

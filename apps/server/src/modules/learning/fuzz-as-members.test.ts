@@ -4,7 +4,7 @@ import { describeEachDialect } from '../../../test/support/databases.js';
 import { api, createCourse, createLesson, learningApp, type LearningTestApp } from '../../../test/support/learning.js';
 import { operationsOf, requestsFor, resolver, urlOf, type Operation } from '../../../test/hardening/openapi-fuzz.js';
 
-const PREFIXES = ['/api/v1/courses', '/api/v1/lessons', '/api/v1/quizzes', '/api/v1/questions', '/api/v1/attempts', '/api/v1/me/progress', '/api/v1/certificates'];
+const PREFIXES = ['/api/v1/courses', '/api/v1/lessons', '/api/v1/quizzes', '/api/v1/questions', '/api/v1/attempts', '/api/v1/me/progress', '/api/v1/me/course-invitations', '/api/v1/learning/statements', '/api/v1/certificates'];
 
 /**
  * The OpenAPI fuzzer's generated requests, sent by the course's teacher and an enrolled student at

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.js';
+import type { Config } from '../../core/config/config.js';
 import type { Database } from '../../core/db/database.js';
 import type { EventLog } from '../../core/events/types.js';
 import type { CursorCodec } from '../../core/http/pagination.js';
@@ -11,13 +12,21 @@ import { createCourseService, isCourseAdmin, type CourseService } from './course
 import { enrollmentRoutes } from './enrollments.routes.js';
 import { createEnrollmentService, type EnrollmentService } from './enrollments.service.js';
 import { goalRoutes } from './goals.routes.js';
+import { gradebookRoutes } from './gradebook.routes.js';
+import { createGradebookService, type GradebookService } from './gradebook.service.js';
 import { CLOSE_ABANDONED_JOB, createGoalService, type GoalService } from './goals.service.js';
+import { invitationRoutes } from './invitations.routes.js';
+import { createInvitationService, type InvitationService } from './invitations.service.js';
+import { itemAnalysisRoutes } from './item-analysis.routes.js';
+import { createItemAnalysisService, type ItemAnalysisService } from './item-analysis.service.js';
 import { learningRepo } from './learning.repo.js';
 import { courseRoutes } from './learning.routes.js';
 import { progressRoutes } from './progress.routes.js';
 import { createProgressService, type ProgressService } from './progress.service.js';
 import { quizRoutes } from './quizzes.routes.js';
 import { AUTOSUBMIT_JOB, createQuizService, type QuizService } from './quizzes.service.js';
+import { statementRoutes } from './statements.routes.js';
+import { createStatementService, type StatementService } from './statements.service.js';
 
 export { LearningEvents } from './learning.events.js';
 export type {
@@ -30,6 +39,7 @@ export type {
   AttemptSubmittedPayload,
   QuizPayload,
   LessonCompletedPayload,
+  InvitationPayload,
   CourseCompletedPayload,
   AchievementAwardedPayload,
   GoalPayload,
@@ -57,10 +67,15 @@ export interface LearningModule extends LyceumModule {
   quizzes: QuizService;
   progress: ProgressService;
   goals: GoalService;
+  invitations: InvitationService;
+  gradebook: GradebookService;
+  itemAnalysis: ItemAnalysisService;
+  statements: StatementService;
 }
 
 /** The core services learning uses (a subset of app.ts's CoreServices). */
 export interface LearningCore {
+  config: Pick<Config, 'learning' | 'publicUrl'>;
   database: Database;
   clock: Clock;
   logger: FastifyBaseLogger;
@@ -84,6 +99,10 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
   const enrollments = createEnrollmentService({ ...context, courses, progressOf: progress.compute });
   const quizzes = createQuizService({ ...context, courses, jobs: core.jobs, onGraded: progress.checkCompletion, activity });
   const goals = createGoalService({ ...context, courses, activity, progressOf: progress.compute });
+  const invitations = createInvitationService({ ...context, courses, enrollments, ttlDays: core.config.learning.invitationTtlDays });
+  const gradebook = createGradebookService({ ...context, courses, progress });
+  const itemAnalysis = createItemAnalysisService({ database, quizzes });
+  const statements = createStatementService({ events, cursors, publicUrl: core.config.publicUrl });
   const repo = () => learningRepo(db, database.dialect.name);
 
   const membership: CourseMembership = {
@@ -111,6 +130,10 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
   const quizApi = quizRoutes(quizzes);
   const progressApi = progressRoutes(progress);
   const goalApi = goalRoutes(goals);
+  const invitationApi = invitationRoutes(invitations);
+  const gradebookApi = gradebookRoutes(gradebook);
+  const itemAnalysisApi = itemAnalysisRoutes(itemAnalysis);
+  const statementApi = statementRoutes(statements);
 
   return defineModule({
     name: 'learning',
@@ -121,11 +144,19 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
     quizzes,
     progress,
     goals,
+    invitations,
+    gradebook,
+    itemAnalysis,
+    statements,
     routes: async (app) => {
       await progressApi(app);
       await goalApi(app);
       await courseApi(app);
       await enrollmentApi(app);
+      await invitationApi(app);
+      await gradebookApi(app);
+      await itemAnalysisApi(app);
+      await statementApi(app);
       await quizApi(app);
     },
     jobs: {

@@ -28,6 +28,10 @@ export const LearningErrors = {
   LEARNING_GOAL_NOT_FOUND: 'LEARNING_GOAL_NOT_FOUND',
   LEARNING_SESSION_NOT_FOUND: 'LEARNING_SESSION_NOT_FOUND',
   LEARNING_SESSION_ENDED: 'LEARNING_SESSION_ENDED',
+  LEARNING_INVITATION_NOT_FOUND: 'LEARNING_INVITATION_NOT_FOUND',
+  LEARNING_ALREADY_INVITED: 'LEARNING_ALREADY_INVITED',
+  LEARNING_INVITATION_STATE: 'LEARNING_INVITATION_STATE',
+  LEARNING_INVITATION_EXPIRED: 'LEARNING_INVITATION_EXPIRED',
 } as const;
 
 export type LearningErrorCode = (typeof LearningErrors)[keyof typeof LearningErrors];
@@ -45,3 +49,4 @@ export const questionNotFound = () => new AppError(404, LearningErrors.LEARNING_
 export const attemptNotFound = () => new AppError(404, LearningErrors.LEARNING_ATTEMPT_NOT_FOUND, 'No such attempt, or you may not see it.');
 export const goalNotFound = () => new AppError(404, LearningErrors.LEARNING_GOAL_NOT_FOUND, 'No such goal, or it is not yours.');
 export const sessionNotFound = () => new AppError(404, LearningErrors.LEARNING_SESSION_NOT_FOUND, 'No such study session, or it is not yours.');
+export const invitationNotFound = () => new AppError(404, LearningErrors.LEARNING_INVITATION_NOT_FOUND, 'No such invitation, or it is not yours.');

@@ -26,6 +26,10 @@ export const LearningEvents = {
   sessionStarted: 'learning.session.started',
   sessionEnded: 'learning.session.ended',
   achievementAwarded: 'learning.achievement.awarded',
+  invitationCreated: 'learning.invitation.created',
+  invitationAccepted: 'learning.invitation.accepted',
+  invitationDeclined: 'learning.invitation.declined',
+  invitationRevoked: 'learning.invitation.revoked',
 } as const;
 
 /** Scopes: `course:<id>` and the owner's `user:<id>`. */
@@ -162,4 +166,18 @@ export interface StudySessionPayload {
 export interface AchievementAwardedPayload {
   userId: string;
   achievement: string;
+}
+
+/**
+ * Scopes: `user:<userId>` only (created, revoked), so that an invitation by email never tells the
+ * course's room whether the address has an account; `user:<userId>`, `course:<courseId>` for the
+ * invitee's own answers (accepted, declined).
+ */
+export interface InvitationPayload {
+  invitationId: string;
+  courseId: string;
+  courseTitle: string;
+  userId: string;
+  invitedBy: string;
+  expiresAt: string;
 }

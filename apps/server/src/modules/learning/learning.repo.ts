@@ -96,6 +96,7 @@ export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
     async deleteCourse(id: string) {
       await this.unindexCourse(id);
       await db.deleteFrom('learning_enrollment').where('course_id', '=', id).execute();
+      await db.deleteFrom('learning_invitation').where('course_id', '=', id).execute();
       await db.deleteFrom('learning_lesson').where('course_id', '=', id).execute();
       await db.deleteFrom('learning_course_tag').where('course_id', '=', id).execute();
       await db.deleteFrom('learning_course_teacher').where('course_id', '=', id).execute();

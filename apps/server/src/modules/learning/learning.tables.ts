@@ -204,7 +204,27 @@ export interface AchievementRow {
   awarded_at: string;
 }
 
+export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked';
+
+export interface InvitationRow {
+  id: string;
+  course_id: string;
+  /** The invitee; null for an invitation by an email that has no account (it can never be accepted). */
+  user_id: string | null;
+  /** Set when the teacher invited by email (normalised). */
+  email: string | null;
+  status: InvitationStatus;
+  /** `<courseId>:<userId or email>` while pending, null after: one open invitation per course and invitee. */
+  open_key: string | null;
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  version: number;
+}
+
 export interface LearningTables {
+  learning_invitation: InvitationRow;
   learning_study_session: StudySessionRow;
   learning_goal: GoalRow;
   learning_activity_day: ActivityDayRow;

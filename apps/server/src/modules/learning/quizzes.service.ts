@@ -47,7 +47,8 @@ interface LayoutEntry {
   o?: string[];
 }
 
-const json = <T>(text: string, fallback: T): T => {
+/** Parses a JSON column, or gives `fallback` for text that is not JSON. */
+export const json = <T>(text: string, fallback: T): T => {
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -322,6 +323,9 @@ export function createQuizService(
     });
 
   return {
+    /** The quiz if the caller teaches its course (or is an administrator): 404 when hidden, 403 when only visible. */
+    managed: (principal: Principal, quizId: string) => managedQuiz(db, principal, quizId),
+
     // ── quizzes ────────────────────────────────────────────────────────
     async createQuiz(principal: Principal, courseId: string, input: QuizCreate): Promise<QuizView> {
       checkWindow(input.opensAt ?? null, input.closesAt ?? null);

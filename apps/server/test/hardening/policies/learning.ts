@@ -13,6 +13,8 @@ const SINGLE = { type: 'single', prompt: '2+2?', options: [{ id: 'a', text: '3' 
  * Quizzes: `quiz` (published, one `question`) in `quizCourse` (teacherOwner's, only studentA enrolled),
  * studentA's open `attempt`; `adminQuiz` and `adminQuestion` (admin's) to delete; `quizLesson` (in
  * quizCourse) to complete; `certificate`: studentA's, for a course of one lesson.
+ * Invitations: in `inviteCourse` (teacherOwner's, private), studentA's by id (to accept) and by email
+ * (to decline), studentB's (to revoke).
  */
 export const learningPolicy: ModulePolicy = {
   async setup({ call, users }) {
@@ -41,7 +43,15 @@ export const learningPolicy: ModulePolicy = {
     const goal = await call('studentA', 'POST', '/learning/goals', { kind: 'minutes_per_week', target: 30 });
     const goalToDelete = await call('studentA', 'POST', '/learning/goals', { kind: 'lessons_per_week', target: 2 });
     const studySession = await call('studentA', 'POST', '/learning/sessions', { courseId: course.id });
+    const inviteCourse = await call('teacherOwner', 'POST', '/courses', { title: 'Matrix invitations', status: 'published', visibility: 'private' });
+    const invitationToAccept = await call('teacherOwner', 'POST', `/courses/${inviteCourse.id}/invitations`, { userId: users.studentA.userId });
+    const invitationToDecline = await call('teacherOwner', 'POST', `/courses/${inviteCourse.id}/invitations`, { email: users.studentA.email });
+    const invitationToRevoke = await call('teacherOwner', 'POST', `/courses/${inviteCourse.id}/invitations`, { userId: users.studentB.userId });
     return {
+      inviteCourse: inviteCourse.id,
+      invitationToAccept: invitationToAccept.id,
+      invitationToDecline: invitationToDecline.id,
+      invitationToRevoke: invitationToRevoke.id,
       goal: goal.id,
       goalToDelete: goalToDelete.id,
       studySession: studySession.id,
@@ -103,5 +113,16 @@ export const learningPolicy: ModulePolicy = {
     'POST /api/v1/learning/sessions/{id}/stop': { allow: ['studentA'], params: (f) => ({ id: f.ids.studySession! }) },
     'GET /api/v1/me/streak': { allow: signedIn },
     'GET /api/v1/me/achievements': { allow: signedIn },
+    // Invitations: teachers of the course invite, list and revoke; only the invitee answers (others: 404).
+    'POST /api/v1/courses/{id}/invitations': { allow: owners, params: (f) => ({ id: f.ids.inviteCourse! }), body: (_f, actor) => ({ email: `invitee-${actor}@matrix.example` }) },
+    'GET /api/v1/courses/{id}/invitations': { allow: owners, params: (f) => ({ id: f.ids.inviteCourse! }) },
+    'DELETE /api/v1/courses/{id}/invitations/{invitationId}': { allow: owners, params: (f) => ({ id: f.ids.inviteCourse!, invitationId: f.ids.invitationToRevoke! }) },
+    'GET /api/v1/me/course-invitations': { allow: signedIn },
+    'GET /api/v1/courses/{id}/gradebook': { allow: owners, params: (f) => ({ id: f.ids.quizCourse! }) },
+    'GET /api/v1/quizzes/{id}/item-analysis': { allow: owners, params: (f) => ({ id: f.ids.quiz! }) },
+    // Everyone signed in reads statements: their own, or with learning:statements (admins) everyone's.
+    'GET /api/v1/learning/statements': { allow: signedIn },
+    'POST /api/v1/me/course-invitations/{id}/accept': { allow: ['studentA'], params: (f) => ({ id: f.ids.invitationToAccept! }) },
+    'POST /api/v1/me/course-invitations/{id}/decline': { allow: ['studentA'], params: (f) => ({ id: f.ids.invitationToDecline! }) },
   },
 };
