@@ -33,6 +33,13 @@ describeEachDialect('notifications inbox', (dialect) => {
     expect(count.json()).toEqual({ unread: 2 });
   });
 
+  it('tells a user of an invitation to a course, with a link to accept or decline it', async () => {
+    const student = userId('s');
+    await t.emit({ type: 'learning.invitation.created', scopes: [`user:${student}`], payload: { invitationId: 'inv_1', courseId: 'crs_2', courseTitle: 'Geometry', userId: student, invitedBy: null, expiresAt: '2030-01-01T00:00:00.000Z' } });
+    await until(async () => (await t.inbox(student)).items.length === 1);
+    expect((await t.inbox(student)).items[0]).toMatchObject({ category: 'enrollment', title: 'A teacher invited you to Geometry', link: '/me/course-invitations/inv_1', entity: { type: 'course', id: 'crs_2' } });
+  });
+
   it('never stores one event twice for a recipient, even when it is delivered again', async () => {
     const owner = userId('o');
     const stored = await t.emit({ type: 'community.follow.created', scopes: [`user:${owner}`], payload: { followerId: userId('f'), followeeId: owner } });

@@ -24,6 +24,7 @@ export interface NotificationSpec {
 export const SOURCE_TYPES = [
   'learning.enrollment.activated',
   'learning.attempt.graded',
+  'learning.invitation.created',
   'chat.message.notify',
   'chat.mention.created',
   'community.comment.created',
@@ -63,6 +64,12 @@ export function specsOf(event: StoredEvent, nameOf: (userId: string) => string):
       if (!isId(p.userId) || !isId(p.courseId)) return [];
       const course = str(p.courseTitle, 200) || 'a course';
       return [{ ...base, userId: p.userId, category: 'enrollment', title: `You are enrolled in ${course}`, body: `Your enrollment in ${course} is active. Start learning!`, link: `/courses/${p.courseId}`, entity: { type: 'course', id: p.courseId }, actorId: null }];
+    }
+    case 'learning.invitation.created': {
+      if (!isId(p.userId) || !isId(p.courseId) || !isId(p.invitationId)) return [];
+      const course = str(p.courseTitle, 200) || 'a course';
+      const inviter = isId(p.invitedBy) ? p.invitedBy : null;
+      return [{ ...base, userId: p.userId, category: 'enrollment', title: `${inviter ? nameOf(inviter) : 'A teacher'} invited you to ${course}`, body: 'Accept the invitation to join the course, or decline it.', link: `/me/course-invitations/${p.invitationId}`, entity: { type: 'course', id: p.courseId }, actorId: inviter }];
     }
     case 'learning.attempt.graded': {
       if (!isId(p.userId) || !isId(p.attemptId)) return [];
