@@ -149,7 +149,7 @@ export function createDirectoryImports(deps: DirectoryImportsDeps) {
     for (const other of await r.likelyDuplicates(row)) {
       const [a, b] = [row.id, other.id].sort() as [string, string];
       const reason = row.email && other.email === row.email ? 'email' : 'nameAndYear';
-      if (await r.flagDuplicate({ id: newId('dup'), profile_a: a, profile_b: b, reason, import_id: importId, created_at: now })) duplicates++;
+      if (await r.flagDuplicate({ id: newId('dup'), profile_a: a, profile_b: b, reason, import_id: importId, created_at: now, dismissed_at: null })) duplicates++;
     }
     return { created: !existing, duplicates };
   }

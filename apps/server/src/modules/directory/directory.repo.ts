@@ -1,6 +1,6 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import type { DirectoryTables, DuplicateRow, ExportAuditRow, ImportErrorRow, ImportRow, ProfileRow, VisibilityLevel } from './directory.tables.js';
+import type { DirectoryTables, DuplicateRow, ExportAuditRow, ImportErrorRow, ImportRow, ProfileRow, ReviewAuditRow, VisibilityLevel } from './directory.tables.js';
 
 type Executor = Kysely<DirectoryTables>;
 export type DialectName = 'sqlite' | 'postgres';
@@ -38,20 +38,24 @@ const EXPORT_COLUMNS = [
 /** The columns a profile view is made of. */
 export type ExportRow = Pick<ProfileRow, (typeof EXPORT_COLUMNS)[number]>;
 
+/** The columns facet counts are made of: each value with its visibility level. */
+export type FacetRow = Pick<
+  ProfileRow,
+  'graduation_year' | 'vis_graduation_year' | 'program' | 'vis_program' | 'department' | 'vis_department' | 'industry' | 'vis_industry' | 'country' | 'vis_country' | 'skills' | 'vis_skills'
+>;
+
 /** The text column a viewer of `level` may be found by. */
 export const searchColumn = (level: VisibilityLevel) => SEARCH_COLUMN[level];
 
 /** The graduation year as the viewer may see it: hidden and absent both sort as 0. */
 const visibleYear = (level: VisibilityLevel) => sql<number>`(case when p.vis_graduation_year <= ${level} then coalesce(p.graduation_year, 0) else 0 end)`;
 
-const FACET_COLUMNS = {
-  graduationYear: ['graduation_year', 'vis_graduation_year'],
+const FILTER_COLUMNS = {
   program: ['program', 'vis_program'],
   department: ['department', 'vis_department'],
   industry: ['industry', 'vis_industry'],
   country: ['country', 'vis_country'],
 } as const;
-export type ColumnFacet = keyof typeof FACET_COLUMNS;
 
 /** Kysely queries on the directory_* tables only. `directoryRepo(tx, dialect)` binds them to a transaction. */
 export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
@@ -76,7 +80,7 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
     for (const facet of ['program', 'department', 'industry', 'country'] as const) {
       const value = filter[facet];
       if (value === undefined) continue;
-      const [column, vis] = FACET_COLUMNS[facet];
+      const [column, vis] = FILTER_COLUMNS[facet];
       where.push(sql<SqlBool>`(${sql.ref(`p.${column}`)} = ${value} and ${sql.ref(`p.${vis}`)} <= ${level})`);
     }
     for (const skill of filter.skills ?? []) {
@@ -104,7 +108,15 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
     findByUser: (userId: string) => db.selectFrom('directory_profile').selectAll().where('user_id', '=', userId).executeTakeFirst(),
     findByExternalId: (externalId: string) => db.selectFrom('directory_profile').selectAll().where('external_id', '=', externalId).executeTakeFirst(),
 
+    /** The directory's data version: bumped by every profile write, in its transaction. */
+    async dataVersion(): Promise<number> {
+      const row = await db.selectFrom('directory_state').select('version').where('name', '=', 'data').executeTakeFirstOrThrow();
+      return Number(row.version);
+    },
+    bumpVersion: () => db.updateTable('directory_state').set((eb) => ({ version: eb('version', '+', 1) })).where('name', '=', 'data').execute(),
+
     async insert(row: ProfileRow, skills: string[]): Promise<void> {
+      await this.bumpVersion();
       await db.insertInto('directory_profile').values(row).execute();
       await this.replaceSkills(row.id, skills);
       await this.index(row);
@@ -115,12 +127,14 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       const { id, ...changes } = row;
       const result = await db.updateTable('directory_profile').set(changes).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.bumpVersion();
       await this.replaceSkills(id, skills);
       await this.index(row);
       return true;
     },
 
     async delete(row: ProfileRow): Promise<void> {
+      await this.bumpVersion();
       await db.deleteFrom('directory_profile_skill').where('profile_id', '=', row.id).execute();
       if (dialect === 'sqlite') await sql`delete from directory_profile_fts where rowid = ${row.doc}`.execute(db);
       await db.deleteFrom('directory_profile').where('id', '=', row.id).execute();
@@ -139,7 +153,7 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
     },
 
     /** One page in sort order (limit rows; ask for one more to know whether another page exists). */
-    async search(filter: ProfileFilter, sort: SortSpec, limit: number): Promise<Array<ProfileRow & { sort_value: string | number }>> {
+    async search(filter: ProfileFilter, sort: SortSpec, limit: number): Promise<Array<ExportRow & { sort_value: string | number }>> {
       const key = sort.key === 'name' ? sql<string | number>`p.name_key` : visibleYear(filter.level);
       const direction = sort.descending ? sql`desc` : sql`asc`;
       const where = [whereAll(filter)];
@@ -148,39 +162,21 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
         const op = sort.descending ? sql`<` : sql`>`;
         where.push(sql<SqlBool>`(${key} ${op} ${value} or (${key} = ${value} and p.id ${op} ${id}))`);
       }
-      const { rows } = await sql<ProfileRow & { sort_value: string | number }>`
-        select p.*, ${key} as sort_value from directory_profile p
+      const { rows } = await sql<ExportRow & { sort_value: string | number }>`
+        select ${sql.join(EXPORT_COLUMNS.map((c) => sql.ref(`p.${c}`)))}, ${key} as sort_value from directory_profile p
         where ${sql.join(where, sql` and `)}
         order by ${key} ${direction}, p.id ${direction}
         limit ${limit}`.execute(db);
-      return rows.map((r) => ({ ...r, doc: Number(r.doc), sort_value: typeof r.sort_value === 'string' ? r.sort_value : Number(r.sort_value) }));
+      return rows.map((r) => ({ ...r, sort_value: typeof r.sort_value === 'string' ? r.sort_value : Number(r.sort_value) }));
     },
 
-    async count(filter: ProfileFilter): Promise<number> {
-      const { rows } = await sql<{ n: number | string }>`select count(*) as n from directory_profile p where ${whereAll(filter)}`.execute(db);
-      return Number(rows[0]!.n);
-    },
-
-    /** The most frequent visible values of a column among the matching profiles. */
-    async facet(filter: ProfileFilter, facet: ColumnFacet, top: number): Promise<Array<{ value: string | number; count: number }>> {
-      const [column, vis] = FACET_COLUMNS[facet];
-      const { rows } = await sql<{ value: string | number; n: number | string }>`
-        select ${sql.ref(`p.${column}`)} as value, count(*) as n from directory_profile p
-        where ${whereAll(filter)} and ${sql.ref(`p.${column}`)} is not null and ${sql.ref(`p.${vis}`)} <= ${filter.level}
-        group by ${sql.ref(`p.${column}`)}
-        order by count(*) desc, ${sql.ref(`p.${column}`)} asc
-        limit ${top}`.execute(db);
-      return rows.map((r) => ({ value: facet === 'graduationYear' ? Number(r.value) : r.value, count: Number(r.n) }));
-    },
-
-    async skillFacet(filter: ProfileFilter, top: number): Promise<Array<{ value: string; count: number }>> {
-      const { rows } = await sql<{ value: string; n: number | string }>`
-        select s.skill as value, count(*) as n from directory_profile_skill s join directory_profile p on p.id = s.profile_id
-        where ${whereAll(filter)} and p.vis_skills <= ${filter.level}
-        group by s.skill
-        order by count(*) desc, s.skill asc
-        limit ${top}`.execute(db);
-      return rows.map((r) => ({ value: r.value, count: Number(r.n) }));
+    /** What facet counts and the total are computed from: one row per matching profile, in one pass. */
+    async facetRows(filter: ProfileFilter): Promise<FacetRow[]> {
+      const { rows } = await sql<FacetRow>`
+        select p.graduation_year, p.vis_graduation_year, p.program, p.vis_program, p.department, p.vis_department,
+               p.industry, p.vis_industry, p.country, p.vis_country, p.skills, p.vis_skills
+        from directory_profile p where ${whereAll(filter)}`.execute(db);
+      return rows;
     },
 
     /** Every profile in id order, a page at a time (exports). */
@@ -247,9 +243,17 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       return true;
     },
     listDuplicates: (beforeId: string | undefined, limit: number) => {
-      let query = db.selectFrom('directory_duplicate').selectAll().orderBy('id', 'desc').limit(limit);
+      let query = db.selectFrom('directory_duplicate').selectAll().where('dismissed_at', 'is', null).orderBy('id', 'desc').limit(limit);
       if (beforeId) query = query.where('id', '<', beforeId);
       return query.execute();
+    },
+    findDuplicate: (id: string) => db.selectFrom('directory_duplicate').selectAll().where('id', '=', id).executeTakeFirst(),
+    dismissDuplicate: (id: string, at: string) => db.updateTable('directory_duplicate').set({ dismissed_at: at }).where('id', '=', id).execute(),
+    insertReviewAudit: (row: ReviewAuditRow) => db.insertInto('directory_review_audit').values(row).execute(),
+    /** Unlinks a profile from a deleted account (the profile stays, owned by the directory admins). */
+    async unlink(row: ProfileRow, updatedAt: string): Promise<void> {
+      await this.bumpVersion();
+      await db.updateTable('directory_profile').set({ user_id: null, version: row.version + 1, updated_at: updatedAt }).where('id', '=', row.id).execute();
     },
     findProfiles: (ids: string[]) => (ids.length ? db.selectFrom('directory_profile').selectAll().where('id', 'in', ids).execute() : Promise.resolve([])),
 

@@ -210,3 +210,26 @@ export const Duplicate = Type.Object(
   { $id: 'DirectoryDuplicate', title: 'DirectoryDuplicate', additionalProperties: false },
 );
 export type DuplicateView = Static<typeof Duplicate>;
+
+export const DuplicateParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** What a merge may take from either profile: every visible field, the name and the externalId. */
+export const MERGE_FIELDS = ['name', ...VISIBLE_FIELDS, 'externalId'] as const;
+export type MergeField = (typeof MERGE_FIELDS)[number];
+const Choice = Type.Union([Type.Literal('keep'), Type.Literal('other')]);
+
+export const MergeRequest = Type.Object(
+  {
+    keep: Type.String({ minLength: 1, maxLength: 64, description: 'The id of the profile that survives (one of the pair); the other is deleted.' }),
+    keepVersion: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'The version of the kept profile you reviewed (412 when it changed since).' }),
+    otherVersion: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'The version of the other profile you reviewed (412 when it changed since).' }),
+    choices: Type.Optional(
+      Type.Object(Object.fromEntries(MERGE_FIELDS.map((f) => [f, Type.Optional(Choice)])) as Record<MergeField, TOptional<typeof Choice>>, {
+        additionalProperties: false,
+        description: 'Per field: `other` takes the other profile’s value, `keep` keeps the kept one’s (even when empty). Without a choice, the other’s value fills only an empty field.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MergeRequest = Static<typeof MergeRequest>;

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { stringify as stringifySync } from 'csv-stringify/sync';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db/database.js';
 import { isDbError } from '../../core/db/errors.js';
@@ -13,10 +12,12 @@ import { newId } from '../../core/ids.js';
 import type { UsersDirectory } from '../identity/index.js';
 import { DirectoryErrors, profileNotFound } from './directory.errors.js';
 import { DirectoryEvents, type ExportedPayload, type ProfileChangedPayload, type ProfileDeletedPayload } from './directory.events.js';
+import { csvHeader, csvLines } from './directory.export.js';
+import { countFacets, type FacetCounts } from './directory.facets.js';
 import { directoryRepo, type DialectName, type ExportRow, type ProfileFilter, type SortSpec } from './directory.repo.js';
+import { createSearchCache } from './directory.search-cache.js';
 import {
   DEFAULT_VISIBILITY,
-  FACETS,
   VISIBLE_FIELDS,
   type ProfileCreate,
   type ProfilePatch,
@@ -35,7 +36,10 @@ export const MANAGE_PERMISSION = 'directory:manage';
 const LEVEL: Record<Visibility, VisibilityLevel> = { public: 0, members: 1, hidden: 2 };
 const LEVEL_NAME = ['public', 'members', 'all'] as const;
 const FACET_TOP = 20;
-const EXPORT_PAGE = 1000;
+const EXPORT_PAGE = 2000;
+/** Per node: facet counts of this many distinct filters, and this many result pages, per data version. */
+const CACHED_FACETS = 2000;
+const CACHED_PAGES = 2000;
 
 export const isManager = (principal: Principal | null) => Boolean(principal?.permissions.has(MANAGE_PERMISSION));
 
@@ -160,6 +164,9 @@ export function viewOf(row: ExportRow, level: VisibilityLevel, options: { full?:
   return view;
 }
 
+/** Who may see a profile's events: its account, when linked, and admins. */
+export const scopesOf = (row: Pick<ProfileRow, 'user_id'>) => (row.user_id ? [`user:${row.user_id}`, 'system'] : ['system']);
+
 export interface DirectoryServiceDeps {
   db: Db;
   dialect: DialectName;
@@ -175,9 +182,9 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
   const repo = (handle: Parameters<typeof directoryRepo>[0] = db) => directoryRepo(handle, dialect);
 
   /** The level a caller sees one profile at: its owner and managers see everything. */
-  const levelFor = (principal: Principal | null, row: ProfileRow): VisibilityLevel =>
+  const levelFor = (principal: Principal | null, row: Pick<ProfileRow, 'user_id'>): VisibilityLevel =>
     principal && (isManager(principal) || (row.user_id !== null && row.user_id === principal.userId)) ? 2 : viewerLevel(principal);
-  const present = (principal: Principal | null, row: ProfileRow) => {
+  const present = (principal: Principal | null, row: ExportRow) => {
     const level = levelFor(principal, row);
     return viewOf(row, level, { full: level === 2 });
   };
@@ -188,7 +195,6 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
     return row;
   }
 
-  const scopesOf = (row: Pick<ProfileRow, 'user_id'>) => (row.user_id ? [`user:${row.user_id}`, 'system'] : ['system']);
 
   function sortSpec(sort: Sort | undefined, cursor: string | undefined): SortSpec {
     const s = sort ?? 'name';
@@ -203,15 +209,25 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
     return spec;
   }
 
-  async function page(filter: ProfileFilter, sort: Sort | undefined, limit: number, cursor: string | undefined) {
+  const facetCache = createSearchCache<{ total: number; facets: FacetCounts }>(CACHED_FACETS);
+  const pageCache = createSearchCache<{ rows: ExportRow[]; nextCursor: string | null }>(CACHED_PAGES);
+
+  /** The filter as a cache key: the same search written differently (word or skill order) is one key. */
+  const filterKey = (f: ProfileFilter) =>
+    JSON.stringify([f.level, [...new Set(f.words)].sort(), f.yearFrom, f.yearTo, f.program, f.department, f.industry, f.country, [...(f.skills ?? [])].sort()]);
+
+  /** One page of profiles (rows shared by every viewer of the level; each caller's view is made per request). */
+  async function page(version: number, filter: ProfileFilter, sort: Sort | undefined, limit: number, cursor: string | undefined) {
     const spec = sortSpec(sort, cursor);
-    const rows = await repo().search(filter, spec, limit + 1);
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      rows: items,
-      nextCursor: rows.length > limit && last ? cursors.encode([sort ?? 'name', last.sort_value, last.id]) : null,
-    };
+    return pageCache.get(version, JSON.stringify([filterKey(filter), sort ?? 'name', limit, cursor ?? null]), async () => {
+      const rows = await repo().search(filter, spec, limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        rows: items,
+        nextCursor: rows.length > limit && last ? cursors.encode([sort ?? 'name', last.sort_value, last.id]) : null,
+      };
+    });
   }
 
   return {
@@ -333,9 +349,34 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       });
     },
 
+    /**
+     * The account `userId` was deleted. Its profile is deleted, unless the school imported it (it has
+     * an externalId): that one is a record of the school's, so it stays, unlinked, for the admins.
+     * Idempotent: a second call finds no linked profile.
+     */
+    async forgetUser(userId: string): Promise<void> {
+      await withTransaction(db, async (tx) => {
+        const r = repo(tx);
+        const row = await r.findByUser(userId);
+        if (!row) return;
+        if (row.external_id) {
+          await r.unlink(row, clock.now().toISOString());
+          await events.append<ProfileChangedPayload>(tx, {
+            type: DirectoryEvents.profileUpdated,
+            scopes: ['system'],
+            payload: { profileId: row.id, userId: null, version: row.version + 1, fields: ['userId'] },
+            actorId: null,
+          });
+          return;
+        }
+        await r.delete(row);
+        await events.append<ProfileDeletedPayload>(tx, { type: DirectoryEvents.profileDeleted, scopes: scopesOf(row), payload: { profileId: row.id, userId }, actorId: null });
+      });
+    },
+
     async list(principal: Principal | null, query: { sort?: Sort; limit?: number; cursor?: string }): Promise<Page<ProfileView>> {
       const filter: ProfileFilter = { level: viewerLevel(principal) };
-      const { rows, nextCursor } = await page(filter, query.sort, query.limit ?? 20, query.cursor);
+      const { rows, nextCursor } = await page(await repo().dataVersion(), filter, query.sort, query.limit ?? 20, query.cursor);
       return { items: rows.map((row) => present(principal, row)), nextCursor };
     },
 
@@ -354,11 +395,11 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
         country: query.country,
         skills: query.skills?.length ? [...new Set(query.skills)] : undefined,
       };
-      const { rows, nextCursor } = await page(filter, query.sort, query.limit ?? 20, query.cursor);
-      const r = repo();
-      const facets = {} as SearchResultView['facets'];
-      for (const facet of FACETS) facets[facet] = facet === 'skills' ? await r.skillFacet(filter, FACET_TOP) : await r.facet(filter, facet, FACET_TOP);
-      return { items: rows.map((row) => present(principal, row)), nextCursor, total: await r.count(filter), facets };
+      // Read first: the cached counts and pages are those of this version of the data (see directory.search-cache.ts).
+      const version = await repo().dataVersion();
+      const { rows, nextCursor } = await page(version, filter, query.sort, query.limit ?? 20, query.cursor);
+      const { total, facets } = await facetCache.get(version, filterKey(filter), async () => countFacets(await repo().facetRows(filter), filter.level, FACET_TOP));
+      return { items: rows.map((row) => present(principal, row)), nextCursor, total, facets };
     },
 
     /**
@@ -379,13 +420,13 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       });
       const full = level === 2;
       /** The profiles a page at a time, as the caller may see them; records the row count at the end. */
-      async function* pages(): AsyncGenerator<ProfileView[]> {
+      async function* pages(): AsyncGenerator<ExportRow[]> {
         let after: string | null = null;
         let count = 0;
         for (;;) {
           const rows = await repo().exportPage(after, EXPORT_PAGE);
           count += rows.length;
-          if (rows.length) yield rows.map((row) => viewOf(row, level, { full }));
+          if (rows.length) yield rows;
           if (rows.length < EXPORT_PAGE) break;
           after = rows.at(-1)!.id;
         }
@@ -397,26 +438,19 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
         async function* json(): AsyncGenerator<string> {
           let first = true;
           yield '[';
-          for await (const page of pages()) {
-            yield (first ? '' : ',') + page.map((p) => JSON.stringify(p)).join(',');
+          for await (const rows of pages()) {
+            yield (first ? '' : ',') + rows.map((row) => JSON.stringify(viewOf(row, level, { full }))).join(',');
             first = false;
           }
           yield ']';
         }
         return { stream: Readable.from(json()), contentType: 'application/json; charset=utf-8', filename };
       }
-      const columns = ['id', 'userId', 'name', ...VISIBLE_FIELDS, ...(full ? ['externalId'] : []), 'createdAt', 'updatedAt'];
-      // Each page goes through csv-stringify on its own (the header with the first): one chunk per page.
-      // A cell that starts like a formula is prefixed with ' so that spreadsheets show it as text.
-      const options = { columns, cast: { string: (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value) } };
+      const toLine = csvLines(level, full);
+      // One chunk per page of rows.
       async function* csv(): AsyncGenerator<string> {
-        let header = true;
-        for await (const page of pages()) {
-          const records = page.map((p) => ({ ...p, skills: p.skills?.join('; '), links: p.links?.map((l) => l.url).join(' ') }));
-          yield stringifySync(records, { ...options, header });
-          header = false;
-        }
-        if (header) yield stringifySync([], { ...options, header: true });
+        yield csvHeader(full);
+        for await (const rows of pages()) yield rows.map(toLine).join('');
       }
       return { stream: Readable.from(csv()), contentType: 'text/csv; charset=utf-8', filename };
     },

@@ -105,6 +105,27 @@ export interface DuplicateRow {
   reason: 'email' | 'nameAndYear';
   import_id: string | null;
   created_at: string;
+  /** Set when an admin dismissed the pair: it is kept so that it is never flagged again. */
+  dismissed_at: string | null;
+}
+
+export interface ReviewAuditRow {
+  id: string;
+  actor_id: string;
+  action: 'merge' | 'dismiss';
+  duplicate_id: string;
+  kept_profile: string;
+  /** The profile a merge deleted. */
+  removed_profile: string | null;
+  /** JSON: what the action did (merge: the fields taken from the removed profile). */
+  details: string;
+  created_at: string;
+}
+
+/** `data`: bumped in the transaction of every profile write (search caches compare it). */
+export interface StateRow {
+  name: string;
+  version: number | string;
 }
 
 export interface DirectoryTables {
@@ -115,4 +136,6 @@ export interface DirectoryTables {
   directory_import_source: ImportSourceRow;
   directory_import_error: ImportErrorRow;
   directory_duplicate: DuplicateRow;
+  directory_review_audit: ReviewAuditRow;
+  directory_state: StateRow;
 }

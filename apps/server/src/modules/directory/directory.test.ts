@@ -276,4 +276,12 @@ describeEachDialect('directory: search and export never reveal a field the calle
     expect(rows.find((r) => r.id === id)!.name).toBe(`'=HYPERLINK("http://evil")`);
     expect((await call(t, 'DELETE', `/profiles/${id}`, admin)).statusCode).toBe(204);
   });
+
+  it('CSV cells with commas, quotes and line breaks read back exactly', async () => {
+    const bio = 'Line one, with a comma\nand "quotes"\r\nend';
+    const id = (await createProfile(t, admin, { name: 'Quote, "the" Person', bio, skills: ['C, C++', 'Go'] })).id;
+    const rows = parse((await call(t, 'GET', '/export', admin)).body, { columns: true }) as Array<Record<string, string>>;
+    expect(rows.find((r) => r.id === id)).toMatchObject({ name: 'Quote, "the" Person', bio, skills: 'C, C++; Go' });
+    expect((await call(t, 'DELETE', `/profiles/${id}`, admin)).statusCode).toBe(204);
+  });
 });

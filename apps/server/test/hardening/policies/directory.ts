@@ -22,6 +22,18 @@ export const directoryPolicy: ModulePolicy = {
     });
     if (upload.statusCode !== 201) throw new Error(`directory import fixture: ${upload.statusCode} ${upload.body}`);
     ids.directoryImport = upload.json().id;
+    // Two flagged pairs (as an import would flag them): one to dismiss, one to merge.
+    for (const action of ['dismiss', 'merge']) {
+      const pair: string[] = [];
+      for (const n of [1, 2]) pair.push((await ctx.call('admin', 'POST', '/directory/profiles', { name: `Twin ${action} ${n}`, email: `twin-${action}@example.com` })).id);
+      pair.sort();
+      ids[`directoryDuplicate_${action}`] = `dup_matrix_${action}`;
+      ids[`directoryDuplicateKeep_${action}`] = pair[0]!;
+      await ctx.t.core.database.db
+        .insertInto('directory_duplicate' as never)
+        .values({ id: `dup_matrix_${action}`, profile_a: pair[0], profile_b: pair[1], reason: 'email', import_id: null, created_at: new Date().toISOString(), dismissed_at: null } as never)
+        .execute();
+    }
     return ids;
   },
   rules: {
@@ -41,5 +53,11 @@ export const directoryPolicy: ModulePolicy = {
     'GET /api/v1/directory/imports/{id}': { allow: ['admin'], params: (f) => ({ id: f.ids.directoryImport! }) },
     'GET /api/v1/directory/imports/{id}/errors': { allow: ['admin'], params: (f) => ({ id: f.ids.directoryImport! }) },
     'GET /api/v1/directory/duplicates': { allow: ['admin'] },
+    'POST /api/v1/directory/duplicates/{id}/dismiss': { allow: ['admin'], params: (f) => ({ id: f.ids.directoryDuplicate_dismiss! }) },
+    'POST /api/v1/directory/duplicates/{id}/merge': {
+      allow: ['admin'],
+      params: (f) => ({ id: f.ids.directoryDuplicate_merge! }),
+      body: (f) => ({ keep: f.ids.directoryDuplicateKeep_merge!, keepVersion: 1, otherVersion: 1 }),
+    },
   },
 };
