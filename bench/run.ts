@@ -1,18 +1,30 @@
 /**
  * `npm run bench`: measures Lyceum against bare node:http on this machine, in one run, and writes
  * each section of docs/benchmarks.md. Each server runs in its own process; autocannon generates load
- * from this one. BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) tune a run;
- * BENCH_ONLY=auth,http runs some sections and keeps the others' last figures in the document.
+ * from this one (Socket.io clients from a process of their own). BENCH_SECONDS (default 10) and
+ * BENCH_CONNECTIONS (default 50) tune a run; BENCH_ONLY=auth,http runs some sections and keeps the
+ * others' last figures in the document. The data-heavy sections (learning, community, realtime,
+ * notifications) seed databases of their own, removed afterwards: BENCH_SCALE (default 1, the sizes
+ * the issues name; 0.05 for a quick try) scales them, and BENCH_DATABASE_URL (a PostgreSQL server
+ * URL) adds a PostgreSQL run on a temporary database. BENCH_CPU_PROF=<dir> profiles every forked process.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { authSection } from './auth.bench.js';
+import { communitySection } from './community.bench.js';
 import { httpSection } from './http.bench.js';
-import { bareBaseline, connections, seconds, type Row, type Section } from './support.js';
+import { learningSection } from './learning.bench.js';
+import { notificationsSection } from './notifications.bench.js';
+import { realtimeSection } from './realtime.bench.js';
+import { bareBaseline, connections, scale, seconds, type Row, type Section } from './support.js';
 
 const sections: Record<string, (baseline: Row) => Promise<Section>> = {
   http: httpSection,
   auth: authSection,
+  learning: learningSection,
+  community: communitySection,
+  realtime: realtimeSection,
+  notifications: notificationsSection,
 };
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -26,7 +38,7 @@ ${connections} connections unless a row says otherwise, ${seconds} s per target 
 comes from autocannon in one process; each server runs in its own process on the same machine, so the
 numbers compare targets with each other, not with other machines. The machine is shared: expect a
 few per cent of noise between runs. Every section measures its own bare node:http baseline in the
-same run (the "vs baseline" column).
+same run (the "vs baseline" column). Data-heavy sections seed their own databases at ${scale === 1 ? 'the sizes the issues name' : `**${scale} × the sizes the issues name** (BENCH_SCALE)`}.
 `;
 
 // Sections not run this time keep their previous text.

@@ -5,6 +5,9 @@ import autocannon from 'autocannon';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 export const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** How much data the data-heavy sections seed: 1 = the sizes the issues name; BENCH_SCALE=0.05 for a quick run. */
+export const scale = Number(process.env.BENCH_SCALE ?? 1);
+export const scaled = (n: number, min = 1) => Math.max(min, Math.round(n * scale));
 const here = new URL('.', import.meta.url);
 
 export interface Started {
@@ -13,13 +16,60 @@ export interface Started {
   info: Record<string, unknown>;
 }
 
+/** BENCH_CPU_PROF=<dir>: every forked process writes a V8 CPU profile there when it exits. */
+const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 /** Forks a bench server script; it reports its port (and anything else) with `process.send`. */
 export function start(script: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = fork(new URL(script, here), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  const child = fork(new URL(script, here), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port: number } & Record<string, unknown>) => resolve({ child, port: message.port, info: message }));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
+}
+
+/** Stops a bench server and waits until it has cleaned up (its database, its data directory). */
+export async function stop(server: Started): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  // A server cleans up within 15 s (fixtures.ts); one that does not is killed.
+  const killer = setTimeout(() => server.child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+/** Sends a command to a bench process and waits for its answer (see `answer` below). */
+export function ask<T = Record<string, unknown>>(child: ChildProcess, type: string, args: Record<string, unknown> = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { reply?: string; error?: string }) => {
+      if (message?.reply !== type) return;
+      child.off('message', onMessage);
+      if (message.error) reject(new Error(`${type}: ${message.error}`));
+      else resolve(message as T);
+    };
+    child.on('message', onMessage);
+    child.send({ type, ...args });
+  });
+}
+
+/** Answers the commands `ask()` (support.ts) sends to this process, one handler per command type. */
+export function answer(handlers: Record<string, (args: Record<string, unknown>) => Promise<Record<string, unknown>>>): void {
+  process.on('message', (message: { type: string } & Record<string, unknown>) => {
+    const handler = handlers[message.type];
+    if (!handler) return;
+    handler(message).then(
+      (result) => process.send?.({ reply: message.type, ...result }),
+      (err: Error) => process.send?.({ reply: message.type, error: err.stack ?? err.message }),
+    );
+  });
+}
+
+/** The p-th percentile (0–100) of some figures, by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (!values.length) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 export const rssMiB = (pid: number) => {
@@ -66,6 +116,8 @@ export function table(rows: Row[], baseline?: Row): string {
 }
 
 export const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+/** The verdict of a target that names a data size: a scaled-down run says so. */
+export const scaledVerdict = (met: boolean) => `${verdict(met)}${scale === 1 ? '' : ` (BENCH_SCALE=${scale}: smaller than the target's data)`}`;
 
 /** A section of docs/benchmarks.md: its `## title` and the markdown below it. */
 export interface Section {

@@ -1,0 +1,125 @@
+/**
+ * Community and directory under load (issue #6): faceted directory search with varied filters, a
+ * full export of the directory, and home-feed pages of readers who follow ~100 authors.
+ */
+import { COUNTRIES, DEPARTMENTS, INDUSTRIES, PROGRAMS } from './community-data.js';
+import { connections, measure, rssMiB, start, stop, table, scaledVerdict, type Row, type Section, type Started } from './support.js';
+
+interface CommunityInfo {
+  seedSeconds: number;
+  importSeconds: number;
+  counts: { profiles: number; authors: number; posts: number; followed: number };
+  readerTokens: string[];
+}
+
+const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)]!;
+
+/** Two facet filters per request, the pair and the values drawn at random. */
+function facetQuery(): string {
+  const pairs = [
+    () => ({ country: pick(COUNTRIES), program: pick(PROGRAMS) }),
+    () => ({ department: pick(DEPARTMENTS), industry: pick(INDUSTRIES) }),
+    () => ({ country: pick(COUNTRIES), industry: pick(INDUSTRIES) }),
+  ];
+  return new URLSearchParams(pick(pairs)()).toString();
+}
+
+interface ExportRun {
+  format: string;
+  seconds: number;
+  rows: number;
+  mib: number;
+  rssBefore: number;
+  rssPeak: number;
+}
+
+/** Downloads the whole export once, sampling the server's RSS every 20 ms. */
+async function exportOnce(server: Started, token: string, format: 'csv' | 'json'): Promise<ExportRun> {
+  const pid = server.child.pid!;
+  const rssBefore = rssMiB(pid);
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 20);
+  const started = performance.now();
+  let bytes = 0;
+  let newlines = 0;
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/directory/export?format=${format}`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200 || !res.body) throw new Error(`export answered ${res.status}`);
+    for await (const chunk of res.body) {
+      bytes += chunk.length;
+      for (const byte of chunk) if (byte === 10) newlines++;
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  rssPeak = Math.max(rssPeak, rssMiB(pid));
+  const run = { format, seconds, rows: format === 'csv' ? newlines - 1 : Number.NaN, mib: bytes / 2 ** 20, rssBefore, rssPeak };
+  process.stdout.write(`export ${format}: ${Number.isNaN(run.rows) ? '' : `${run.rows} rows, `}${seconds.toFixed(2)} s, ${run.mib.toFixed(1)} MiB, RSS ${rssBefore.toFixed(0)} → peak ${rssPeak.toFixed(0)} MiB\n`);
+  return run;
+}
+
+async function runOn(database: 'SQLite' | 'PostgreSQL') {
+  const server = await start('community-server.ts', database === 'PostgreSQL' ? { BENCH_POSTGRES: '1' } : {});
+  const info = server.info as unknown as CommunityInfo;
+  process.stdout.write(`community on ${database}: seeded in ${info.seedSeconds.toFixed(0)} s (directory import ${info.importSeconds.toFixed(0)} s)\n`);
+  const asReader = (req: object) => ({ ...req, headers: { authorization: `Bearer ${pick(info.readerTokens)}` } });
+  try {
+    const search = await measure(`${database}: GET /directory/search with two facet filters (varied), as a member`, server, {
+      path: '/',
+      requests: [{ method: 'GET', setupRequest: (req) => asReader({ ...req, path: `/api/v1/directory/search?${facetQuery()}` }) }],
+    });
+    const searchText = await measure(`${database}: GET /directory/search?q=<a skill>&country=<varied>`, server, {
+      path: '/',
+      requests: [{ method: 'GET', setupRequest: (req) => asReader({ ...req, path: `/api/v1/directory/search?q=${pick(['rust', 'sql', 'python', 'teaching'])}&country=${pick(COUNTRIES)}` }) }],
+    });
+    const feedOne = await measure(`${database}: GET /feed (home, following ${info.counts.followed}), 1 connection`, server, {
+      path: '/api/v1/feed',
+      connections: 1,
+      requests: [{ method: 'GET', setupRequest: asReader }],
+    });
+    const feed = await measure(`${database}: GET /feed (home, following ${info.counts.followed}), ${info.readerTokens.length} readers`, server, {
+      path: '/api/v1/feed',
+      requests: [{ method: 'GET', setupRequest: asReader }],
+    });
+    const feedTop = await measure(`${database}: GET /feed?sort=top`, server, {
+      path: '/api/v1/feed?sort=top',
+      requests: [{ method: 'GET', setupRequest: asReader }],
+    });
+    const csv = await exportOnce(server, info.readerTokens[0]!, 'csv');
+    const json = await exportOnce(server, info.readerTokens[0]!, 'json');
+    return { database, info, rows: [search, searchText, feedOne, feed, feedTop], search, feedOne, exports: [csv, json] };
+  } finally {
+    await stop(server);
+  }
+}
+
+export async function communitySection(baseline: Row): Promise<Section> {
+  const runs = [await runOn('SQLite')];
+  if (process.env.BENCH_DATABASE_URL) runs.push(await runOn('PostgreSQL'));
+  const { counts } = runs[0]!.info;
+  const exportRows = runs.flatMap((r) => r.exports.map((e) => `| ${r.database} | ${e.format} | ${Number.isNaN(e.rows) ? '–' : e.rows.toLocaleString('en')} | ${e.seconds.toFixed(2)} | ${e.mib.toFixed(1)} | ${e.rssBefore.toFixed(0)} | ${e.rssPeak.toFixed(0)} |`));
+  const targets = runs.flatMap((r) => {
+    const csv = r.exports[0]!;
+    return [
+      `- ${r.database}: directory search with two facet filters, p99 < 50 ms at ${connections} connections: **${r.search.p99} ms** — ${scaledVerdict(r.search.p99 < 50)}`,
+      `- ${r.database}: full export of ${counts.profiles.toLocaleString('en')} profiles (CSV) < 5 s: **${csv.seconds.toFixed(2)} s**, server RSS peak ${csv.rssPeak.toFixed(0)} MiB (+${(csv.rssPeak - csv.rssBefore).toFixed(0)}) — ${scaledVerdict(csv.seconds < 5)}`,
+      `- ${r.database}: home feed page (20 posts) for a reader following ${counts.followed} authors: p50 **${r.feedOne.p50} ms**, p99 ${r.feedOne.p99} ms alone`,
+    ];
+  });
+  return {
+    title: 'Community and directory',
+    body: `Seeded: ${counts.profiles.toLocaleString('en')} directory profiles through the directory's own CSV import (${runs.map((r) => `${r.info.importSeconds.toFixed(0)} s on ${r.database}`).join(', ')}),
+${counts.posts.toLocaleString('en')} posts by ${counts.authors.toLocaleString('en')} authors (bulk-inserted as community stores them), and 20 readers who each follow ${counts.followed} authors.
+Searches draw two facet filters per request (country + program, department + industry, or country + industry), each answer
+with its total and six facet counts. The "1 connection" row is the time of one feed page on an otherwise idle server.
+
+${table(runs.flatMap((r) => r.rows), baseline)}
+
+| export | format | rows | seconds | MiB | server RSS before | server RSS peak |
+|---|---|---:|---:|---:|---:|---:|
+${exportRows.join('\n')}
+
+${targets.join('\n')}`,
+  };
+}

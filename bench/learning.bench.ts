@@ -1,0 +1,110 @@
+/**
+ * Learning under load (issue #4): catalog search and listing, a student's progress, and quiz
+ * submissions (start + save answers + submit, scoring included) over a seeded school.
+ */
+import { connections, measure, seconds, start, stop, table, scaledVerdict, type Row, type Section, type Started } from './support.js';
+
+interface LearningInfo {
+  seedSeconds: number;
+  counts: { students: number; courses: number; lessons: number; attempts: number; enrollments: number };
+  words: string[];
+  students: Array<{ token: string; quizId: string }>;
+  answerKey: Record<string, unknown>;
+}
+
+const json = { 'content-type': 'application/json' };
+
+/** Each connection loops start → save answers → submit, each time as the next student of the pool. */
+async function quizSubmissions(database: string, server: Started, info: LearningInfo): Promise<Row> {
+  let next = 0;
+  let submitted = 0;
+  type Context = { token?: string; quizId?: string; attemptId?: string; answers?: string };
+  const row = await measure(`${database}: quiz submission: start + save answers + submit (3 requests), per second`, server, {
+    path: '/',
+    warmup: false,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req, context: Context) => {
+          const student = info.students[next++ % info.students.length]!;
+          Object.assign(context, { token: student.token, quizId: student.quizId, attemptId: undefined });
+          return { ...req, path: `/api/v1/quizzes/${student.quizId}/attempts`, headers: { authorization: `Bearer ${student.token}` } };
+        },
+        onResponse: (status, body, context: Context) => {
+          if (status !== 201) return;
+          const attempt = JSON.parse(body) as { id: string; questions: Array<{ id: string }> };
+          context.attemptId = attempt.id;
+          context.answers = JSON.stringify({ answers: attempt.questions.map((q) => ({ questionId: q.id, response: info.answerKey[q.id] })) });
+        },
+      },
+      {
+        method: 'PATCH',
+        // No attempt (the start failed): begin the sequence again.
+        setupRequest: (req, context: Context) => (context.attemptId ? { ...req, path: `/api/v1/attempts/${context.attemptId}`, headers: { authorization: `Bearer ${context.token}`, ...json }, body: context.answers } : (undefined as never)),
+      },
+      {
+        method: 'POST',
+        setupRequest: (req, context: Context) => ({ ...req, path: `/api/v1/attempts/${context.attemptId}/submit`, headers: { authorization: `Bearer ${context.token}` } }),
+        onResponse: (status) => {
+          if (status === 200) submitted++;
+        },
+      },
+    ],
+  });
+  const perSecond = submitted / seconds;
+  process.stdout.write(`  → ${Math.round(perSecond)} submissions/s\n`);
+  return { ...row, rps: perSecond };
+}
+
+async function runOn(database: 'SQLite' | 'PostgreSQL'): Promise<{ rows: Row[]; info: LearningInfo; listing: Row; submissions: Row }> {
+  const server = await start('learning-server.ts', database === 'PostgreSQL' ? { BENCH_POSTGRES: '1' } : {});
+  const info = server.info as unknown as LearningInfo;
+  process.stdout.write(`learning on ${database}: seeded in ${info.seedSeconds.toFixed(0)} s\n`);
+  const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!;
+  try {
+    const search = await measure(`${database}: GET /courses?q=<one of ${info.words.length} subjects> (full text)`, server, {
+      path: '/',
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/v1/courses?q=${pick(info.words)}` }) }],
+    });
+    const listing = await measure(`${database}: GET /courses (catalog, first page of 20)`, server, { path: '/api/v1/courses' });
+    const sorted = await measure(`${database}: GET /courses?sort=title&level=<varied>`, server, {
+      path: '/',
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/v1/courses?sort=title&level=${pick(['beginner', 'intermediate', 'advanced', 'all'])}` }) }],
+    });
+    const progress = await measure(`${database}: GET /me/progress (${info.students.length} students in turn, 5 courses each)`, server, {
+      path: '/api/v1/me/progress',
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${pick(info.students).token}` } }) }],
+    });
+    const submissions = await quizSubmissions(database, server, info);
+    return { rows: [search, listing, sorted, progress, submissions], info, listing, submissions };
+  } finally {
+    await stop(server);
+  }
+}
+
+export async function learningSection(baseline: Row): Promise<Section> {
+  const runs = [await runOn('SQLite')];
+  if (process.env.BENCH_DATABASE_URL) runs.push(await runOn('PostgreSQL'));
+  const { counts } = runs[0]!.info;
+  const targets = runs.flatMap(({ listing, submissions }, i) => {
+    const name = i === 0 ? 'SQLite' : 'PostgreSQL';
+    return [
+      `- ${name}: course listing p99 < 30 ms at ${connections} connections: **${listing.p99} ms** — ${scaledVerdict(listing.p99 < 30)}`,
+      `- ${name}: ≥ 1,000 quiz submissions per second: **${Math.round(submissions.rps)}/s** — ${scaledVerdict(submissions.rps >= 1000)}`,
+    ];
+  });
+  return {
+    title: 'Learning',
+    body: `Seeded: ${counts.students.toLocaleString('en')} students, ${counts.courses} published courses (${counts.lessons.toLocaleString('en')} lessons, one quiz of 5 auto-scored questions each),
+${counts.enrollments.toLocaleString('en')} enrollments, ${counts.attempts.toLocaleString('en')} submitted attempts (seeding: ${runs.map((r, i) => `${r.info.seedSeconds.toFixed(0)} s on ${i ? 'PostgreSQL' : 'SQLite'}`).join(', ')}).
+Courses, lessons, quizzes and one real attempt per quiz go through the learning services; accounts, enrollments
+and the other attempts (copies of the real one) are bulk-inserted. Requests vary the search word, the level and the student.
+
+${table(runs.flatMap((r) => r.rows), baseline)}
+
+The quiz row counts whole submissions: each is three requests (start, save five answers, submit and score), and its
+latencies are those of the single requests.
+
+${targets.join('\n')}`,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Realtime and chat under load (issue #5): connections one node holds, fan-out of a message to a
+ * 1,000-member conversation, and sustained chat throughput, against a bare Socket.io server that
+ * broadcasts the same payloads in the same run. The clients run in a process of their own.
+ */
+import { ask, percentile, rssMiB, seconds, start, stop, scaledVerdict, type Row, type Section, type Started } from './support.js';
+
+interface RealtimeInfo {
+  seedSeconds: number;
+  groupId: string;
+  groupSize: number;
+  tokens: string[];
+  pairs: Array<{ a: number; b: number; conversationId: string }>;
+}
+
+interface Outcome {
+  name: string;
+  connected: number;
+  connectSeconds: number;
+  kibPerConnection: number;
+  fanout: { p50: number; p99: number; eachP50: number; eachP99: number; incomplete: number; messages: number; errors: Record<string, number> };
+  throughput: { persisted: number; delivered: number; ackP50: number; ackP99: number; errors: Record<string, number> };
+}
+
+/** Messages per second each sender may send: chat allows 30 per user per 10 s. */
+const PER_SENDER = 2.9;
+const FANOUT_MESSAGES = 12;
+const FANOUT_WARMUP = 2;
+
+async function measureRealtime(name: string, server: Started, clients: Started, setup: { clients: Array<{ token?: string; rooms?: string[] }>; group: string; groupSize: number; pairs: RealtimeInfo['pairs'] }): Promise<Outcome> {
+  const url = `http://127.0.0.1:${server.port}`;
+  const before = rssMiB(server.child.pid!);
+  const connected = await ask<{ connected: number; seconds: number }>(clients.child, 'connect', { url, clients: setup.clients });
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // let the handshakes' garbage go
+  const kibPerConnection = ((rssMiB(server.child.pid!) - before) * 1024) / connected.connected;
+  process.stdout.write(`${name}: ${connected.connected} connections in ${connected.seconds.toFixed(1)} s, ${kibPerConnection.toFixed(1)} KiB each\n`);
+
+  const fan = await ask<{ all: number[]; each: number[]; incomplete: number; errors: Record<string, number> }>(clients.child, 'fanout', { conversationId: setup.group, sender: 0, receivers: setup.groupSize - 1, messages: FANOUT_MESSAGES, spacingMs: 350 });
+  const all = fan.all.slice(FANOUT_WARMUP);
+  const each = fan.each.slice(FANOUT_WARMUP * (setup.groupSize - 1));
+  const fanout = { p50: percentile(all, 50), p99: percentile(all, 99), eachP50: percentile(each, 50), eachP99: percentile(each, 99), incomplete: fan.incomplete, messages: all.length, errors: fan.errors };
+  process.stdout.write(`${name}: fan-out to ${setup.groupSize - 1}: every member p50 ${fanout.p50.toFixed(0)} ms, p99 ${fanout.p99.toFixed(0)} ms, not delivered to all ${fan.incomplete}, refused ${JSON.stringify(fan.errors)}\n`);
+
+  const senders = setup.pairs.flatMap((p) => [
+    { index: p.a, partner: p.b, conversationId: p.conversationId },
+    { index: p.b, partner: p.a, conversationId: p.conversationId },
+  ]);
+  const tp = await ask<{ acked: number; delivered: number; sendingSeconds: number; errors: Record<string, number>; ackTimes: number[] }>(clients.child, 'throughput', { senders, seconds, perSecond: PER_SENDER });
+  const throughput = { persisted: tp.acked / tp.sendingSeconds, delivered: tp.delivered / tp.sendingSeconds, ackP50: percentile(tp.ackTimes, 50), ackP99: percentile(tp.ackTimes, 99), errors: tp.errors };
+  process.stdout.write(`${name}: ${Math.round(throughput.persisted)} messages/s acknowledged, ${Math.round(throughput.delivered)}/s delivered, errors ${JSON.stringify(tp.errors)}\n`);
+  await ask(clients.child, 'disconnect');
+  return { name, connected: connected.connected, connectSeconds: connected.seconds, kibPerConnection, fanout, throughput };
+}
+
+async function lyceumRun(database: 'SQLite' | 'PostgreSQL', clients: Started): Promise<{ outcome: Outcome; info: RealtimeInfo }> {
+  const server = await start('realtime-server.ts', database === 'PostgreSQL' ? { BENCH_POSTGRES: '1' } : {});
+  const info = server.info as unknown as RealtimeInfo;
+  process.stdout.write(`realtime on ${database}: seeded in ${info.seedSeconds.toFixed(0)} s\n`);
+  try {
+    const outcome = await measureRealtime(`Lyceum, ${database}`, server, clients, { clients: info.tokens.map((token) => ({ token })), group: info.groupId, groupSize: info.groupSize, pairs: info.pairs });
+    return { outcome, info };
+  } finally {
+    await stop(server);
+  }
+}
+
+/** The same clients, rooms and messages against bare Socket.io. */
+async function bareRun(info: RealtimeInfo, clients: Started): Promise<Outcome> {
+  const server = await start('bare-socketio-server.ts');
+  try {
+    const pairs = info.pairs.map((p, k) => ({ ...p, conversationId: `pair-${k}` }));
+    const rooms = info.tokens.map((_, i) => [...(i < info.groupSize ? ['conversation:group'] : []), `conversation:pair-${Math.floor(i / 2)}`]);
+    return await measureRealtime('bare Socket.io', server, clients, { clients: rooms.map((r) => ({ rooms: r })), group: 'group', groupSize: info.groupSize, pairs });
+  } finally {
+    await stop(server);
+  }
+}
+
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+
+export async function realtimeSection(_baseline: Row): Promise<Section> {
+  const clients = await start('realtime-clients.ts');
+  try {
+    const sqlite = await lyceumRun('SQLite', clients);
+    const outcomes = [sqlite.outcome];
+    if (process.env.BENCH_DATABASE_URL) outcomes.push((await lyceumRun('PostgreSQL', clients)).outcome);
+    outcomes.push(await bareRun(sqlite.info, clients));
+    const { info } = sqlite;
+    const row = (label: string, cell: (o: Outcome) => string) => `| ${label} | ${outcomes.map(cell).join(' | ')} |`;
+    const o = sqlite.outcome;
+    return {
+      title: 'Realtime and chat',
+      body: `${info.tokens.length.toLocaleString('en')} users, each with its own socket.io-client connection (WebSocket) from one separate load process; a group
+conversation of ${info.groupSize.toLocaleString('en')} members; a direct conversation per pair of users (seeding: ${info.seedSeconds.toFixed(0)} s on SQLite). The bare
+Socket.io server joins the same rooms and broadcasts the same \`chat:send\` payloads, with no authentication and no storage.
+
+| | ${outcomes.map((x) => x.name).join(' | ')} |
+|---|${outcomes.map(() => '---:').join('|')}|
+${[
+  row('connections held', (x) => x.connected.toLocaleString('en')),
+  row('time to connect them all, s', (x) => x.connectSeconds.toFixed(1)),
+  row('server memory per connection, KiB', (x) => x.kibPerConnection.toFixed(1)),
+  row(`fan-out to ${info.groupSize - 1}: until every member has it, p50 / p99 ms`, (x) => `${ms(x.fanout.p50)} / ${ms(x.fanout.p99)}`),
+  row('fan-out: each delivery, p50 / p99 ms', (x) => `${ms(x.fanout.eachP50)} / ${ms(x.fanout.eachP99)}`),
+  row('fan-out: messages refused, or not delivered to all within 30 s', (x) => `${Object.values(x.fanout.errors).reduce((a, b) => a + b, 0)}, ${x.fanout.incomplete}`),
+  row('sustained: messages acknowledged (persisted) per second', (x) => Math.round(x.throughput.persisted).toLocaleString('en')),
+  row('sustained: messages delivered to the partner per second', (x) => Math.round(x.throughput.delivered).toLocaleString('en')),
+  row('sustained: `chat:send` acknowledgement p50 / p99 ms', (x) => `${ms(x.throughput.ackP50)} / ${ms(x.throughput.ackP99)}`),
+  row('sustained: refused or timed-out sends', (x) => String(Object.values(x.throughput.errors).reduce((a, b) => a + b, 0))),
+].join('\n')}
+
+Fan-out: ${FANOUT_MESSAGES - FANOUT_WARMUP} messages timed (after ${FANOUT_WARMUP} warm-up messages), sent ~350 ms apart by one member, each timed from the send until
+the last of the other ${info.groupSize - 1} members' sockets has it. Sustained: every user sends to its partner for ${seconds} s, one
+message at a time (the next after the acknowledgement), at most ${PER_SENDER} a second each (chat refuses more than 30 per user per
+10 s), so the offered load is at most ${Math.round(info.tokens.length * PER_SENDER).toLocaleString('en')} messages/s; an acknowledged message is stored with its event.
+
+- ${o.name}: 10,000 connections on one node: **${o.connected.toLocaleString('en')}** — ${scaledVerdict(o.connected >= 10_000)}
+- ${o.name}: fan-out p99 < 100 ms: **${ms(o.fanout.p99)} ms** — ${scaledVerdict(o.fanout.p99 < 100 && o.fanout.incomplete === 0 && !Object.keys(o.fanout.errors).length)}
+- ${o.name}: ≥ 5,000 persisted messages/s: **${Math.round(o.throughput.persisted).toLocaleString('en')}/s** — ${scaledVerdict(o.throughput.persisted >= 5000)}`,
+    };
+  } finally {
+    await stop(clients);
+  }
+}
