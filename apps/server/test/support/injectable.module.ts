@@ -6,11 +6,14 @@ import { defineModule } from '../../src/core/module.js';
 /**
  * The injection suite's control: a route built to be injectable (it pastes the query string into
  * SQL), served only by the test server when LYCEUM_TEST_INJECTABLE=1. If sqlmap does not flag this
- * one, a clean result for the real routes would prove nothing.
+ * one, a clean result for the real routes would prove nothing. It has a table of its own (one row,
+ * named `algebra`), so that the test server can run it without the widgets fixture, whose test
+ * authenticator would replace the real one.
  */
 export const createInjectableModule: ModuleFactory = (core) =>
   defineModule({
     name: 'injectable',
+    migrations: new URL('./injectable-migrations/', import.meta.url),
     routes: async (app) => {
       app.get(
         '/injectable/widgets',
@@ -25,7 +28,7 @@ export const createInjectableModule: ModuleFactory = (core) =>
         },
         async (request) => {
           try {
-            const rows = await sql.raw<{ id: string; name: string }>(`select id, name from widgets_widget where name = '${request.query.name}'`).execute(core.database.db);
+            const rows = await sql.raw<{ id: string; name: string }>(`select id, name from injectable_item where name = '${request.query.name}'`).execute(core.database.db);
             return { items: rows.rows.map((r) => ({ id: String(r.id), name: String(r.name) })), nextCursor: null };
           } catch {
             return { items: [], nextCursor: null };
