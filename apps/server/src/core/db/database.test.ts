@@ -126,6 +126,13 @@ describeEachDialect('migrator', (dialect) => {
       expect(await migrator.down()).toEqual(['20261122100000_widgets_widgets']);
       const racers = await Promise.all([migrator.up(), createMigrator(database, [widgets, coreMigrations]).up()]);
       expect(racers.flat()).toEqual(['20261122100000_widgets_widgets']);
+
+      // A module that arrives later with an older timestamp than one already applied still runs.
+      const later = { owner: 'later', dir: new URL('../../../test/support/injectable-migrations/', import.meta.url) };
+      await migrator.down();
+      const withLater = createMigrator(database, [coreMigrations, later]);
+      expect(await withLater.up()).toEqual(['20261205100000_later_injectable']);
+      expect(await createMigrator(database, [widgets, coreMigrations, later]).up()).toEqual(['20261122100000_widgets_widgets']);
     } finally {
       await database.close();
       await testDb.drop();

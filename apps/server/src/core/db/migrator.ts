@@ -53,6 +53,9 @@ export function createMigrator(database: Database, sources: MigrationSource[]): 
       provider: { getMigrations: () => collectMigrations(sources) },
       migrationTableName: 'core_migrations',
       migrationLockTableName: 'core_migration_lock',
+      // Modules add migrations independently: a release may bring one dated before another module's
+      // latest applied migration. They share no tables, so each pending one simply runs, in name order.
+      allowUnorderedMigrations: true,
     });
 
   // Kysely locks inside its own tables, but two nodes racing to create those tables can still
