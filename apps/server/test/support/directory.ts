@@ -25,13 +25,19 @@ export async function createProfile(t: IdentityTestApp, who: SignedIn, payload: 
   return res.json();
 }
 
-/** Uploads a CSV import as an admin and runs its job the way a worker would (deterministic); returns the finished import. */
-export async function importCsv(t: DirectoryTestApp, admin: SignedIn, csv: string) {
-  const res = await t.app.inject({ method: 'POST', url: '/api/v1/directory/import', headers: { ...bearer(admin.accessToken), 'content-type': 'text/csv' }, payload: csv });
-  expect(res.statusCode, res.body).toBe(201);
-  const importId = res.json().id as string;
+/** Runs a queued import job the way a worker would (no background worker in these tests); returns the import as its owner sees it. */
+export async function runImport(t: DirectoryTestApp, admin: SignedIn, importId: string) {
   const job = (await t.core.jobs.list({ limit: 100 })).find((j) => j.name === IMPORT_JOB && (j.payload as { importId: string }).importId === importId);
   expect(job, 'the import job is queued').toBeDefined();
   await t.directory.jobs![IMPORT_JOB]!.handle({ id: job!.id, name: IMPORT_JOB, payload: { importId }, attempt: 1, maxAttempts: 5, signal: new AbortController().signal });
-  return (await call(t, 'GET', `/imports/${importId}`, admin)).json();
+  const res = await call(t, 'GET', `/imports/${importId}`, admin);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+/** Uploads a CSV import as an admin and runs its job; returns the finished import. */
+export async function importCsv(t: DirectoryTestApp, admin: SignedIn, csv: string) {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/directory/import', headers: { ...bearer(admin.accessToken), 'content-type': 'text/csv' }, payload: csv });
+  expect(res.statusCode, res.body).toBe(201);
+  return runImport(t, admin, res.json().id as string);
 }

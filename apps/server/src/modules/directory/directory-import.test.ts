@@ -1,9 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { call, createProfile, directoryApp, type DirectoryTestApp } from '../../../test/support/directory.js';
+import { call, createProfile, directoryApp, runImport as runImportJob, type DirectoryTestApp } from '../../../test/support/directory.js';
 import { bearer, signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
-import { IMPORT_JOB } from './directory.import.js';
 
 describeEachDialect('directory: CSV import', (dialect) => {
   let t: DirectoryTestApp;
@@ -20,16 +19,7 @@ describeEachDialect('directory: CSV import', (dialect) => {
   const upload = (csv: string, who: SignedIn = admin, contentType = 'text/csv') =>
     t.app.inject({ method: 'POST', url: '/api/v1/directory/import', headers: { ...bearer(who.accessToken), 'content-type': contentType }, payload: csv });
 
-  /** Runs the queued job the way a worker would (deterministic: no background worker in these tests). */
-  async function runImport(importId: string) {
-    const jobs = await t.core.jobs.list({ limit: 100 });
-    const job = jobs.find((j) => j.name === IMPORT_JOB && (j.payload as { importId: string }).importId === importId);
-    expect(job, 'the import job is queued').toBeDefined();
-    await t.directory.jobs![IMPORT_JOB]!.handle({ id: job!.id, name: IMPORT_JOB, payload: { importId }, attempt: 1, maxAttempts: 5, signal: new AbortController().signal });
-    const res = await call(t, 'GET', `/imports/${importId}`, admin);
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json();
-  }
+  const runImport = (importId: string) => runImportJob(t, admin, importId);
 
   const countProfiles = async () => Number((await t.core.database.db.selectFrom('directory_profile').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
