@@ -149,6 +149,16 @@ describeEachDialect('realtime gateway and event stream', (dialect) => {
     expect(await disconnected).toBe('io server disconnect');
   });
 
+  it("acknowledges a failed command with a retryable code when the database is unavailable, and hides a bug's details", async () => {
+    const client = open({ token: 'test:usr_acks' });
+    await client.ready;
+    expect(await client.socket.emitWithAck('widgets:fail', { as: 'db-unavailable' })).toEqual({
+      ok: false,
+      error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is not answering; retry shortly.' },
+    });
+    expect(await client.socket.emitWithAck('widgets:fail', { as: 'bug' })).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'The command failed; try again.' } });
+  });
+
   it('an oversize payload or a flood disconnects only that client', async () => {
     const bystander = open({ token: 'test:usr_calm' });
     const big = open({ token: 'test:usr_big' });

@@ -5,7 +5,8 @@ import type { Principal } from '../http/access.js';
  * A client → server command over Socket.io (`chat:send`), declared by the module that owns it and
  * dispatched by core's gateway: the payload is checked against `schema`, `handle` runs as the
  * socket's principal, and the client's acknowledgement gets `{ ok: true, ...result }` or
- * `{ ok: false, error: { code, message } }` (an AppError's code; anything else is `INTERNAL`).
+ * `{ ok: false, error: { code, message } }`: a 4xx AppError's code, `SERVICE_UNAVAILABLE` when the
+ * database is busy or not answering (retry), anything else `INTERNAL`.
  * Modules never see the socket.
  */
 export interface SocketCommand<P = any, R extends Record<string, unknown> = Record<string, unknown>> {

@@ -8,6 +8,7 @@ import { Server, type Socket } from 'socket.io';
 import type { StoredEvent } from '../events/types.js';
 import type { AccessGuard, Principal } from '../http/access.js';
 import type { Clock } from '../clock.js';
+import { toAppError } from '../http/error-handler.js';
 import { AppError } from '../http/problem.js';
 import { RESERVED_COMMANDS, type AutoRooms, type SocketCommands } from './commands.js';
 import type { Fanout } from './fanout.js';
@@ -205,7 +206,9 @@ export function createRealtimeGateway(options: GatewayOptions) {
         try {
           reply({ ok: true, ...(await command.handle(principal, payload)) });
         } catch (err) {
-          reply(err instanceof AppError && err.status < 500 ? failure(err.code, err.message) : failure('INTERNAL', 'The command failed; try again.'));
+          // As over HTTP: a database that is busy or not answering is worth a retry (503), a bug is not shown.
+          const problem = toAppError(err);
+          reply(problem.status < 500 || problem.status === 503 ? failure(problem.code, problem.message) : failure('INTERNAL', 'The command failed; try again.'));
         }
       });
     }

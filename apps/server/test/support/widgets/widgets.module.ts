@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../../src/app.js';
 import { isoNow } from '../../../src/core/clock.js';
+import { DbError } from '../../../src/core/db/errors.js';
 import { withTransaction } from '../../../src/core/db/transaction.js';
 import { expectedVersion, setEtag, versionMismatch } from '../../../src/core/http/etag.js';
 import { Page, PageQuery, toPage } from '../../../src/core/http/pagination.js';
@@ -52,6 +53,15 @@ export const createWidgetsModule: ModuleFactory = (core) => {
   return defineModule({
     name: 'widgets',
     migrations: new URL('./migrations/', import.meta.url),
+    // A command that fails as asked, so that tests see how the gateway acknowledges failures.
+    socketCommands: {
+      'widgets:fail': {
+        schema: Type.Object({ as: Type.Union([Type.Literal('db-unavailable'), Type.Literal('bug')]) }),
+        handle: async (_principal, { as }: { as: 'db-unavailable' | 'bug' }) => {
+          throw as === 'bug' ? new Error('a bug') : new DbError('unavailable', 'connection timeout');
+        },
+      },
+    },
     // Owners may follow their widget's events in realtime.
     rooms: { widget: async (principal, id) => (await find(id))?.owner_id === principal.userId },
     subscribers: [
