@@ -2,8 +2,8 @@
  * The text side of message search: turning what a user typed into words, and cutting a snippet
  * with the matches marked by offsets (never by markup, so no text can inject HTML).
  */
+import { foldWord, WORD, wordsOf } from '../../core/text.js';
 
-const WORD = /[\p{L}\p{N}]+/gu;
 /** Words a query may hold: more add nothing but cost. */
 export const MAX_QUERY_WORDS = 20;
 /** Length of a snippet's text, in UTF-16 code units, ellipses included. */
@@ -12,15 +12,9 @@ export const SNIPPET_LENGTH = 160;
 const LEAD = 40;
 const ELLIPSIS = '…';
 
-const fold = (word: string) => word.normalize('NFKC').toLowerCase();
-
-/**
- * Words of a query: runs of letters and digits, folded to lower case. Everything else (quotes,
- * `*`, `-`, parentheses, `NEAR`'s punctuation) only separates words, so no search syntax reaches
- * FTS5 or tsquery; every word must match.
- */
+/** The distinct words of a query (see core/text.ts); every one must match. */
 export function searchWords(q: string): string[] {
-  return [...new Set(fold(q).match(WORD) ?? [])].slice(0, MAX_QUERY_WORDS);
+  return [...new Set(wordsOf(q))].slice(0, MAX_QUERY_WORDS);
 }
 
 export interface Snippet {
@@ -37,7 +31,7 @@ const isLowSurrogate = (text: string, i: number) => {
 /** A window of `body` around its first match, with every whole match inside it marked. */
 export function snippetOf(body: string, words: readonly string[]): Snippet {
   const wanted = new Set(words);
-  const matches = [...body.matchAll(WORD)].filter((m) => wanted.has(fold(m[0]))).map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  const matches = [...body.matchAll(WORD)].filter((m) => wanted.has(foldWord(m[0]))).map((m) => ({ start: m.index, end: m.index + m[0].length }));
   let start = Math.max(0, (matches[0]?.start ?? 0) - LEAD);
   // Never begin or end inside a surrogate pair (an emoji cut in half).
   if (start > 0 && isLowSurrogate(body, start)) start++;

@@ -9,6 +9,7 @@ import { versionMismatch } from '../../core/http/etag.js';
 import type { CursorCodec, Page } from '../../core/http/pagination.js';
 import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
+import { wordsOf } from '../../core/text.js';
 import type { UsersDirectory } from '../identity/index.js';
 import { DirectoryErrors, profileNotFound } from './directory.errors.js';
 import { DirectoryEvents, type ExportedPayload, type ProfileChangedPayload, type ProfileDeletedPayload } from './directory.events.js';
@@ -47,11 +48,6 @@ export const isManager = (principal: Principal | null) => Boolean(principal?.per
 export const viewerLevel = (principal: Principal | null): VisibilityLevel => (!principal ? 0 : isManager(principal) ? 2 : 1);
 
 /** Words of free text: letters and digits, lower case; everything else (FTS syntax included) separates words. */
-export function words(text: string | null | undefined, max = Infinity): string[] {
-  if (!text) return [];
-  return (text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, max);
-}
-
 export interface ProfileData {
   name: string;
   email: string | null;
@@ -116,7 +112,7 @@ function fieldText(data: ProfileData, field: VisibleField): string {
 /** The searchable text for a viewer of `level`: the name and only the fields that viewer may see. */
 function searchText(data: ProfileData, level: VisibilityLevel): string {
   const parts = [data.name, ...VISIBLE_FIELDS.filter((f) => LEVEL[data.visibility[f]] <= level).map((f) => fieldText(data, f))];
-  return words(parts.join(' ')).join(' ');
+  return wordsOf(parts.join(' ')).join(' ');
 }
 
 export function rowOf(base: Pick<ProfileRow, 'id' | 'user_id' | 'external_id' | 'doc' | 'version' | 'created_at' | 'updated_at'>, data: ProfileData): ProfileRow {
@@ -386,7 +382,7 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       }
       const filter: ProfileFilter = {
         level: viewerLevel(principal),
-        words: words(query.q, 10),
+        words: wordsOf(query.q, 10),
         yearFrom: query.yearFrom,
         yearTo: query.yearTo,
         program: query.program,

@@ -1,16 +1,8 @@
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { call, createProfile, directoryApp, type DirectoryTestApp } from '../../../test/support/directory.js';
 import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
-import { words } from './directory.service.js';
-
-describe('directory: words', () => {
-  it('keeps letters and digits only, so FTS syntax in a query is just a separator', () => {
-    expect(words('"Rust*" OR (c++) NEAR/3 -go AND ü')).toEqual(['rust', 'or', 'c', 'near', '3', 'go', 'and', 'ü']);
-    expect(words('')).toEqual([]);
-  });
-});
 
 describeEachDialect('directory: profiles', (dialect) => {
   let t: DirectoryTestApp;

@@ -8,6 +8,7 @@ import type { Principal } from '../../core/http/access.js';
 import { versionMismatch } from '../../core/http/etag.js';
 import { toPage, type CursorCodec, type Page } from '../../core/http/pagination.js';
 import { AppError } from '../../core/http/problem.js';
+import { wordsOf } from '../../core/text.js';
 import { newId } from '../../core/ids.js';
 import type { UsersDirectory } from '../identity/index.js';
 import { conflict, courseNotFound, forbidden, invalid, lessonNotFound, LearningErrors } from './learning.errors.js';
@@ -82,8 +83,6 @@ export function lessonView(row: LessonRow): LessonView {
 }
 
 /** Words of a free-text query: letters and digits only, so no search syntax reaches FTS5 or tsquery. */
-export const searchWords = (q: string): string[] => (q.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 20);
-
 const searchText = (r: Pick<CourseRow, 'title' | 'summary' | 'description'>, tags: string[]) => [r.title, r.summary, r.description, tags.join(' ')].join('\n');
 
 export function slugify(title: string): string {
@@ -285,7 +284,7 @@ export function createCourseService(ctx: LearningContext) {
         }
         after = [values[1], values[2]];
       }
-      const words = query.q !== undefined ? searchWords(query.q) : undefined;
+      const words = query.q !== undefined ? wordsOf(query.q, 20) : undefined;
       if (words && !words.length) return { items: [], nextCursor: null };
       const filter: CourseFilter = {
         words,
