@@ -13,7 +13,7 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
-      { test: { ...common, name: 'main', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      { test: { ...common, name: 'main', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], globalSetup: ['./test/support/migrated-templates.ts'], sequence: { groupOrder: 0 } } },
       ...(process.env.LYCEUM_HARDENING === '1'
         ? [{ test: { ...common, name: 'hardening', include: ['test/hardening-long/**/*.hardening.ts'], fileParallelism: false, testTimeout: 900_000, hookTimeout: 120_000, sequence: { groupOrder: 1 } } }]
         : []),

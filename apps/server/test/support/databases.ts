@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { describe, inject } from 'vitest';
 import type { DatabaseConfig } from '../../src/core/config/config.js';
 import { createDatabase, type Database } from '../../src/core/db/database.js';
 import { coreMigrations, createMigrator, type MigrationSource } from '../../src/core/db/migrator.js';
@@ -21,22 +22,33 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  memory?: boolean;
+  /** A sealed template (see sealAsTemplate) to start from: an SQLite file or a PostgreSQL database name. */
+  copyOf?: string;
+  /** Name prefix of the PostgreSQL database. */
+  prefix?: string;
+}
+
 /**
  * A database of its own for one test file or case: an SQLite file in a temp folder, or a fresh
- * PostgreSQL database created on TEST_DATABASE_URL's server and dropped afterwards.
+ * PostgreSQL database created on TEST_DATABASE_URL's server and dropped afterwards; empty, or a
+ * copy of a template.
  */
-export async function createTestDatabase(kind: DialectName, options: { memory?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(kind: DialectName, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   if (kind === 'sqlite') {
     if (options.memory) {
       return { config: sqliteConfig(':memory:'), url: 'sqlite::memory:', drop: async () => {} };
     }
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-test-'));
     const file = path.join(dir, 'lyceum.db');
+    if (options.copyOf) copyFileSync(options.copyOf, file);
     return { config: sqliteConfig(file), url: `sqlite://${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `lyceum_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
+  const name = `${options.prefix ?? 'lyceum_test'}_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  // WAL_LOG (the default) copies a small template in a fraction of a second; FILE_COPY would force two checkpoints.
+  await adminQuery(options.copyOf ? `create database ${name} template ${options.copyOf}` : `create database ${name}`);
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return {
@@ -44,6 +56,35 @@ export async function createTestDatabase(kind: DialectName, options: { memory?: 
     url: url.toString(),
     drop: () => adminQuery(`drop database if exists ${name} with (force)`),
   };
+}
+
+/**
+ * Makes a closed, migrated test database fit to be copied, and returns what `copyOf` takes. The
+ * copy must look like a freshly migrated database: PostgreSQL keeps generated secrets in a table
+ * that buildApp creates, so it goes. A PostgreSQL template is cloned only while nobody is
+ * connected to it, so connections to it are refused from now on; an SQLite file leaves WAL mode,
+ * which folds the WAL into the file itself (the copy's first open turns WAL on again).
+ */
+export async function sealAsTemplate(testDb: TestDatabase): Promise<string> {
+  if (testDb.config.kind === 'sqlite') {
+    const handle = new Sqlite(testDb.config.file);
+    try {
+      handle.pragma('journal_mode = DELETE');
+    } finally {
+      handle.close();
+    }
+    return testDb.config.file;
+  }
+  const client = new pg.Client({ connectionString: testDb.url });
+  await client.connect();
+  try {
+    await client.query('drop table if exists core_secrets');
+  } finally {
+    await client.end();
+  }
+  const name = new URL(testDb.url).pathname.slice(1);
+  await adminQuery(`alter database ${name} allow_connections false`);
+  return name;
 }
 
 function sqliteConfig(file: string): DatabaseConfig {
@@ -58,6 +99,18 @@ async function adminQuery(text: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Per dialect, the migrated template that test apps copy (made by test/support/migrated-templates.ts). */
+    migratedTemplates?: Partial<Record<DialectName, string>>;
+  }
+}
+
+/** The run's migrated template for a dialect; none when the run's configuration made none. */
+export function migratedTemplate(dialect: DialectName): string | undefined {
+  return inject('migratedTemplates')?.[dialect];
 }
 
 export const availableDialects: DialectName[] = TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
