@@ -167,6 +167,9 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     const mailer = createMailer({ database, jobs, logger: log, smtpUrl: config.smtpUrl, from: config.mailFrom });
 
     registerErrorHandling(app);
+    // Before any route: every route gets its latency hook.
+    const metrics = createMetrics(app, { poolStats: database.poolStats, queueDepth: () => jobs.depth() });
+    metricsRef.current = metrics;
     let draining = false;
     app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
@@ -182,8 +185,6 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       redis: redis && config.redis ? { client: redis, prefix: config.redis.prefix } : undefined,
     });
     await registerOpenApi(app, { publicUrl: config.publicUrl, version });
-    const metrics = createMetrics(app, { poolStats: database.poolStats, queueDepth: () => jobs.depth() });
-    metricsRef.current = metrics;
 
     const core: CoreServices = { config, database, clock, logger: log, events, jobs, mailer, cursors, secrets, access, metrics, redis };
     // Module factories only wire themselves up; they touch the database after migrations, in start().

@@ -64,6 +64,29 @@ describeEachDialect('database layer', (dialect) => {
     expect(calls).toEqual(['outer', 'inner']);
   });
 
+  it('runs a prepared read with new arguments each time, constants of the query kept', async () => {
+    await database.db.insertInto('t_child').values([{ id: 'r1', parent_id: 'p1', n: 5 }, { id: 'r2', parent_id: 'p1', n: 9 }, { id: 'r3', parent_id: 'p1', n: 7 }]).execute();
+    const atLeast = database.prepareRead((db, parent: string, min: number) =>
+      db.selectFrom('t_child').select(['id', 'n']).where('parent_id', '=', parent).where('n', '>=', min).where('id', '!=', 'r3').orderBy('id'),
+    );
+    expect(await atLeast('p1', 6)).toEqual([{ id: 'r2', n: 9 }]);
+    expect(await atLeast('p1', 0)).toEqual([{ id: 'r1', n: 5 }, { id: 'r2', n: 9 }]);
+    expect(await atLeast('nobody', 0)).toEqual([]);
+    expect(() => database.prepareRead((db, _unused: string) => db.selectFrom('t_child').selectAll())).toThrow(/argument 1/);
+  });
+
+  it('never lets a prepared read see the writes of a transaction that rolls back', async () => {
+    const byId = database.prepareRead((db, id: string) => db.selectFrom('t_parent').selectAll().where('id', '=', id));
+    let pending!: Promise<unknown[]>;
+    await withTransaction(database.db, async (tx) => {
+      await tx.insertInto('t_parent').values({ id: 'uncommitted' }).execute();
+      // On SQLite the one connection is inside this transaction: the read must wait, not run in it.
+      pending = byId('uncommitted');
+      throw new Error('rollback');
+    }).catch(() => undefined);
+    expect(await pending).toEqual([]);
+  });
+
   if (dialect === 'postgres') {
     it('maps a serialization failure', async () => {
       const other = createDatabase(opened.testDb.config);

@@ -1,9 +1,11 @@
+import type { Statement as SqliteStatement } from 'better-sqlite3';
 import { Kysely, type Transaction } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import type { DialectHelpers } from './dialects/dialect.js';
 import { listenPostgres, openPostgres, postgresHelpers } from './dialects/postgres.js';
 import { openSqlite, sqliteHelpers } from './dialects/sqlite.js';
 import { withErrorMapping } from './error-mapping-dialect.js';
+import { compileRead, type PreparedRead, type ReadBuilder } from './prepared-read.js';
 
 /** Modules type their own tables; core hands out an untyped handle that each repo narrows. */
 export type Db = Kysely<any>;
@@ -20,6 +22,12 @@ export interface Database {
   dialect: DialectHelpers;
   poolStats(): PoolStats;
   /**
+   * A hot read compiled once (see prepared-read.ts), outside any transaction. On SQLite it runs at
+   * once as a prepared statement when the connection is free, else it waits its turn like any query.
+   * The statement is prepared on first use, so a read may be declared before migrations have run.
+   */
+  prepareRead<Args extends unknown[], Row>(build: ReadBuilder<Args, Row>): PreparedRead<Args, Row>;
+  /**
    * PostgreSQL LISTEN on a dedicated connection: `onNotify` runs for every NOTIFY on `channel`.
    * Undefined on SQLite, where every writer is in this process. Returns a function that stops it.
    */
@@ -31,12 +39,25 @@ export interface Database {
 
 export function createDatabase(config: DatabaseConfig): Database {
   if (config.kind === 'sqlite') {
-    const { dialect, handle } = openSqlite(config);
+    const { dialect, handle, connectionIdle } = openSqlite(config);
     const db = new Kysely<any>({ dialect: withErrorMapping(dialect, sqliteHelpers.mapError) });
     return {
       db,
       dialect: sqliteHelpers,
       poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+      prepareRead<Args extends unknown[], Row>(build: ReadBuilder<Args, Row>): PreparedRead<Args, Row> {
+        const read = compileRead(db, build);
+        let statement: SqliteStatement | undefined;
+        return async (...args) => {
+          if (!connectionIdle()) return (await db.executeQuery<Row>(read.query(args))).rows;
+          try {
+            statement ??= handle.prepare(read.sql);
+            return statement.all(read.parameters(args)) as Row[];
+          } catch (err) {
+            throw sqliteHelpers.mapError(err) ?? err;
+          }
+        };
+      },
       backup: async (destination) => {
         await handle.backup(destination);
       },
@@ -49,6 +70,10 @@ export function createDatabase(config: DatabaseConfig): Database {
     db,
     dialect: postgresHelpers,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    prepareRead<Args extends unknown[], Row>(build: ReadBuilder<Args, Row>): PreparedRead<Args, Row> {
+      const read = compileRead(db, build);
+      return async (...args) => (await db.executeQuery<Row>(read.query(args))).rows;
+    },
     listen: (channel, onNotify) => listenPostgres(config.url, channel, onNotify),
     close: () => db.destroy(),
   };

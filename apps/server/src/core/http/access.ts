@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import { AppError, CoreErrors } from './problem.js';
+import { addRouteHook } from './route-hooks.js';
 
 /** Who may call a route: anyone, any signed-in caller, or a caller holding a named permission. */
 /** `session`: a signed-in user, never an API key (account management, minting credentials). */
@@ -67,8 +68,9 @@ export const describeAccess = (rule: AccessRule): string =>
         : `Requires the \`${rule.permission}\` permission.`;
 
 /**
- * Every route must declare its access rule; the app refuses to start otherwise. One hook enforces
- * the rules, and the OpenAPI document states them (`security`, `x-access`).
+ * Every route must declare its access rule; the app refuses to start otherwise. Each route gets a
+ * guard for its rule, and the OpenAPI document states them (`security`, `x-access`). Routes that do
+ * not exist (404) have no rule and no guard.
  */
 export function registerAccessGuard(app: FastifyInstance): AccessGuard {
   let authenticate = noAuthenticator;
@@ -81,6 +83,7 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     if (!route.config?.access && schema.hide === true && frameworkRoute) {
       // The reference UI's static files and the CORS preflight: public by nature, not part of the API.
       route.config = { ...route.config, access: 'public' };
+      addRouteHook(route, 'onRequest', guardFor('public', false));
       return;
     }
     const rule = route.config?.access;
@@ -93,16 +96,11 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
       schema['x-fresh-second-factor'] = true;
       schema.description += ' A caller with a second factor must have passed it within AUTH_STEP_UP_SECONDS (POST /auth/mfa/step-up), or gets 403 AUTH_STEP_UP_REQUIRED.';
     }
+    addRouteHook(route, 'onRequest', guardFor(rule, route.config?.freshSecondFactor === true));
   });
 
-  async function guard(request: FastifyRequest, rule: AccessRule): Promise<void> {
-    const hasCredentials = request.headers.authorization !== undefined;
-    if (rule === 'public') {
-      // Public routes may personalise for a signed-in caller but never fail on bad credentials.
-      if (hasCredentials) request.principal = await authenticate(request).catch(() => null);
-      return;
-    }
-    request.principal = hasCredentials ? await authenticate(request) : null;
+  async function guard(request: FastifyRequest, rule: Exclude<AccessRule, 'public'>, freshSecondFactor: boolean): Promise<void> {
+    request.principal = request.headers.authorization !== undefined ? await authenticate(request) : null;
     if (!request.principal) throw new AppError(401, CoreErrors.AUTH_REQUIRED, 'Sign in to call this route.', { headers: { 'www-authenticate': 'Bearer' } });
     if (rule === 'session' && (request.principal.kind !== 'user' || !request.principal.sessionId)) {
       throw new AppError(403, CoreErrors.SESSION_REQUIRED, 'Sign in: API keys cannot call this route.');
@@ -110,15 +108,26 @@ export function registerAccessGuard(app: FastifyInstance): AccessGuard {
     if (typeof rule === 'object' && !request.principal.permissions.has(rule.permission)) {
       throw new AppError(403, CoreErrors.FORBIDDEN, `Requires the ${rule.permission} permission.`);
     }
-    if (request.routeOptions.config.freshSecondFactor) await checkFreshSecondFactor(request.principal);
+    if (freshSecondFactor) await checkFreshSecondFactor(request.principal);
   }
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    const rule = request.routeOptions.config?.access;
-    // 404 handler, framework routes, and anonymous calls of public routes: nothing to wait for.
-    if (!rule || (rule === 'public' && request.headers.authorization === undefined)) return done();
-    guard(request, rule).then(() => done(), done);
-  });
+  /** The route's own guard: it knows the rule, and an anonymous call of a public route costs one check. */
+  function guardFor(rule: AccessRule, freshSecondFactor: boolean): onRequestHookHandler {
+    if (rule === 'public') {
+      return (request, _reply, done) => {
+        if (request.headers.authorization === undefined) return done();
+        // Public routes may personalise for a signed-in caller but never fail on bad credentials.
+        authenticate(request).then(
+          (principal) => {
+            request.principal = principal;
+            done();
+          },
+          () => done(),
+        );
+      };
+    }
+    return (request, _reply, done) => void guard(request, rule, freshSecondFactor).then(() => done(), done);
+  }
 
   const sessionListeners = new Set<SessionEndedListener>();
   return {

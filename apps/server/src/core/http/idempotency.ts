@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isDbError } from '../db/errors.js';
 import { AppError, CoreErrors } from './problem.js';
+import { addRouteHook } from './route-hooks.js';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
@@ -30,8 +31,6 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('base6
  * the same key and body; the same key with another body is 422. Keys are scoped to the caller and
  * the route, so two users can never collide or read each other's responses.
  */
-const hookList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
-
 export function registerIdempotency(app: FastifyInstance, { db, clock, ttlMs = 24 * 3600_000, staleAfterMs = 60_000 }: IdempotencyOptions) {
   const scopeOf = (request: FastifyRequest, key: string) =>
     sha256([request.principal?.userId ?? 'anonymous', request.method, request.url.split('?')[0], key].join('\n'));
@@ -104,8 +103,8 @@ export function registerIdempotency(app: FastifyInstance, { db, clock, ttlMs = 2
   // Only POST routes carry the hooks, first in line: other requests pay nothing for idempotency.
   app.addHook('onRoute', (route) => {
     if (!(Array.isArray(route.method) ? route.method : [route.method]).includes('POST')) return;
-    route.preHandler = [claim, ...hookList(route.preHandler)];
-    route.onSend = [store, ...hookList(route.onSend)];
+    addRouteHook(route, 'preHandler', claim, 'first');
+    addRouteHook(route, 'onSend', store, 'first');
   });
 
   return {

@@ -1,9 +1,10 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Redis } from 'ioredis';
 import { AppError, CoreErrors } from './problem.js';
+import { addRouteHook } from './route-hooks.js';
 
 export interface SecurityOptions {
   corsOrigins: string[];
@@ -47,17 +48,25 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     maxAge: 600,
   });
 
+  const exceeded = (ttlMs: number) =>
+    new AppError(429, CoreErrors.RATE_LIMITED, `Too many requests; retry in ${Math.ceil(ttlMs / 1000)} s.`, {
+      headers: { 'retry-after': String(Math.ceil(ttlMs / 1000)) },
+    });
+  // The plugin serves routes with limits of their own (`config.rateLimit`), and the global limit as a
+  // hook of every other route (in memory on one node, in Redis when nodes share it).
   await app.register(rateLimit, {
-    global: true,
+    global: false,
     max: options.rateLimit.max,
     timeWindow: options.rateLimit.windowMs,
     enableDraftSpec: true,
     ...(options.redis ? { redis: options.redis.client, nameSpace: `${options.redis.prefix}rate:` } : {}),
     // A rate-limit store outage must not take the API down with it.
     skipOnError: true,
-    errorResponseBuilder: (_request, context) =>
-      new AppError(429, CoreErrors.RATE_LIMITED, `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`, {
-        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
-      }),
+    errorResponseBuilder: (_request, context) => exceeded(context.ttl),
+  });
+  const globalLimit = app.rateLimit() as unknown as onRequestHookHandler;
+  app.addHook('onRoute', (route) => {
+    // First in the route's line: a flood is turned away before any credentials are checked.
+    if (route.config?.rateLimit === undefined) addRouteHook(route, 'onRequest', globalLimit, 'first');
   });
 }

@@ -45,7 +45,8 @@ const view = (r: Row) => ({ id: r.id, ownerId: r.owner_id, name: r.name, size: r
 export const createWidgetsModule: ModuleFactory = (core) => {
   const { db } = core.database;
   core.access.setAuthenticator(testAuthenticator);
-  const find = (id: string) => db.selectFrom('widgets_widget').selectAll().where('id', '=', id).executeTakeFirst() as Promise<Row | undefined>;
+  const byId = core.database.prepareRead((db, id: string) => db.selectFrom('widgets_widget').selectAll().where('id', '=', id));
+  const find = async (id: string) => (await byId(id))[0] as Row | undefined;
   const notFound = () => new AppError(404, 'WIDGETS_NOT_FOUND', 'No such widget.');
   // What this node's event subscriber has seen, so that a test can watch dispatch across nodes.
   const received: Array<{ seq: number; widgetId: string }> = [];

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import { SqliteDialect, SqliteDriver } from 'kysely';
 import { DbError, type DbErrorKind } from '../errors.js';
 import type { DialectHelpers } from './dialect.js';
 
@@ -16,14 +16,39 @@ export interface SqliteOptions {
  * transaction on it, which gives us the single writer that SQLite wants; WAL lets a backup or the CLI
  * read concurrently from another process.
  */
-export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: SqliteDatabase.Database } {
+export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: SqliteDatabase.Database; connectionIdle: () => boolean } {
   if (o.file !== ':memory:') mkdirSync(path.dirname(o.file), { recursive: true, mode: 0o700 });
   const handle = new SqliteDatabase(o.file);
   handle.pragma('journal_mode = WAL');
   handle.pragma(`busy_timeout = ${o.busyTimeoutMs}`);
   handle.pragma('foreign_keys = ON');
   handle.pragma(`synchronous = ${o.synchronous}`);
-  return { dialect: new SqliteDialect({ database: withStatementCache(handle) }), handle };
+  const config = { database: withStatementCache(handle) };
+  const driver = new HeldCountingDriver(config);
+  const dialect = new (class extends SqliteDialect {
+    override createDriver() {
+      return driver;
+    }
+  })(config);
+  return { dialect, handle, connectionIdle: () => driver.held === 0 };
+}
+
+/**
+ * Kysely's driver lends the one connection to one query or transaction at a time. Counting the
+ * loans tells when nobody holds it: then a single statement may run at once, synchronously,
+ * without queueing (prepared reads); it can never land inside someone else's transaction.
+ */
+class HeldCountingDriver extends SqliteDriver {
+  held = 0;
+  override async acquireConnection() {
+    const connection = await super.acquireConnection();
+    this.held++;
+    return connection;
+  }
+  override async releaseConnection() {
+    this.held--;
+    await super.releaseConnection();
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;
