@@ -1,8 +1,14 @@
-import type { FacetRow } from './directory.repo.js';
-import type { FacetName, SearchResultView } from './directory.schemas.js';
-import type { VisibilityLevel } from './directory.tables.js';
+import { FACETS, type FacetName, type SearchResultView } from './directory.schemas.js';
+import type { ProfileRow, VisibilityLevel } from './directory.tables.js';
 
 export type FacetCounts = SearchResultView['facets'];
+const LEVELS: VisibilityLevel[] = [0, 1, 2];
+
+export const FACET_COLUMNS = [
+  'graduation_year', 'vis_graduation_year', 'program', 'vis_program', 'department', 'vis_department', 'industry', 'vis_industry', 'country', 'vis_country', 'skills', 'vis_skills',
+] as const;
+/** The columns facet counts are made of: each value with its visibility level. */
+export type FacetRow = Pick<ProfileRow, (typeof FACET_COLUMNS)[number]>;
 
 const COLUMNS = [
   ['graduationYear', 'graduation_year', 'vis_graduation_year'],
@@ -20,12 +26,16 @@ function top(counts: Map<string | number, number>, limit: number): Array<{ value
     .map(([value, count]) => ({ value, count }));
 }
 
+type Counts = Record<FacetName, Map<string | number, number>>;
+const emptyCounts = () => Object.fromEntries(FACETS.map((f) => [f, new Map<string | number, number>()])) as Counts;
+const topOfEach = (counts: Counts, limit: number) => Object.fromEntries(FACETS.map((f) => [f, top(counts[f], limit)])) as FacetCounts;
+
 /**
  * The total and every facet's counts from the matching profiles, in one pass (one query instead
  * of a count and one GROUP BY per facet). A value counts only when the viewer may see its field.
  */
 export function countFacets(rows: FacetRow[], level: VisibilityLevel, limit: number): { total: number; facets: FacetCounts } {
-  const counts = Object.fromEntries([...COLUMNS.map(([facet]) => facet), 'skills'].map((f) => [f, new Map<string | number, number>()])) as Record<FacetName, Map<string | number, number>>;
+  const counts = emptyCounts();
   for (const row of rows) {
     for (const [facet, column, vis] of COLUMNS) {
       const value = row[column];
@@ -37,6 +47,62 @@ export function countFacets(rows: FacetRow[], level: VisibilityLevel, limit: num
       for (const skill of JSON.parse(row.skills) as string[]) counts.skills.set(skill, (counts.skills.get(skill) ?? 0) + 1);
     }
   }
-  const facets = Object.fromEntries(Object.entries(counts).map(([facet, map]) => [facet, top(map, limit)])) as FacetCounts;
-  return { total: rows.length, facets };
+  return { total: rows.length, facets: topOfEach(counts, limit) };
+}
+
+/** A change to one maintained count (directory_facet_count): `total`/'' counts every profile. */
+export interface FacetCountChange {
+  facet: FacetName | 'total';
+  level: VisibilityLevel;
+  value: string;
+  delta: number;
+}
+
+/** Every maintained count a profile adds to: each value it has, at its field's level and every level above. */
+function* contributions(row: FacetRow): Generator<Omit<FacetCountChange, 'delta'>> {
+  for (const level of LEVELS) yield { facet: 'total', level, value: '' };
+  for (const [facet, column, vis] of COLUMNS) {
+    const value = row[column];
+    if (value === null) continue;
+    for (const level of LEVELS.slice(Number(row[vis]))) yield { facet, level, value: String(value) };
+  }
+  if (row.skills === '[]') return;
+  for (const skill of JSON.parse(row.skills) as string[]) {
+    for (const level of LEVELS.slice(Number(row.vis_skills))) yield { facet: 'skills', level, value: skill };
+  }
+}
+
+/**
+ * What a profile write does to the maintained counts (`before` null: a create; `after` null: a
+ * delete): only the counts that move. Sorted, so that concurrent writers lock counter rows in the
+ * same order (no deadlocks on PostgreSQL).
+ */
+export function facetCountChanges(before: FacetRow | null, after: FacetRow | null): FacetCountChange[] {
+  const changes = new Map<string, FacetCountChange>();
+  const add = (row: FacetRow | null, delta: number) => {
+    if (!row) return;
+    for (const key of contributions(row)) {
+      const id = JSON.stringify([key.facet, key.level, key.value]);
+      const change = changes.get(id) ?? { ...key, delta: 0 };
+      change.delta += delta;
+      changes.set(id, change);
+    }
+  };
+  add(before, -1);
+  add(after, 1);
+  return [...changes]
+    .filter(([, change]) => change.delta !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, change]) => change);
+}
+
+/** The answer of an unfiltered search from the maintained counts' top rows of each facet (ordered here as by countFacets). */
+export function maintainedFacets(rows: Array<{ facet: string; value: string; count: number }>, limit: number): { total: number; facets: FacetCounts } {
+  const counts = emptyCounts();
+  let total = 0;
+  for (const { facet, value, count } of rows) {
+    if (facet === 'total') total = count;
+    else counts[facet as FacetName].set(facet === 'graduationYear' ? Number(value) : value, count);
+  }
+  return { total, facets: topOfEach(counts, limit) };
 }

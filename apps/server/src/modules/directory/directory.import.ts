@@ -133,7 +133,7 @@ export function createDirectoryImports(deps: DirectoryImportsDeps) {
     if (existing) {
       const data = { ...dataOf(existing), ...fields };
       row = rowOf({ ...existing, version: existing.version + 1, updated_at: now }, data);
-      await r.update(row, existing.version, data.skills);
+      await r.update(row, existing, data.skills);
     } else {
       const data: ProfileData = {
         name: fields.name!,

@@ -1,5 +1,7 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { FACET_COLUMNS, facetCountChanges, type FacetCountChange, type FacetRow } from './directory.facets.js';
+import { FACETS } from './directory.schemas.js';
 import type { DirectoryTables, DuplicateRow, ExportAuditRow, ImportErrorRow, ImportRow, ProfileRow, ReviewAuditRow, VisibilityLevel } from './directory.tables.js';
 
 type Executor = Kysely<DirectoryTables>;
@@ -37,12 +39,6 @@ const EXPORT_COLUMNS = [
 ] as const;
 /** The columns a profile view is made of. */
 export type ExportRow = Pick<ProfileRow, (typeof EXPORT_COLUMNS)[number]>;
-
-/** The columns facet counts are made of: each value with its visibility level. */
-export type FacetRow = Pick<
-  ProfileRow,
-  'graduation_year' | 'vis_graduation_year' | 'program' | 'vis_program' | 'department' | 'vis_department' | 'industry' | 'vis_industry' | 'country' | 'vis_country' | 'skills' | 'vis_skills'
->;
 
 /** The text column a viewer of `level` may be found by. */
 export const searchColumn = (level: VisibilityLevel) => SEARCH_COLUMN[level];
@@ -120,16 +116,19 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       await db.insertInto('directory_profile').values(row).execute();
       await this.replaceSkills(row.id, skills);
       await this.index(row);
+      await this.changeFacetCounts(facetCountChanges(null, row));
     },
 
-    /** Updates when the version matches; returns false when it did not. */
-    async update(row: ProfileRow, expectedVersion: number, skills: string[]): Promise<boolean> {
+    /** Updates `previous` (when its version is still current) to `row`; returns false when it was not. */
+    async update(row: ProfileRow, previous: ProfileRow, skills: string[]): Promise<boolean> {
       const { id, ...changes } = row;
-      const result = await db.updateTable('directory_profile').set(changes).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst();
+      const result = await db.updateTable('directory_profile').set(changes).where('id', '=', id).where('version', '=', previous.version).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await this.bumpVersion();
       await this.replaceSkills(id, skills);
       await this.index(row);
+      // Every write bumps the version, so the row just replaced is exactly `previous`.
+      await this.changeFacetCounts(facetCountChanges(previous, row));
       return true;
     },
 
@@ -137,7 +136,35 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       await this.bumpVersion();
       await db.deleteFrom('directory_profile_skill').where('profile_id', '=', row.id).execute();
       if (dialect === 'sqlite') await sql`delete from directory_profile_fts where rowid = ${row.doc}`.execute(db);
-      await db.deleteFrom('directory_profile').where('id', '=', row.id).execute();
+      // The counts come off with the values actually deleted (the row may have changed since it was read).
+      const deleted = await db.deleteFrom('directory_profile').where('id', '=', row.id).returning(FACET_COLUMNS).executeTakeFirst();
+      if (deleted) await this.changeFacetCounts(facetCountChanges(deleted, null));
+    },
+
+    /** Applies a write's changes to the maintained facet counts (x = x + n), dropping the counts that reach zero. */
+    async changeFacetCounts(changes: FacetCountChange[]): Promise<void> {
+      if (!changes.length) return;
+      await db
+        .insertInto('directory_facet_count')
+        .values(changes.map(({ facet, level, value, delta }) => ({ facet, level, value, count: delta })))
+        .onConflict((oc) => oc.columns(['facet', 'level', 'value']).doUpdateSet((eb) => ({ count: eb('directory_facet_count.count', '+', eb.ref('excluded.count')) })))
+        .execute();
+      const lowered = changes.filter((c) => c.delta < 0);
+      if (!lowered.length) return;
+      await db
+        .deleteFrom('directory_facet_count')
+        .where('count', '=', 0)
+        .where((eb) => eb.or(lowered.map((c) => eb.and([eb('facet', '=', c.facet), eb('level', '=', c.level), eb('value', '=', c.value)]))))
+        .execute();
+    },
+
+    /** The total and the `limit` most frequent values of each facet for viewers of `level`, from the maintained counts. */
+    async facetCounts(level: VisibilityLevel, limit: number): Promise<Array<{ facet: string; value: string; count: number }>> {
+      const topOf = (facet: string) => sql`select * from (select facet, value, count from directory_facet_count where facet = ${facet} and level = ${level} order by count desc, value limit ${limit}) ${sql.id(`top_${facet}`)}`;
+      const { rows } = await sql<{ facet: string; value: string; count: number }>`
+        select facet, value, count from directory_facet_count where facet = 'total' and level = ${level}
+        union all ${sql.join(FACETS.map(topOf), sql` union all `)}`.execute(db);
+      return rows;
     },
 
     async replaceSkills(profileId: string, skills: string[]): Promise<void> {
@@ -173,8 +200,7 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
     /** What facet counts and the total are computed from: one row per matching profile, in one pass. */
     async facetRows(filter: ProfileFilter): Promise<FacetRow[]> {
       const { rows } = await sql<FacetRow>`
-        select p.graduation_year, p.vis_graduation_year, p.program, p.vis_program, p.department, p.vis_department,
-               p.industry, p.vis_industry, p.country, p.vis_country, p.skills, p.vis_skills
+        select ${sql.join(FACET_COLUMNS.map((c) => sql.ref(`p.${c}`)))}
         from directory_profile p where ${whereAll(filter)}`.execute(db);
       return rows;
     },

@@ -96,7 +96,7 @@ export function createDuplicateReview(deps: DuplicateReviewDeps) {
         const now = clock.now().toISOString();
         await r.delete(other);
         const merged: ProfileRow = rowOf({ ...kept, user_id: userId, external_id: externalId, version: kept.version + 1, updated_at: now }, data);
-        if (!(await r.update(merged, kept.version, data.skills))) throw versionMismatch(kept.version);
+        if (!(await r.update(merged, kept, data.skills))) throw versionMismatch(kept.version);
         const fields = [...taken, ...(userId !== kept.user_id ? ['userId'] : []), ...(externalId !== kept.external_id ? ['externalId'] : [])].sort();
         await r.insertReviewAudit({
           id: newId('drv'), actor_id: principal.userId, action: 'merge', duplicate_id: id, kept_profile: kept.id, removed_profile: other.id,

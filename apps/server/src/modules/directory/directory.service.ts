@@ -14,7 +14,7 @@ import type { UsersDirectory } from '../identity/index.js';
 import { DirectoryErrors, profileNotFound } from './directory.errors.js';
 import { DirectoryEvents, type ExportedPayload, type ProfileChangedPayload, type ProfileDeletedPayload } from './directory.events.js';
 import { csvHeader, csvLines } from './directory.export.js';
-import { countFacets, type FacetCounts } from './directory.facets.js';
+import { countFacets, maintainedFacets, type FacetCounts } from './directory.facets.js';
 import { directoryRepo, type DialectName, type ExportRow, type ProfileFilter, type SortSpec } from './directory.repo.js';
 import { createSearchCache } from './directory.search-cache.js';
 import {
@@ -208,6 +208,13 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
   const facetCache = createSearchCache<{ total: number; facets: FacetCounts }>(CACHED_FACETS);
   const pageCache = createSearchCache<{ rows: ExportRow[]; nextCursor: string | null }>(CACHED_PAGES);
 
+  /**
+   * The whole directory: its counts are read from the maintained table (a few rows) instead of
+   * being counted over every profile, which after each write would block a node for ~1 s per 100,000.
+   */
+  const isUnfiltered = (f: ProfileFilter) =>
+    !f.words?.length && f.yearFrom === undefined && f.yearTo === undefined && !f.program && !f.department && !f.industry && !f.country && !f.skills?.length;
+
   /** The filter as a cache key: the same search written differently (word or skill order) is one key. */
   const filterKey = (f: ProfileFilter) =>
     JSON.stringify([f.level, [...new Set(f.words)].sort(), f.yearFrom, f.yearTo, f.program, f.department, f.industry, f.country, [...(f.skills ?? [])].sort()]);
@@ -318,7 +325,7 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
           visibility: { ...data.visibility, ...changes.visibility },
         };
         const updated = rowOf({ ...current, version: current.version + 1, updated_at: clock.now().toISOString() }, next);
-        if (!(await r.update(updated, current.version, next.skills))) throw versionMismatch(current.version + 1);
+        if (!(await r.update(updated, current, next.skills))) throw versionMismatch(current.version + 1);
         await events.append<ProfileChangedPayload>(tx, {
           type: DirectoryEvents.profileUpdated,
           scopes: scopesOf(updated),
@@ -394,7 +401,9 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       // Read first: the cached counts and pages are those of this version of the data (see directory.search-cache.ts).
       const version = await repo().dataVersion();
       const { rows, nextCursor } = await page(version, filter, query.sort, query.limit ?? 20, query.cursor);
-      const { total, facets } = await facetCache.get(version, filterKey(filter), async () => countFacets(await repo().facetRows(filter), filter.level, FACET_TOP));
+      const { total, facets } = await facetCache.get(version, filterKey(filter), async () =>
+        isUnfiltered(filter) ? maintainedFacets(await repo().facetCounts(filter.level, FACET_TOP), FACET_TOP) : countFacets(await repo().facetRows(filter), filter.level, FACET_TOP),
+      );
       return { items: rows.map((row) => present(principal, row)), nextCursor, total, facets };
     },
 

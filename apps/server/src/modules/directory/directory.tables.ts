@@ -128,6 +128,17 @@ export interface StateRow {
   version: number | string;
 }
 
+/**
+ * Maintained facet counts, kept exact in the transaction of every profile write: how many profiles
+ * a viewer of `level` sees with `value` in `facet` (values as text; `total`/'' counts every profile).
+ */
+export interface FacetCountRow {
+  facet: string;
+  value: string;
+  level: VisibilityLevel;
+  count: number;
+}
+
 export interface DirectoryTables {
   directory_profile: ProfileRow;
   directory_profile_skill: ProfileSkillRow;
@@ -138,4 +149,5 @@ export interface DirectoryTables {
   directory_duplicate: DuplicateRow;
   directory_review_audit: ReviewAuditRow;
   directory_state: StateRow;
+  directory_facet_count: FacetCountRow;
 }

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDialect } from '../../../test/support/databases.js';
+import { call, createProfile, directoryApp, importCsv, type DirectoryTestApp } from '../../../test/support/directory.js';
+import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
+import { countFacets } from './directory.facets.js';
+import { directoryRepo } from './directory.repo.js';
+import { down as dropFacetCounts, up as createFacetCounts } from './migrations/20261205140000_directory_facet_counts.js';
+
+const VISIBILITIES = ['public', 'members', 'hidden'] as const;
+const FIELDS = { program: ['Law', 'Music', 'Physics'], department: ['Arts', 'Science'], industry: ['Health', 'Media', 'Énergie'], country: ['Chile', 'Peru', 'Ω-land'] };
+const SKILLS = ['Rust', 'SQL', 'Go', 'Writing', 'rust'];
+
+/** A repeatable sequence of choices (the same writes on both databases). */
+function seededRandom(seed: number) {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  return { int, pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)]! };
+}
+
+describeEachDialect('directory: maintained facet counts', (dialect) => {
+  let t: DirectoryTestApp;
+  let admin: SignedIn;
+  let member: SignedIn;
+  const rnd = seededRandom(6);
+
+  beforeAll(async () => {
+    t = await directoryApp({ dialect });
+    admin = await signUpAdmin(t);
+    member = await signUp(t);
+  });
+  afterAll(() => t.destroy());
+
+  /** Some fields (a value, null, or left out), each with a random visibility. */
+  function randomFields(): Record<string, unknown> {
+    const fields: Record<string, unknown> = {};
+    const visibility: Record<string, string> = {};
+    for (const [field, values] of Object.entries({ ...FIELDS, graduationYear: [1999, 2000, 2021], skills: [] })) {
+      const roll = rnd.int(0, 3);
+      if (roll === 0) continue;
+      if (field === 'skills') fields.skills = roll === 1 ? [] : SKILLS.filter(() => rnd.int(0, 1) === 1);
+      else fields[field] = roll === 1 ? null : rnd.pick(values as unknown[]);
+      if (rnd.int(0, 1)) visibility[field] = rnd.pick(VISIBILITIES);
+    }
+    return Object.keys(visibility).length ? { ...fields, visibility } : fields;
+  }
+
+  /** The counts recomputed from every profile (and the skill rows), independently of how they are maintained. */
+  async function recount(): Promise<string[]> {
+    const db = t.core.database.db;
+    const profiles = await db.selectFrom('directory_profile').selectAll().execute();
+    const skills = await db.selectFrom('directory_profile_skill').selectAll().execute();
+    const counts = new Map<string, number>();
+    const add = (facet: string, value: string, from: number) => {
+      for (let level = from; level <= 2; level++) counts.set(`${facet}|${level}|${value}`, (counts.get(`${facet}|${level}|${value}`) ?? 0) + 1);
+    };
+    for (const p of profiles) {
+      add('total', '', 0);
+      if (p.graduation_year !== null) add('graduationYear', String(p.graduation_year), Number(p.vis_graduation_year));
+      for (const facet of ['program', 'department', 'industry', 'country'] as const) if (p[facet] !== null) add(facet, p[facet]!, Number(p[`vis_${facet}`]));
+      for (const s of skills.filter((s) => s.profile_id === p.id)) add('skills', s.skill, Number(p.vis_skills));
+    }
+    return [...counts].map(([key, count]) => `${key}=${count}`).sort();
+  }
+
+  async function maintained(): Promise<string[]> {
+    const rows = await t.core.database.db.selectFrom('directory_facet_count').selectAll().execute();
+    return rows.map((r) => `${r.facet}|${r.level}|${r.value}=${r.count}`).sort();
+  }
+
+  it('stay equal to a full recount after random creates, changes, visibility changes, deletes, imports and a merge', async () => {
+    const ids: string[] = [];
+    for (let step = 0; step < 60; step++) {
+      const action = ids.length < 5 ? 0 : rnd.int(0, 3);
+      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields() })).id);
+      else if (action === 3) {
+        const id = ids.splice(rnd.int(0, ids.length - 1), 1)[0]!;
+        expect((await call(t, 'DELETE', `/profiles/${id}`, admin)).statusCode).toBe(204);
+      } else {
+        const res = await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields() });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+    }
+    await importCsv(t, admin, 'externalId,name,email,country,skills\nF-1,Imported One,same@example.com,Chile,Rust; SQL\nF-2,Imported Two,same@example.com,Peru,Go\n');
+    await importCsv(t, admin, 'externalId,name,country,skills\nF-1,Imported One,Peru,Writing\nF-3,Imported Three,Chile,\n');
+    const pair = (await call(t, 'GET', '/duplicates', admin)).json().items[0];
+    const [a, b] = pair.profiles;
+    expect((await call(t, 'POST', `/duplicates/${pair.id}/merge`, admin, { keep: a.id, keepVersion: a.version, otherVersion: b.version, choices: { skills: 'other', country: 'other' } })).statusCode).toBe(200);
+
+    const expected = await recount();
+    expect(expected.length).toBeGreaterThan(30);
+    expect(await maintained()).toEqual(expected);
+  });
+
+  it('give every viewer the same unfiltered answer as counting the matching profiles', async () => {
+    const repo = directoryRepo(t.core.database.db, dialect);
+    for (const [who, level] of [[undefined, 0], [member, 1], [admin, 2]] as const) {
+      const res = await call(t, 'GET', '/search?limit=1', who);
+      expect(res.statusCode, res.body).toBe(200);
+      const { total, facets } = res.json();
+      expect({ total, facets }).toEqual(countFacets(await repo.facetRows({ level }), level, 20));
+    }
+  });
+
+  it('never count a value for a viewer below its visibility', async () => {
+    await createProfile(t, admin, { name: 'Secretive', country: 'Hiddenland', skills: ['Hiddenskill'], visibility: { country: 'hidden', skills: 'members' } });
+    const values = async (who?: SignedIn) => {
+      const { facets } = (await call(t, 'GET', '/search', who)).json();
+      return [...facets.country, ...facets.skills].map((v: { value: string }) => v.value);
+    };
+    expect(await values()).not.toContain('Hiddenland');
+    expect(await values()).not.toContain('Hiddenskill');
+    expect(await values(member)).not.toContain('Hiddenland');
+    expect(await values(member)).toContain('Hiddenskill');
+    expect(await values(admin)).toEqual(expect.arrayContaining(['Hiddenland', 'Hiddenskill']));
+  });
+
+  it('are backfilled by the migration from the profiles already stored', async () => {
+    const db = t.core.database.db;
+    const before = await maintained();
+    await dropFacetCounts(db);
+    await createFacetCounts(db);
+    expect(await maintained()).toEqual(before);
+    expect(await maintained()).toEqual(await recount());
+  });
+});
