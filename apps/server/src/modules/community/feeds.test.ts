@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { communityApp, type CommunityTestApp } from '../../../test/support/community.js';
 import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
-import { hotScore } from './community.service.js';
+import { permissionsOf } from '../identity/index.js';
+import { hotScore, type Viewer } from './community.service.js';
 
 type PageBody = { items: Array<{ id: string; body: string }>; nextCursor: string | null; pinned?: Array<{ id: string }> };
 
@@ -176,5 +177,52 @@ describeEachDialect('community: feeds', (dialect) => {
     const page = await get(alice, '/feed?limit=1&sort=top');
     expect(page.nextCursor).not.toBeNull();
     expect((await t.call(alice, 'GET', `/feed?sort=recent&cursor=${page.nextCursor}`)).statusCode).toBe(400);
+  });
+});
+
+// Days pass between posts here, longer than an access token lives: the service is called directly.
+describeEachDialect('community: the home feed over weeks', (dialect) => {
+  let t: CommunityTestApp;
+  beforeAll(async () => {
+    t = await communityApp({ dialect });
+  }, 180_000);
+  afterAll(() => t.destroy());
+
+  it('merges my posts, my follows and my courses newest first: each post once, none skipped, across long gaps', async () => {
+    const [reader, friend, stranger, admin] = await Promise.all([signUp(t), signUp(t), signUp(t), signUpAdmin(t)]);
+    await t.follow(reader, friend);
+    const newCourse = async (title: string) => (await t.call(admin, 'POST', '/courses', { title, status: 'published', visibility: 'public' })).json().id as string;
+    const [courseId, otherCourseId] = [await newCourse('The reader’s course'), await newCourse('Not the reader’s course')];
+    for (const [who, course] of [[reader, courseId], [friend, otherCourseId]] as const) {
+      expect((await t.call(who, 'POST', `/courses/${course}/enrollments`, {})).statusCode).toBeLessThan(300);
+    }
+    const as = (who: SignedIn, roles: Viewer['roles'] = ['student']): Viewer => ({ userId: who.userId, roles, permissions: permissionsOf(roles) });
+    const post = (who: Viewer, body: string, more: object = {}) => t.community.service.createPost(who, { body, ...more });
+    const [me, them, nobody, staff] = [as(reader), as(friend), as(stranger), as(admin, ['admin'])];
+
+    const expected: Array<{ id: string; createdAt: string }> = [];
+    const day = 86_400_000;
+    // Gaps of weeks, days and minutes, and posts at one instant (ordered by id).
+    for (const gap of [0, 50 * day, 3 * day, 30 * 60_000, 10 * 3_600_000, 0]) {
+      t.clock.advance(gap);
+      expected.push(await post(them, 'friend'), await post(them, 'friend, followers only', { visibility: 'followers' }));
+      expected.push(await post(me, 'mine'), await post(me, 'mine, in class', { courseId }));
+      expected.push(await post(staff, 'course news', { courseId }));
+      await post(nobody, 'not followed');
+      await post(them, 'in a course the reader is not in', { courseId: otherCourseId });
+    }
+    const newestFirst = expected
+      .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1))
+      .map((p) => p.id);
+    for (const limit of [4, 100]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await t.community.service.homeFeed(me, { limit, cursor });
+        seen.push(...page.items.map((p) => p.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(newestFirst);
+    }
   });
 });
