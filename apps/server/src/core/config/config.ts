@@ -36,6 +36,8 @@ export interface Config {
   auth: AuthConfig;
   /** Community: per-user write limits. */
   community: { postsPerHour: number; commentsPerHour: number };
+  /** Chat: how long the messages of a conversation are gathered before members who have not read them are notified (milliseconds). */
+  chat: { notifyDelayMs: number };
   /** Learning: how long course invitations stay open. */
   learning: { invitationTtlDays: number };
   /** Hosts web push subscriptions may point at (`*.` for any subdomain). */
@@ -195,6 +197,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       oidcRedirectUris: get('AUTH_OIDC_REDIRECT_URIS') ?? [],
     },
     community: { postsPerHour: need('COMMUNITY_POSTS_PER_HOUR'), commentsPerHour: need('COMMUNITY_COMMENTS_PER_HOUR') },
+    chat: { notifyDelayMs: need('CHAT_NOTIFY_DELAY_SECONDS') * 1000 },
     learning: { invitationTtlDays: need('LEARNING_INVITATION_TTL_DAYS') },
     pushEndpointHosts: need('PUSH_ENDPOINT_HOSTS'),
     notifications: {

@@ -282,6 +282,7 @@ export const options = {
     default: 'fcm.googleapis.com,*.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com',
     parse: list,
   }),
+  CHAT_NOTIFY_DELAY_SECONDS: spec({ name: 'CHAT_NOTIFY_DELAY_SECONDS', description: 'How long chat waits before it asks for notifications of new messages: the messages of a conversation within this window make one notification, and only for members who have not read them in the app meanwhile (mentions notify at once). 0 asks after every message.', example: '60', default: '30', parse: integer(0, 86_400) }),
   NOTIFICATIONS_EMAIL_DELAY_SECONDS: spec({ name: 'NOTIFICATIONS_EMAIL_DELAY_SECONDS', description: 'How long a notification email waits before it is sent, so that a notification read in the app (or the chat) meanwhile is not also emailed. Security notices do not wait.', example: '300', default: '120', parse: integer(0, 86_400) }),
   NOTIFICATIONS_PUSH_DELAY_SECONDS: spec({ name: 'NOTIFICATIONS_PUSH_DELAY_SECONDS', description: 'The same for web push (shorter: push is meant to be prompt).', example: '10', default: '30', parse: integer(0, 86_400) }),
   NOTIFICATIONS_SMS_DELAY_SECONDS: spec({ name: 'NOTIFICATIONS_SMS_DELAY_SECONDS', description: 'The same for SMS.', example: '120', default: '60', parse: integer(0, 86_400) }),

@@ -13,6 +13,13 @@ export interface StreamClient {
   close(code: string, reason?: string): void;
   /** Tells the client that it was away longer than the log keeps events, and must resync. */
   resetRequired(oldestSeq: number | null): void;
+  /** Clients that share one (a node's sockets) get an event in one call, encoded once for all of them. */
+  readonly batch?: StreamBatch;
+}
+
+/** Sends one event to many clients at once (a Socket.io broadcast to their ids). */
+export interface StreamBatch {
+  sendMany(clientIds: string[], event: StoredEvent): void;
 }
 
 interface ClientState {
@@ -119,10 +126,20 @@ export function createFanout(events: EventLog): Fanout {
     publish(event) {
       const targets = new Set<ClientState>();
       for (const scope of event.scopes) for (const state of byScope.get(scope) ?? []) targets.add(state);
+      // A room of a thousand members is one send of one encoded packet, not a thousand.
+      const batches = new Map<StreamBatch, string[]>();
       for (const state of targets) {
+        const batch = state.client.batch;
         if (state.buffer) state.buffer.push(event);
-        else deliver(state, event);
+        else if (!batch) deliver(state, event);
+        else if (event.seq > state.lastSeq) {
+          state.lastSeq = event.seq;
+          const ids = batches.get(batch);
+          if (ids) ids.push(state.client.id);
+          else batches.set(batch, [state.client.id]);
+        }
       }
+      for (const [batch, ids] of batches) batch.sendMany(ids, event);
     },
     size: () => clients.size,
   };

@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { toAppError } from '../http/error-handler.js';
 import { AppError } from '../http/problem.js';
 import { RESERVED_COMMANDS, type AutoRooms, type SocketCommands } from './commands.js';
-import type { Fanout } from './fanout.js';
+import type { Fanout, StreamBatch } from './fanout.js';
 import { authorizeScope, type RoomAuthorizers } from './rooms.js';
 
 export interface GatewayOptions {
@@ -135,6 +135,10 @@ export function createRealtimeGateway(options: GatewayOptions) {
 
   io.on('connection', (socket) => void onConnection(socket));
 
+  // Every socket is in the room of its own id: a broadcast to the ids the fanout chose encodes the packet once.
+  // `local`: each node tails the log itself, so this node's sockets are the only ones it serves.
+  const sockets: StreamBatch = { sendMany: (ids, event) => io.local.to(ids).emit(eventName(event.type), wireEvent(event)) };
+
   async function onConnection(socket: Socket) {
     const { principal } = socket.data as SocketData;
     const endTimer = principal.expiresAt ? setTimeout(() => end('AUTH_EXPIRED'), Math.max(0, principal.expiresAt - clock.now().getTime())) : undefined;
@@ -255,6 +259,7 @@ export function createRealtimeGateway(options: GatewayOptions) {
         id: socket.id,
         sessionId: principal.sessionId,
         send: (event) => socket.emit(eventName(event.type), wireEvent(event)),
+        batch: sockets,
         close: end,
         resetRequired: (oldestSeq) => socket.emit('sync:reset', { oldestSeq }),
       },

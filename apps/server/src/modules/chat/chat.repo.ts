@@ -120,31 +120,62 @@ export function chatRepo(handle: Db | Tx) {
         .orderBy('user_id')
         .limit(1)
         .executeTakeFirst(),
-    /** Moves the watermarks forward only (a late, lower mark never moves them back). */
-    async advanceWatermarks(conversationId: string, userId: string, readSeq: number, deliveredSeq: number) {
-      await db
+    /** Moves the watermarks forward only (a late, lower mark never moves them back), in one statement. */
+    advanceWatermarks: (conversationId: string, userId: string, readSeq: number, deliveredSeq: number) =>
+      db
         .updateTable('chat_member')
-        .set({ read_seq: readSeq })
+        .set({
+          read_seq: sql<number>`case when read_seq < ${readSeq} then ${readSeq} else read_seq end`,
+          delivered_seq: sql<number>`case when delivered_seq < ${deliveredSeq} then ${deliveredSeq} else delivered_seq end`,
+        })
         .where('conversation_id', '=', conversationId)
         .where('user_id', '=', userId)
-        .where('read_seq', '<', readSeq)
-        .execute();
-      await db
-        .updateTable('chat_member')
-        .set({ delivered_seq: deliveredSeq })
-        .where('conversation_id', '=', conversationId)
-        .where('user_id', '=', userId)
-        .where('delivered_seq', '<', deliveredSeq)
-        .execute();
-    },
+        .execute(),
 
     setMute: (conversationId: string, userId: string, mutedUntil: string | null) =>
       db.updateTable('chat_member').set({ muted_until: mutedUntil }).where('conversation_id', '=', conversationId).where('user_id', '=', userId).execute(),
-    /** Members whose mute still holds at `at`. */
-    mutedIds: async (conversationId: string, at: string) =>
-      (await db.selectFrom('chat_member').select('user_id').where('conversation_id', '=', conversationId).where('muted_until', '>', at).execute()).map((r) => r.user_id),
+    /** Members, but `exceptId`, who have not read up to `seq` and whose mute (if any) has ended by `at`: whom a message is to notify. */
+    unreadUnmutedIds: async (conversationId: string, seq: number, exceptId: string, at: string) =>
+      (
+        await db
+          .selectFrom('chat_member')
+          .select('user_id')
+          .where('conversation_id', '=', conversationId)
+          .where('read_seq', '<', seq)
+          .where('user_id', '<>', exceptId)
+          .where((eb) => eb.or([eb('muted_until', 'is', null), eb('muted_until', '<=', at)]))
+          .orderBy('user_id')
+          .execute()
+      ).map((r) => r.user_id),
 
     // ── messages ─────────────────────────────────────────────────────────
+    /**
+     * Everything a send must check, in one read: the conversation (only if `senderId` is a member),
+     * an earlier message with the same client id, the `limit`-th most recent message the sender sent
+     * after `since` (present: the send limit is reached), and whether either person of a direct
+     * conversation blocked the other.
+     */
+    sendContext: (conversationId: string, senderId: string, clientMessageId: string | null, since: string, limit: number) =>
+      db
+        .selectFrom('chat_conversation as c')
+        .innerJoin('chat_member as me', (join) => join.onRef('me.conversation_id', '=', 'c.id').on('me.user_id', '=', senderId))
+        .select(['c.kind', 'c.direct_key'])
+        .select((eb) => [
+          (clientMessageId === null
+            ? sql<string | null>`null`
+            : eb.selectFrom('chat_message').select('id').where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_message_id', '=', clientMessageId)
+          ).as('existing_id'),
+          eb.selectFrom('chat_message').select('created_at').where('sender_id', '=', senderId).where('created_at', '>', since).orderBy('created_at', 'desc').limit(1).offset(limit - 1).as('limit_reached_by'),
+          sql<SqlBool>`case when c.kind = 'direct' then exists (
+            select 1 from chat_member peer join chat_block b
+              on (b.blocker_id = ${senderId} and b.blocked_id = peer.user_id) or (b.blocker_id = peer.user_id and b.blocked_id = ${senderId})
+            where peer.conversation_id = c.id and peer.user_id <> ${senderId}) else false end`.as('blocked'),
+        ])
+        .where('c.id', '=', conversationId)
+        .executeTakeFirst(),
+    /** The newest message that is not deleted. */
+    latestLiveMessage: (conversationId: string) =>
+      db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst(),
     insertMessage: (row: MessageRow) => db.insertInto('chat_message').values(row).execute(),
     findMessage: (conversationId: string, id: string) =>
       db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId).where('id', '=', id).executeTakeFirst(),
@@ -164,15 +195,6 @@ export function chatRepo(handle: Db | Tx) {
     async updateMessage(id: string, version: number, changes: Partial<MessageRow>): Promise<boolean> {
       const result = await db.updateTable('chat_message').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
-    },
-    async sentSince(senderId: string, since: string): Promise<{ count: number; oldest: string | null }> {
-      const row = await db
-        .selectFrom('chat_message')
-        .select((eb) => [eb.fn.countAll<number | string>().as('count'), eb.fn.min<string>('created_at').as('oldest')])
-        .where('sender_id', '=', senderId)
-        .where('created_at', '>', since)
-        .executeTakeFirstOrThrow();
-      return { count: Number(row.count), oldest: row.oldest ?? null };
     },
     insertEdit: (row: MessageEditRow) => db.insertInto('chat_message_edit').values(row).execute(),
     listEdits(messageId: string, limit: number, afterId?: string) {

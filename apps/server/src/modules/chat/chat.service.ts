@@ -3,6 +3,7 @@ import type { Db, Tx } from '../../core/db/database.js';
 import { isDbError } from '../../core/db/errors.js';
 import { withTransaction } from '../../core/db/transaction.js';
 import type { EventLog } from '../../core/events/types.js';
+import type { JobQueue } from '../../core/jobs/types.js';
 import type { Principal } from '../../core/http/access.js';
 import { versionMismatch } from '../../core/http/etag.js';
 import { toPage, type CursorCodec, type Page } from '../../core/http/pagination.js';
@@ -34,7 +35,9 @@ import {
   type ReactionPayload,
 } from './chat.events.js';
 import { searchWords, snippetOf } from './chat-search.js';
-import { chatRepo, type ChatRepo, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
+import { notifyScheduler, type NotifyJob } from './chat-notify.js';
+import { groupCommit } from './group-commit.js';
+import { chatRepo, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
 import type {
   BlockView,
   ConversationView,
@@ -87,9 +90,23 @@ const muteOf = (mutedUntil: string | null, at: string) =>
   mutedUntil !== null && mutedUntil > at ? { muted: true, mutedUntil: mutedUntil === MUTED_FOREVER ? null : mutedUntil } : { muted: false, mutedUntil: null };
 const invalidMute = (path: string, message: string) => new AppError(422, 'VALIDATION_FAILED', `Cannot mute: ${message}.`, { errors: [{ path, message }] });
 
-export function createChatService(deps: { db: Db; clock: Clock; events: EventLog; cursors: CursorCodec; users: UserLookup; courses?: CourseMembership; sendLimit?: SendLimit }) {
+export function createChatService(deps: {
+  db: Db;
+  clock: Clock;
+  events: EventLog;
+  cursors: CursorCodec;
+  users: UserLookup;
+  /** Schedules the notifications of new messages (none without it). */
+  jobs?: JobQueue;
+  /** How long the messages of a conversation are gathered before their notification (0: one per message). */
+  notifyDelayMs?: number;
+  courses?: CourseMembership;
+  sendLimit?: SendLimit;
+}) {
   const { db, clock, events, cursors, users, courses } = deps;
   const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
+  const scheduleNotify = deps.jobs ? notifyScheduler(deps.jobs, deps.notifyDelayMs ?? 0) : undefined;
+  const commitSend = groupCommit(db);
   const now = () => clock.now().toISOString();
 
   const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {
@@ -157,7 +174,7 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
     });
   }
 
-  const peerOf = (row: ConversationRow, viewerId: string) => {
+  const peerOf = (row: Pick<ConversationRow, 'direct_key'>, viewerId: string) => {
     const [a, b] = (row.direct_key ?? '').split('|');
     return a === viewerId ? b! : a!;
   };
@@ -193,15 +210,6 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
     joined_at: at,
     muted_until: null,
   });
-
-  async function checkSendRate(userId: string) {
-    const at = clock.now().getTime();
-    const { count, oldest } = await chatRepo(db).sentSince(userId, new Date(at - sendLimit.windowMs).toISOString());
-    if (count >= sendLimit.max) {
-      const retryMs = oldest ? Date.parse(oldest) + sendLimit.windowMs - at : sendLimit.windowMs;
-      throw rateLimited(Math.max(1, Math.ceil(retryMs / 1000)));
-    }
-  }
 
   const courseNotFound = () => new AppError(404, ChatErrors.CHAT_COURSE_NOT_FOUND, 'No such course, or you are neither its staff nor enrolled.');
 
@@ -268,13 +276,6 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
       if (!isDbError(err, 'unique')) throw err;
       return { ...(await run()), created: false };
     }
-  }
-
-  /** Who a message concerns (members but the sender) and, of them, who wants a notification (not muted now). */
-  async function recipientsOf(repo: ChatRepo, id: string, senderId: string, at: string) {
-    const recipientIds = (await repo.memberIds(id)).filter((u) => u !== senderId).sort();
-    const muted = new Set(await repo.mutedIds(id, at));
-    return { recipientIds, notifyIds: recipientIds.filter((u) => !muted.has(u)) };
   }
 
   /** When a mute asked for ends: a preset duration from now, a time in the future, or never. */
@@ -507,96 +508,124 @@ export function createChatService(deps: { db: Db; clock: Clock; events: EventLog
 
     /**
      * Stores a message once: a resend with the same `clientMessageId` returns the first one
-     * (`created: false`). The conversation's row lock hands out seqs 1, 2, 3… without gaps.
+     * (`created: false`). The conversation's row lock hands out seqs 1, 2, 3… without gaps. One read
+     * checks membership, the resend, the send limit and blocks; then the seq, the message, the
+     * sender's watermarks and the event (a group's members are not listed: the room reaches them,
+     * and notifications are decided later, by `notifyUnread`). Concurrent sends share a transaction
+     * (group commit); each returns once its transaction has committed.
      */
     async send(principal: Principal, id: string, input: SendMessage): Promise<{ message: MessageView; created: boolean }> {
       const me = principal.userId;
-      if (input.clientMessageId) {
-        const existing = (await chatRepo(db).findMember(id, me)) ? await chatRepo(db).findByClientId(id, me, input.clientMessageId) : undefined;
-        if (existing) return { message: (await messageViews([existing], me))[0]!, created: false };
-      }
-      await checkSendRate(me);
-      const at = now();
+      const at = clock.now();
+      const createdAt = at.toISOString();
       const messageId = newId('msg');
-      let row: MessageRow;
+      const resent = async (existingId: string) => ({ message: await service.getMessage(principal, id, existingId), created: false });
+      let outcome: { message: MessageRow } | { existingId: string };
       try {
-        row = await withTransaction(db, async (tx) => {
-          const repo = chatRepo(tx);
-          const { conversation } = await requireMember(tx, id, me);
-          if (conversation.kind === 'direct' && (await blockedBetween(tx, me, peerOf(conversation, me)))) throw blocked();
-          if (input.replyToId && !(await repo.findMessage(id, input.replyToId))) {
-            throw new AppError(422, ChatErrors.CHAT_REPLY_NOT_FOUND, 'The message replied to is not in this conversation.', { errors: [{ path: '/body/replyToId', message: 'no such message here' }] });
-          }
-          const seq = await repo.nextSeq(id, at);
-          const mentioned = (await repo.membersAmong(id, (input.mentions ?? []).filter((u) => u !== me))).sort();
-          const message: MessageRow = {
-            id: messageId,
-            conversation_id: id,
-            seq,
-            sender_id: me,
-            client_message_id: input.clientMessageId ?? null,
-            body: input.body,
-            reply_to_id: input.replyToId ?? null,
-            mentions: JSON.stringify(mentioned),
-            attachments: JSON.stringify(input.attachments ?? []),
-            edit_count: 0,
-            edited_at: null,
-            deleted_at: null,
-            deleted_by: null,
-            version: 1,
-            created_at: at,
-          };
-          await repo.insertMessage(message);
-          // What one sends, one has read.
-          await repo.advanceWatermarks(id, me, seq, seq);
-          const kind: ConversationKind = conversation.kind;
-          const recipients = kind === 'course' ? null : await recipientsOf(repo, id, me, at);
-          await events.append<MessageCreatedPayload>(tx, {
-            type: ChatEvents.messageCreated,
-            scopes: [`conversation:${id}`],
-            payload: {
-              conversationId: id,
-              conversationKind: kind,
-              messageId,
+        outcome = await commitSend({
+          // Reads only: a refusal here leaves the other sends of its batch alone.
+          async check(tx): Promise<{ existingId: string } | Pick<ConversationRow, 'kind' | 'direct_key'>> {
+            const repo = chatRepo(tx);
+            const since = new Date(at.getTime() - sendLimit.windowMs).toISOString();
+            const context = await repo.sendContext(id, me, input.clientMessageId ?? null, since, sendLimit.max);
+            if (!context) throw conversationNotFound();
+            if (context.existing_id) return { existingId: context.existing_id };
+            if (context.limit_reached_by) throw rateLimited(Math.max(1, Math.ceil((Date.parse(context.limit_reached_by) + sendLimit.windowMs - at.getTime()) / 1000)));
+            if (context.blocked) throw blocked();
+            if (input.replyToId && !(await repo.findMessage(id, input.replyToId))) {
+              throw new AppError(422, ChatErrors.CHAT_REPLY_NOT_FOUND, 'The message replied to is not in this conversation.', { errors: [{ path: '/body/replyToId', message: 'no such message here' }] });
+            }
+            return { kind: context.kind, direct_key: context.direct_key };
+          },
+          async apply(tx, checked) {
+            if ('existingId' in checked) return checked;
+            const repo = chatRepo(tx);
+            const seq = await repo.nextSeq(id, createdAt);
+            const mentioned = (await repo.membersAmong(id, (input.mentions ?? []).filter((u) => u !== me))).sort();
+            const message: MessageRow = {
+              id: messageId,
+              conversation_id: id,
               seq,
-              senderId: me,
-              preview: preview(input.body),
-              ...(recipients ? { recipientIds: recipients.recipientIds } : {}),
-              clientMessageId: message.client_message_id,
-              replyToId: message.reply_to_id,
-              mentions: mentioned,
-              attachments: input.attachments ?? [],
+              sender_id: me,
+              client_message_id: input.clientMessageId ?? null,
               body: input.body,
-              createdAt: at,
-            },
-            actorId: me,
-          });
-          if (recipients?.notifyIds.length) {
-            await events.append<MessageNotifyPayload>(tx, {
-              type: ChatEvents.messageNotify,
-              scopes: ['internal'],
-              payload: { conversationId: id, messageId, senderId: me, preview: preview(input.body), notifyIds: recipients.notifyIds },
+              reply_to_id: input.replyToId ?? null,
+              mentions: JSON.stringify(mentioned),
+              attachments: JSON.stringify(input.attachments ?? []),
+              edit_count: 0,
+              edited_at: null,
+              deleted_at: null,
+              deleted_by: null,
+              version: 1,
+              created_at: createdAt,
+            };
+            await repo.insertMessage(message);
+            // What one sends, one has read.
+            await repo.advanceWatermarks(id, me, seq, seq);
+            const kind: ConversationKind = checked.kind;
+            await events.append<MessageCreatedPayload>(tx, {
+              type: ChatEvents.messageCreated,
+              scopes: [`conversation:${id}`],
+              payload: {
+                conversationId: id,
+                conversationKind: kind,
+                messageId,
+                seq,
+                senderId: me,
+                preview: preview(input.body),
+                ...(kind === 'direct' ? { recipientIds: [peerOf(checked, me)] } : {}),
+                clientMessageId: message.client_message_id,
+                replyToId: message.reply_to_id,
+                mentions: mentioned,
+                attachments: input.attachments ?? [],
+                body: input.body,
+                createdAt,
+              },
               actorId: me,
             });
-          }
-          for (const userId of mentioned) {
-            await events.append<MentionCreatedPayload>(tx, {
-              type: ChatEvents.mentionCreated,
-              scopes: [`user:${userId}`],
-              payload: { conversationId: id, messageId, senderId: me, userId },
-              actorId: me,
-            });
-          }
-          return message;
+            if (kind !== 'course') await scheduleNotify?.(tx, id, messageId, at);
+            for (const userId of mentioned) {
+              await events.append<MentionCreatedPayload>(tx, {
+                type: ChatEvents.mentionCreated,
+                scopes: [`user:${userId}`],
+                payload: { conversationId: id, messageId, senderId: me, userId },
+                actorId: me,
+              });
+            }
+            return { message };
+          },
         });
       } catch (err) {
         // The same clientMessageId sent twice at once: the other request stored it.
         if (!input.clientMessageId || !isDbError(err, 'unique')) throw err;
         const existing = await chatRepo(db).findByClientId(id, me, input.clientMessageId);
         if (!existing) throw err;
-        return { message: (await messageViews([existing], me))[0]!, created: false };
+        return resent(existing.id);
       }
-      return { message: messageView(row, [], me), created: true };
+      if ('existingId' in outcome) return resent(outcome.existingId);
+      return { message: messageView(outcome.message, [], me), created: true };
+    },
+
+    /**
+     * Asks for notifications (`chat.message.notify`) of `messageId`, or of the newest message: for
+     * the members who have not read it by now and have not muted the conversation. Mentions are
+     * notified apart, at once. Run by the notify job, after the messages' window has passed.
+     */
+    async notifyUnread({ conversationId, messageId }: NotifyJob): Promise<void> {
+      const at = now();
+      await withTransaction(db, async (tx) => {
+        const repo = chatRepo(tx);
+        const message = messageId ? await repo.findMessage(conversationId, messageId) : await repo.latestLiveMessage(conversationId);
+        if (!message || message.deleted_at) return;
+        const notifyIds = await repo.unreadUnmutedIds(conversationId, Number(message.seq), message.sender_id, at);
+        if (!notifyIds.length) return;
+        await events.append<MessageNotifyPayload>(tx, {
+          type: ChatEvents.messageNotify,
+          scopes: ['internal'],
+          payload: { conversationId, messageId: message.id, senderId: message.sender_id, preview: preview(message.body ?? ''), notifyIds },
+          actorId: message.sender_id,
+        });
+      });
     },
 
     /** History by seq: newest first (optionally `before` a seq), or oldest first `after` a seq. */

@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.js';
+import type { Config } from '../../core/config/config.js';
 import type { Database } from '../../core/db/database.js';
 import type { EventLog } from '../../core/events/types.js';
 import type { CursorCodec } from '../../core/http/pagination.js';
@@ -11,6 +12,7 @@ import { SocketRead, SocketSend } from './chat.schemas.js';
 import { createChatService, type ChatService, type CourseMembership, type SendLimit, type UserLookup } from './chat.service.js';
 
 import { ChatEvents } from './chat.events.js';
+import { NOTIFY_JOB, type NotifyJob } from './chat-notify.js';
 import { chatAccountErasure } from './account-erasure.js';
 
 export { ChatEvents };
@@ -25,6 +27,7 @@ export interface ChatModule extends LyceumModule {
 
 /** The core services chat uses (a subset of app.ts's CoreServices, named here so imports flow one way). */
 export interface ChatCore {
+  config: Pick<Config, 'chat'>;
   database: Database;
   clock: Clock;
   events: EventLog;
@@ -47,7 +50,17 @@ export interface ChatDeps {
 /** Conversations (direct, group, course channel), messages with per-conversation seq, read watermarks and moderation. */
 export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<ChatModule> {
   const { database, clock, events, cursors, jobs } = core;
-  const service = createChatService({ db: database.db, clock, events, cursors, users: deps.identity.users, courses: deps.learning?.membership, sendLimit: deps.sendLimit });
+  const service = createChatService({
+    db: database.db,
+    clock,
+    events,
+    cursors,
+    users: deps.identity.users,
+    jobs,
+    notifyDelayMs: core.config.chat.notifyDelayMs,
+    courses: deps.learning?.membership,
+    sendLimit: deps.sendLimit,
+  });
   const erasure = chatAccountErasure({ db: database.db, clock, events, jobs });
 
   return defineModule({
@@ -73,6 +86,9 @@ export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<
         async handle(job: JobContext<{ courseId: string }>) {
           await service.syncCourse(job.payload.courseId);
         },
+      },
+      [NOTIFY_JOB]: {
+        handle: (job: JobContext<NotifyJob>) => service.notifyUnread(job.payload),
       },
       ...erasure.jobs,
     },

@@ -1,0 +1,117 @@
+import SqliteDatabase from 'better-sqlite3';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, chatApp, direct, group, ok, people, type ChatTestApp } from './support/chat.js';
+import type { SignedIn } from './support/identity.js';
+
+/**
+ * Records the SQL of every statement better-sqlite3 runs (every Kysely query on SQLite is one), so
+ * that a test can read what one call cost. Statement counts do not depend on the machine's load.
+ */
+function recordStatements() {
+  const proto = Object.getPrototypeOf(new SqliteDatabase(':memory:').prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>;
+  const seen: string[] = [];
+  const originals = ['run', 'get', 'all', 'iterate'].map((name) => [name, proto[name]!] as const);
+  for (const [name, original] of originals) {
+    proto[name] = function (this: { source: string }, ...args: unknown[]) {
+      seen.push(this.source);
+      return original.apply(this, args);
+    };
+  }
+  return {
+    seen,
+    /** The statements of the one transaction `fn` ran (background pollers may run before and after it, never inside). */
+    async transactionOf(fn: () => Promise<unknown>): Promise<string[]> {
+      seen.length = 0;
+      await fn();
+      const begin = seen.indexOf('begin');
+      const commit = seen.indexOf('commit', begin);
+      expect(begin, 'one transaction').toBeGreaterThanOrEqual(0);
+      expect(seen.indexOf('begin', begin + 1), 'no second transaction').toBe(-1);
+      return seen.slice(begin + 1, commit);
+    },
+    restore: () => {
+      for (const [name, original] of originals) proto[name] = original;
+    },
+  };
+}
+
+/** `insert core_events`, `select chat_conversation` (a select's outermost table is its last `from`). */
+const tables = (statements: string[]) =>
+  statements.map((s) => {
+    const verb = s.split(' ')[0]!;
+    const table = verb === 'select' ? [...s.matchAll(/from "(\w+)"/g)].at(-1)?.[1] : /^\w+ (?:into )?"(\w+)"/.exec(s)?.[1];
+    return `${verb} ${table}`;
+  });
+
+describe('chat: what a message costs the database (SQLite)', () => {
+  let t: ChatTestApp;
+  let ann: SignedIn, ben: SignedIn, cat: SignedIn;
+  let socket: Socket;
+  const statements = recordStatements();
+
+  beforeAll(async () => {
+    t = await chatApp({ dialect: 'sqlite', background: true, clock: { now: () => new Date() } as never });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.server.address();
+    [ann, ben, cat] = (await people(t, 3, 'Counted')) as [SignedIn, SignedIn, SignedIn];
+    socket = connect(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, { path: '/socket.io', transports: ['websocket'], auth: { token: ann.accessToken }, reconnection: false, forceNew: true });
+    await new Promise((resolve, reject) => {
+      socket.once('realtime:ready', resolve);
+      socket.once('connect_error', reject);
+    });
+  }, 180_000);
+  afterAll(async () => {
+    statements.restore();
+    socket?.disconnect();
+    await t?.destroy();
+  });
+
+  const viaSocket = (conversationId: string, body: string) => async () => {
+    const ack = await socket.emitWithAck('chat:send', { conversationId, body, clientMessageId: `${conversationId}-${body}` });
+    expect(ack.ok, JSON.stringify(ack)).toBe(true);
+  };
+
+  it('a group message is one transaction of one read and six writes, whatever the group size; the next one of a burst skips the notify job', async () => {
+    const g = await group(t, ann, [ben, cat]);
+    const first = await statements.transactionOf(viaSocket(g.id, 'one'));
+    expect(tables(first)).toEqual([
+      'select chat_conversation', // membership, resend, send limit and blocks in one read
+      'update chat_conversation', // the seq
+      'insert chat_message',
+      'update chat_member', // the sender's watermarks
+      'insert core_events',
+      'insert core_event_scopes',
+      'insert core_jobs', // the notify job of this window
+    ]);
+    // Nothing reads the member list: the room reaches the members, the notify job decides later.
+    expect(first.join('\n')).not.toMatch(/select "user_id" from "chat_member"/);
+    const second = await statements.transactionOf(viaSocket(g.id, 'two'));
+    expect(tables(second)).toEqual(tables(first).slice(0, -1));
+  });
+
+  it('sends that arrive together share a commit, each with its own seq, and a refused one disturbs none', async () => {
+    const g = await group(t, ann, [ben, cat]);
+    const principals = await Promise.all([ann, ben, cat].map((u) => t.core.access.authenticate({ headers: { authorization: `Bearer ${u.accessToken}` }, ip: '127.0.0.1' })));
+    const bodies = Array.from({ length: 8 }, (_, i) => `together-${i}`);
+    statements.seen.length = 0;
+    // As the socket gateway does: each command calls the service as soon as it arrives, without waiting for the others.
+    const [refused, ...sent] = await Promise.allSettled([
+      t.chat.service.send(principals[0]!, g.id, { body: 'nope', replyToId: 'msg_missing' }),
+      ...bodies.map((body, i) => t.chat.service.send(principals[i % 3]!, g.id, { body, clientMessageId: body })),
+    ]);
+    expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'CHAT_REPLY_NOT_FOUND' } });
+    expect(sent.map((r) => (r.status === 'fulfilled' ? r.value.message.seq : r.reason)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // The refused send ran at once (alone); the others waited for its commit and shared the next transaction.
+    const transactions = statements.seen.join('\n').split(/^begin$/m).filter((tx) => tx.includes('insert into "chat_message"'));
+    expect(transactions.map((tx) => tx.match(/insert into "chat_message"/g)!.length)).toEqual([8]);
+  });
+
+  it('the REST send costs the same; a resend only reads', async () => {
+    const d = await direct(t, ann, ben);
+    const post = () => ok(api(t, ann, 'POST', `/conversations/${d.id}/messages`, { body: 'rest', clientMessageId: 'rest-1' }), 201);
+    expect(await statements.transactionOf(post)).toHaveLength(7);
+    const resend = await statements.transactionOf(() => ok(api(t, ann, 'POST', `/conversations/${d.id}/messages`, { body: 'rest', clientMessageId: 'rest-1' }), 200));
+    expect(tables(resend)).toEqual(['select chat_conversation']);
+  });
+});
