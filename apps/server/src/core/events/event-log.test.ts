@@ -120,6 +120,26 @@ describeEachDialect('event log', (dialect: DialectName) => {
     expect(await log.readSince(0)).toEqual([stored]);
   });
 
+  it('appendMany stores many events in one go, in the order given, each with its own scopes, dispatched after commit', async () => {
+    const afterCommit: StoredEvent[] = [];
+    const { database, log } = await freshLog({ onAppend: (event) => void afterCommit.push(event) });
+    const received = collect(log);
+    await log.start();
+    // More than one INSERT's worth (500 rows), to cross a statement boundary.
+    const inputs = Array.from({ length: 1203 }, (_, n) => ({ type: 'test.batch.item', scopes: [`user:u${n}`, 'course:c'], payload: { n }, actorId: n % 2 ? 'usr_1' : null }));
+    const stored = await withTransaction(database.db, (tx) => log.appendMany(tx, inputs));
+
+    expect(stored.map((e) => (e.payload as { n: number }).n)).toEqual(inputs.map((_, n) => n));
+    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, n) => stored[0]!.seq + n));
+    expect(stored[7]).toMatchObject({ type: 'test.batch.item', scopes: ['user:u7', 'course:c'], actorId: 'usr_1' });
+    await waitFor(() => received.length === inputs.length, 'every event to be dispatched');
+    expect(ids(received)).toEqual(ids(stored));
+    expect(ids(afterCommit)).toEqual(ids(stored));
+    expect(ids(await log.readSince(0, { scopes: ['user:u1202'] }))).toEqual([stored[1202]!.id]);
+    expect(await countScopeRows(database)).toBe(2 * inputs.length);
+    expect(await withTransaction(database.db, (tx) => log.appendMany(tx, []))).toEqual([]);
+  });
+
   it('rejects malformed types and scopes before writing anything', async () => {
     const { log, append } = await freshLog();
     await expect(append('NoDots', ['user:a'])).rejects.toThrow(/module\.entity\.verb/);

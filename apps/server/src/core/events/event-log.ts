@@ -15,6 +15,8 @@ const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 1000;
 /** Small enough that a prune batch never holds SQLite's single writer for long. */
 const PRUNE_BATCH = 1000;
+/** Rows per multi-row INSERT: far below both dialects' limits on bound parameters (SQLite 32,766, PostgreSQL 65,535). */
+const ROWS_PER_INSERT = 500;
 const DAY_MS = 86_400_000;
 
 export interface EventLogOptions {
@@ -77,28 +79,38 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
   });
 
   async function append<P>(tx: Tx, input: EventInput<P>): Promise<StoredEvent<P>> {
-    const scopes = validatedScopes(input);
+    return (await appendMany(tx, [input]))[0]!;
+  }
+
+  async function appendMany<P>(tx: Tx, inputs: ReadonlyArray<EventInput<P>>): Promise<Array<StoredEvent<P>>> {
+    if (!inputs.length) return [];
+    const scopesOf = inputs.map(validatedScopes);
     // Registered before any SQL: a transaction not opened by withTransaction fails here, lock-free.
     afterCommit(tx, dispatcher.wake);
     await dialect.lockEventAppend(tx);
-    const row = {
+    // Taken under the lock, so that created_at follows seq on any one node.
+    const createdAt = isoNow(clock);
+    const rows = inputs.map((input, i) => ({
       id: newId('evt'),
       type: input.type,
-      scopes: JSON.stringify(scopes),
+      scopes: JSON.stringify(scopesOf[i]),
       payload: JSON.stringify(input.payload ?? null),
       actor_id: input.actorId ?? null,
-      // Taken under the lock, so that created_at follows seq on any one node.
-      created_at: isoNow(clock),
-    };
-    const { seq } = (await tx.insertInto('core_events').values(row).returning('seq').executeTakeFirstOrThrow()) as { seq: number };
-    await tx
-      .insertInto('core_event_scopes')
-      .values(scopes.map((scope) => ({ scope, seq })))
-      .execute();
+      created_at: createdAt,
+    }));
+    const seqOf = new Map<string, number>();
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const inserted = (await tx.insertInto('core_events').values(rows.slice(i, i + ROWS_PER_INSERT)).returning(['id', 'seq']).execute()) as Array<{ id: string; seq: number }>;
+      for (const { id, seq } of inserted) seqOf.set(id, Number(seq));
+    }
+    const scopeRows = rows.flatMap((row, i) => scopesOf[i]!.map((scope) => ({ scope, seq: seqOf.get(row.id)! })));
+    for (let i = 0; i < scopeRows.length; i += ROWS_PER_INSERT) {
+      await tx.insertInto('core_event_scopes').values(scopeRows.slice(i, i + ROWS_PER_INSERT)).execute();
+    }
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
     // Parsed back from the stored text: the caller holds exactly what every reader will see.
-    const stored = toEvent({ ...row, seq }) as StoredEvent<P>;
-    if (onAppend) afterCommit(tx, () => onAppend(stored));
+    const stored = rows.map((row) => toEvent({ ...row, seq: seqOf.get(row.id)! }) as StoredEvent<P>);
+    if (onAppend) afterCommit(tx, () => stored.forEach(onAppend));
     return stored;
   }
 
@@ -160,6 +172,7 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
 
   return {
     append,
+    appendMany,
     readSince,
     head,
     oldestSeq,

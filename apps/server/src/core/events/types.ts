@@ -42,6 +42,11 @@ export interface ReadOptions {
 export interface EventLog {
   /** Stores the event inside the caller's transaction; it is dispatched after commit. */
   append<P>(tx: Tx, event: EventInput<P>): Promise<StoredEvent<P>>;
+  /**
+   * Stores several events inside the caller's transaction in a few multi-row statements (a write
+   * that concerns many users at once); returns them in the order given, their seqs in that order.
+   */
+  appendMany<P>(tx: Tx, events: ReadonlyArray<EventInput<P>>): Promise<Array<StoredEvent<P>>>;
   /** Events with seq > cursor, in seq order; never skips one that commits late. */
   readSince(cursor: number, options?: ReadOptions): Promise<StoredEvent[]>;
   /** Highest seq a reader may safely resume after (0 when the log is empty). */

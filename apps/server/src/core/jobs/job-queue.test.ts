@@ -157,6 +157,25 @@ describeEachDialect('job queue', (dialect) => {
     expect(await queue.get(first)).toMatchObject({ payload: { n: 1 }, uniqueKey: 'digest:usr_1:2026-11-22' });
   });
 
+  it('enqueueMany inserts many jobs at once, returning their ids in order (the existing job for a duplicate key)', async () => {
+    const queue = makeQueue({ concurrency: 0 });
+    queue.define('test.many', { handle: async () => {} });
+    const existing = await queue.enqueue(database.db, 'test.many', { n: -1 }, { uniqueKey: 'many:7' });
+    // More than one INSERT's worth (500 rows), with a key already stored and one repeated in the batch.
+    const jobs = Array.from({ length: 1100 }, (_, n) => ({ name: 'test.many', payload: { n }, options: { uniqueKey: `many:${n}` } }));
+    jobs.push({ name: 'test.many', payload: { n: 1100 }, options: { uniqueKey: 'many:3' } });
+    const ids = await withTransaction(database.db, (tx) => queue.enqueueMany(tx, jobs));
+
+    expect(ids).toHaveLength(1101);
+    expect(new Set(ids).size).toBe(1100);
+    expect(ids[7]).toBe(existing);
+    expect(ids[1100]).toBe(ids[3]);
+    expect(await queue.get(ids[999]!)).toMatchObject({ status: 'queued', payload: { n: 999 }, uniqueKey: 'many:999' });
+    expect(await queue.get(existing)).toMatchObject({ payload: { n: -1 } });
+    expect(await queue.enqueueMany(database.db, [])).toEqual([]);
+    await expect(queue.enqueueMany(database.db, [{ name: 'test.nobody', payload: {} }])).rejects.toThrow(/Unknown job "test\.nobody"/);
+  });
+
   it('refuses a job name nobody defined, and a schedule of one at start', async () => {
     const queue = makeQueue({ concurrency: 0 });
     await expect(queue.enqueue(database.db, 'test.nobody', {})).rejects.toThrow(/Unknown job "test\.nobody"/);

@@ -221,11 +221,19 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     },
 
     async enqueue(target, name, payload, opts = {}) {
-      const definition = definitions.get(name);
-      if (!definition) throw new Error(`Unknown job "${name}": define it before enqueueing it`);
-      const id = await store.insert(target, newJobRow(name, definition, payload, opts));
+      return (await queue.enqueueMany(target, [{ name, payload, options: opts }]))[0]!;
+    },
+
+    async enqueueMany(target, jobs) {
+      const rows = jobs.map(({ name, payload, options = {} }) => {
+        const definition = definitions.get(name);
+        if (!definition) throw new Error(`Unknown job "${name}": define it before enqueueing it`);
+        return newJobRow(name, definition, payload, options);
+      });
+      if (!rows.length) return [];
+      const ids = await store.insertMany(target, rows);
       wakeAfterCommit(target);
-      return id;
+      return ids;
     },
 
     schedule: (schedule) => scheduler.add(schedule),

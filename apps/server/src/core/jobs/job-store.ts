@@ -3,6 +3,8 @@ import type { DialectHelpers } from '../db/dialects/dialect.js';
 import type { JobRecord, JobStatus } from './types.js';
 
 const JOBS = 'core_jobs';
+/** Jobs per multi-row INSERT: far below both dialects' limits on bound parameters. */
+const ROWS_PER_INSERT = 500;
 
 export interface JobRow {
   id: string;
@@ -56,24 +58,32 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
       .where('attempts', '=', row.attempts);
 
   return {
-    /** Inserts in `target` (the caller's transaction or the plain handle); returns the job's id. */
-    async insert(target: Db | Tx, job: NewJobRow): Promise<string> {
-      const values = { ...job, status: 'queued', attempts: 0, updated_at: job.created_at };
-      if (job.unique_key === null) {
-        await target.insertInto(JOBS).values(values).execute();
-        return job.id;
+    /**
+     * Inserts jobs in `target` (the caller's transaction or the plain handle), in a few multi-row
+     * statements; returns their ids in the order given. A job whose unique key already exists is not
+     * inserted: the existing job's id stands in for it.
+     */
+    async insertMany(target: Db | Tx, jobs: readonly NewJobRow[]): Promise<string[]> {
+      const inserted = new Set<string>();
+      for (let i = 0; i < jobs.length; i += ROWS_PER_INSERT) {
+        const values = jobs.slice(i, i + ROWS_PER_INSERT).map((job) => ({ ...job, status: 'queued', attempts: 0, updated_at: job.created_at }));
+        // "Do nothing" rather than catching the unique violation: on PostgreSQL a failed statement
+        // would abort the caller's whole transaction.
+        const rows = await target
+          .insertInto(JOBS)
+          .values(values)
+          .onConflict((oc) => oc.column('unique_key').doNothing())
+          .returning('id')
+          .execute();
+        for (const row of rows) inserted.add(row.id as string);
       }
-      // "Do nothing" rather than catching the unique violation: on PostgreSQL a failed statement
-      // would abort the caller's whole transaction.
-      const inserted = await target
-        .insertInto(JOBS)
-        .values(values)
-        .onConflict((oc) => oc.column('unique_key').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted) return job.id;
-      const existing = await target.selectFrom(JOBS).select('id').where('unique_key', '=', job.unique_key).executeTakeFirstOrThrow();
-      return existing.id as string;
+      const duplicates = jobs.filter((job) => !inserted.has(job.id)).map((job) => job.unique_key!);
+      const existing = new Map<string, string>();
+      for (let i = 0; i < duplicates.length; i += ROWS_PER_INSERT) {
+        const rows = await target.selectFrom(JOBS).select(['id', 'unique_key']).where('unique_key', 'in', duplicates.slice(i, i + ROWS_PER_INSERT)).execute();
+        for (const row of rows) existing.set(row.unique_key as string, row.id as string);
+      }
+      return jobs.map((job) => (inserted.has(job.id) ? job.id : existing.get(job.unique_key!)!));
     },
 
     /**

@@ -66,6 +66,8 @@ export interface JobQueue {
    * no-op that returns the existing job's id.
    */
   enqueue<P>(db: Db | Tx, name: string, payload: P, options?: EnqueueOptions): Promise<string>;
+  /** Several jobs in a few multi-row statements (one per recipient of a write, say); their ids, in the order given. */
+  enqueueMany<P>(db: Db | Tx, jobs: ReadonlyArray<{ name: string; payload: P; options?: EnqueueOptions }>): Promise<string[]>;
   schedule(schedule: Schedule): void;
   get(id: string): Promise<JobRecord | undefined>;
   list(filter: { status?: JobStatus; limit?: number; afterId?: string }): Promise<JobRecord[]>;
