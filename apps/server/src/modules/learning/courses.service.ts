@@ -108,14 +108,25 @@ export interface CourseAccess {
   enrollment: EnrollmentRow | undefined;
 }
 
-export function canSeeCourse(a: CourseAccess): boolean {
+/** What decides whether a caller sees a course and its lessons (a `CourseAccess`, or the same facts read with a quiz). */
+export interface CourseSight {
+  staff: boolean;
+  course: Pick<CourseRow, 'status' | 'visibility'>;
+  enrollment: Pick<EnrollmentRow, 'status'> | undefined;
+}
+
+/** Staff of a course: administrators, its owner and its co-teachers. */
+export const isCourseStaff = (principal: Principal | null, ownerId: string, coTeaches: boolean): boolean =>
+  Boolean(principal && (isCourseAdmin(principal) || ownerId === principal.userId || coTeaches));
+
+export function canSeeCourse(a: CourseSight): boolean {
   if (a.staff) return true;
   if (a.course.status === 'published') return true;
   // Archived courses stay readable for the students who took them.
   return a.course.status === 'archived' && a.enrollment?.status === 'active';
 }
 
-export function canSeeLessons(a: CourseAccess): boolean {
+export function canSeeLessons(a: CourseSight): boolean {
   if (a.staff) return true;
   if (!canSeeCourse(a)) return false;
   return a.course.visibility !== 'private' || a.enrollment?.status === 'active';
@@ -134,7 +145,7 @@ export function createCourseService(ctx: LearningContext) {
     if (!course) return undefined;
     const coTeacherIds = (await r.coTeachers([course.id])).get(course.id) ?? [];
     const userId = principal?.userId;
-    const staff = Boolean(principal && (isCourseAdmin(principal) || course.owner_id === userId || coTeacherIds.includes(userId!)));
+    const staff = isCourseStaff(principal, course.owner_id, coTeacherIds.includes(userId!));
     const enrollment = userId ? await r.findEnrollment(course.id, userId) : undefined;
     return { course, coTeacherIds, staff, enrollment };
   }

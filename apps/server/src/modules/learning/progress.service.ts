@@ -31,71 +31,82 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
   const iso = () => clock.now().toISOString();
   const h = (handle: unknown) => handle as Kysely<LearningTables>;
 
+  /** Three reads whatever the course's size: lessons with completions, quizzes with graded attempts, time studied and certificate. */
   async function compute(handle: unknown, courseId: string, courseTitle: string, userId: string): Promise<CourseProgressView> {
     const q = h(handle);
-    const lessons = await q.selectFrom('learning_lesson').select(['id', 'minutes']).where('course_id', '=', courseId).where('status', '=', 'published').where('required', '=', 1).execute();
-    const done = new Set((await q.selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', courseId).where('user_id', '=', userId).execute()).map((r) => r.lesson_id));
-    const quizzes = await q.selectFrom('learning_quiz').select(['id', 'title', 'required']).where('course_id', '=', courseId).where('status', '=', 'published').orderBy('id').execute();
-    const attempts = quizzes.length
-      ? await q
-          .selectFrom('learning_attempt')
-          .select(['quiz_id', 'number', 'score', 'max_score', 'passed'])
-          .where('user_id', '=', userId)
-          .where('quiz_id', 'in', quizzes.map((z) => z.id))
-          .where('status', '=', 'graded')
-          .orderBy('number')
-          .execute()
-      : [];
-    const studied = await q
-      .selectFrom('learning_study_session')
-      .select((eb) => eb.fn.sum<number | string | null>('seconds').as('total'))
-      .where('user_id', '=', userId)
-      .where('course_id', '=', courseId)
-      .where('ended_at', 'is not', null)
-      .executeTakeFirst();
-    const certificate = await q.selectFrom('learning_certificate').select(['code', 'issued_at']).where('course_id', '=', courseId).where('user_id', '=', userId).executeTakeFirst();
-    const quizProgress = quizzes.map((z) => {
-      const mine = attempts.filter((a) => a.quiz_id === z.id);
-      const scores = mine.map((a) => Number(a.score));
+    const lessonRows = await q
+      .selectFrom('learning_lesson as l')
+      .leftJoin('learning_lesson_completion as c', (join) => join.onRef('c.lesson_id', '=', 'l.id').on('c.user_id', '=', userId))
+      .select(['l.id', 'l.minutes', 'c.lesson_id as completed'])
+      .where('l.course_id', '=', courseId)
+      .where('l.status', '=', 'published')
+      .where('l.required', '=', 1)
+      .execute();
+    const done = lessonRows.filter((l) => l.completed !== null);
+    // One row per graded attempt (oldest first), or one without an attempt for an untried quiz.
+    const quizRows = await q
+      .selectFrom('learning_quiz as z')
+      .leftJoin('learning_attempt as a', (join) => join.onRef('a.quiz_id', '=', 'z.id').on('a.user_id', '=', userId).on('a.status', '=', 'graded'))
+      .select(['z.id', 'z.title', 'z.required', 'a.number', 'a.score', 'a.max_score', 'a.passed'])
+      .where('z.course_id', '=', courseId)
+      .where('z.status', '=', 'published')
+      .orderBy('z.id')
+      .orderBy('a.number')
+      .execute();
+    const rest = await q
+      .selectNoFrom((eb) => [
+        eb.selectFrom('learning_study_session').select((s) => s.fn.sum<number | string | null>('seconds').as('total')).where('user_id', '=', userId).where('course_id', '=', courseId).where('ended_at', 'is not', null).as('studied'),
+        eb.selectFrom('learning_certificate').select('code').where('course_id', '=', courseId).where('user_id', '=', userId).as('code'),
+        eb.selectFrom('learning_certificate').select('issued_at').where('course_id', '=', courseId).where('user_id', '=', userId).as('issued_at'),
+      ])
+      .executeTakeFirstOrThrow();
+    const quizzes = new Map<string, { title: string; required: number; attempts: Array<{ score: number; maxScore: number; passed: boolean }> }>();
+    for (const row of quizRows) {
+      let quiz = quizzes.get(row.id);
+      if (!quiz) quizzes.set(row.id, (quiz = { title: row.title, required: row.required, attempts: [] }));
+      if (row.number !== null) quiz.attempts.push({ score: Number(row.score), maxScore: Number(row.max_score), passed: Boolean(row.passed) });
+    }
+    const quizProgress = [...quizzes].map(([quizId, z]) => {
+      const scores = z.attempts.map((a) => a.score);
       return {
-        quizId: z.id,
+        quizId,
         title: z.title,
         required: Boolean(z.required),
-        attempts: mine.length,
+        attempts: z.attempts.length,
         bestScore: scores.length ? Math.max(...scores) : null,
         lastScore: scores.length ? scores.at(-1)! : null,
-        maxScore: mine.length ? Number(mine.at(-1)!.max_score) : null,
-        passed: mine.some((a) => Boolean(a.passed)),
+        maxScore: z.attempts.length ? z.attempts.at(-1)!.maxScore : null,
+        passed: z.attempts.some((a) => a.passed),
       };
     });
-    const lessonsCompleted = lessons.filter((l) => done.has(l.id)).length;
+    const lessonsCompleted = done.length;
     const required = quizProgress.filter((z) => z.required);
     const quizzesPassed = required.filter((z) => z.passed).length;
-    const total = lessons.length + required.length;
+    const total = lessonRows.length + required.length;
     return {
       courseId,
       courseTitle,
       lessonsCompleted,
-      lessonsRequired: lessons.length,
+      lessonsRequired: lessonRows.length,
       quizzesPassed,
       quizzesRequired: required.length,
       percent: total ? Math.floor(((lessonsCompleted + quizzesPassed) * 100) / total) : 0,
-      minutesOfLessonsCompleted: lessons.filter((l) => done.has(l.id)).reduce((sum, l) => sum + l.minutes, 0),
-      minutesStudied: Math.floor(Number(studied?.total ?? 0) / 60),
-      completed: Boolean(certificate),
-      certificateCode: certificate?.code ?? null,
-      completedAt: certificate?.issued_at ?? null,
+      minutesOfLessonsCompleted: done.reduce((sum, l) => sum + l.minutes, 0),
+      minutesStudied: Math.floor(Number(rest.studied ?? 0) / 60),
+      completed: rest.code !== null,
+      certificateCode: rest.code,
+      completedAt: rest.issued_at,
       quizzes: quizProgress,
     };
   }
 
   /** Issues the certificate (once) when the student has met the completion rule. Call inside the writing transaction. */
   async function checkCompletion(tx: Tx, courseId: string, userId: string, actorId: string | null): Promise<void> {
-    const course = await h(tx).selectFrom('learning_course').select(['title']).where('id', '=', courseId).executeTakeFirst();
-    if (!course) return;
-    const p = await compute(tx, courseId, course.title, userId);
+    const p = await compute(tx, courseId, '', userId);
     if (p.completed || p.lessonsRequired + p.quizzesRequired === 0) return;
     if (p.lessonsCompleted < p.lessonsRequired || p.quizzesPassed < p.quizzesRequired) return;
+    const course = await h(tx).selectFrom('learning_course').select(['title']).where('id', '=', courseId).executeTakeFirst();
+    if (!course) return;
     const code = certificateCode();
     await h(tx).insertInto('learning_certificate').values({ id: newId('cert'), code, course_id: courseId, user_id: userId, course_title: course.title, issued_at: iso() }).execute();
     await events.append<CourseCompletedPayload>(tx, {

@@ -10,6 +10,22 @@ export function quizzesRepo(handle: Db | Tx) {
   const updated = (result: { numUpdatedRows: bigint }) => Number(result.numUpdatedRows) === 1;
   return {
     findQuiz: (id: string) => db.selectFrom('learning_quiz').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** The quiz with what decides who may see it, in one read: its course's status, visibility and owner; whether the user co-teaches it; their enrollment. */
+    quizWithSight: (id: string, userId: string | null) =>
+      db
+        .selectFrom('learning_quiz as z')
+        .innerJoin('learning_course as c', 'c.id', 'z.course_id')
+        .leftJoin('learning_enrollment as e', (join) => join.onRef('e.course_id', '=', 'z.course_id').on('e.user_id', '=', userId ?? ''))
+        .selectAll('z')
+        .select((eb) => [
+          'c.status as course_status',
+          'c.visibility as course_visibility',
+          'c.owner_id as course_owner_id',
+          'e.status as enrollment_status',
+          eb.exists(eb.selectFrom('learning_course_teacher as t').select('t.user_id').whereRef('t.course_id', '=', 'z.course_id').where('t.user_id', '=', userId ?? '')).as('co_teaches'),
+        ])
+        .where('z.id', '=', id)
+        .executeTakeFirst(),
     insertQuiz: (row: QuizRow) => db.insertInto('learning_quiz').values(row).execute(),
     async updateQuiz(id: string, version: number, changes: Partial<QuizRow>) {
       return updated(await db.updateTable('learning_quiz').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
@@ -64,6 +80,31 @@ export function quizzesRepo(handle: Db | Tx) {
     findAnswer: (attemptId: string, questionId: string) =>
       db.selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId).where('question_id', '=', questionId).executeTakeFirst(),
     insertAnswer: (row: AnswerRow) => db.insertInto('learning_answer').values(row).execute(),
+    /** Writes the students' responses (one statement for all; unscored again until submission). */
+    saveResponses: (rows: AnswerRow[]) =>
+      rows.length
+        ? db
+            .insertInto('learning_answer')
+            .values(rows)
+            .onConflict((oc) =>
+              oc.columns(['attempt_id', 'question_id']).doUpdateSet((eb) => ({
+                response: eb.ref('excluded.response'),
+                client_timestamp: eb.ref('excluded.client_timestamp'),
+                points: eb.ref('excluded.points'),
+                updated_at: eb.ref('excluded.updated_at'),
+              })),
+            )
+            .execute()
+        : Promise.resolve(),
+    /** Writes scored points (one statement for all): rows without a stored answer are inserted whole. */
+    savePoints: (rows: AnswerRow[]) =>
+      rows.length
+        ? db
+            .insertInto('learning_answer')
+            .values(rows)
+            .onConflict((oc) => oc.columns(['attempt_id', 'question_id']).doUpdateSet((eb) => ({ points: eb.ref('excluded.points') })))
+            .execute()
+        : Promise.resolve(),
     updateAnswer: (attemptId: string, questionId: string, changes: Partial<AnswerRow>) =>
       db.updateTable('learning_answer').set(changes).where('attempt_id', '=', attemptId).where('question_id', '=', questionId).execute(),
   };

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Tx } from '../../core/db/database.js';
 import { isDbError } from '../../core/db/errors.js';
 import { withTransaction } from '../../core/db/transaction.js';
+import type { EventInput } from '../../core/events/types.js';
 import type { Principal } from '../../core/http/access.js';
 import { versionMismatch } from '../../core/http/etag.js';
 import { toPage, type Page } from '../../core/http/pagination.js';
@@ -9,7 +10,7 @@ import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
 import type { JobQueue } from '../../core/jobs/types.js';
 import type { Activity } from './activity.js';
-import { canSeeLessons, type CourseAccess, type CourseService, type LearningContext } from './courses.service.js';
+import { canSeeLessons, isCourseStaff, type CourseService, type CourseSight, type LearningContext } from './courses.service.js';
 import { attemptNotFound, conflict, forbidden, invalid, LearningErrors, questionNotFound, quizNotFound } from './learning.errors.js';
 import {
   LearningEvents,
@@ -45,6 +46,12 @@ interface LayoutEntry {
   q: string;
   /** Option order (choices, ordering items) or the right-hand order (matching), as shown. */
   o?: string[];
+}
+
+/** An attempt's questions and stored answers, by question id. */
+interface AttemptContent {
+  questions: Map<string, QuestionRow>;
+  answers: Map<string, AnswerRow>;
 }
 
 /** Parses a JSON column, or gives `fallback` for text that is not JSON. */
@@ -141,11 +148,16 @@ export function createQuizService(
   const iso = () => clock.now().toISOString();
 
   /** The quiz if the caller may see it (staff: always; others: published, in a course whose lessons they may see). */
-  async function quizAccess(handle: typeof db | Tx, principal: Principal | null, quizId: string): Promise<{ quiz: QuizRow; access: CourseAccess }> {
-    const quiz = await repo(handle).findQuiz(quizId);
-    if (!quiz) throw quizNotFound();
-    const access = await courses.accessOf(principal, quiz.course_id, handle);
-    if (!access || !canSeeLessons(access) || (!access.staff && quiz.status !== 'published')) throw quizNotFound();
+  async function quizAccess(handle: typeof db | Tx, principal: Principal | null, quizId: string): Promise<{ quiz: QuizRow; access: CourseSight }> {
+    const found = await repo(handle).quizWithSight(quizId, principal?.userId ?? null);
+    if (!found) throw quizNotFound();
+    const { course_status, course_visibility, course_owner_id, enrollment_status, co_teaches, ...quiz } = found;
+    const access: CourseSight = {
+      staff: isCourseStaff(principal, course_owner_id, Boolean(co_teaches)),
+      course: { status: course_status, visibility: course_visibility },
+      enrollment: enrollment_status ? { status: enrollment_status } : undefined,
+    };
+    if (!canSeeLessons(access) || (!access.staff && quiz.status !== 'published')) throw quizNotFound();
     return { quiz, access };
   }
 
@@ -156,13 +168,32 @@ export function createQuizService(
   }
 
   /** The attempt if the caller may see it: their own, or any in a course they teach. */
-  async function attemptAccess(handle: typeof db | Tx, principal: Principal, attemptId: string) {
-    const attempt = await repo(handle).findAttempt(attemptId);
+  async function attemptAccess(handle: typeof db | Tx, principal: Principal, attemptId: string, found?: AttemptRow) {
+    const attempt = found ?? (await repo(handle).findAttempt(attemptId));
     if (!attempt) throw attemptNotFound();
     const quiz = await repo(handle).findQuiz(attempt.quiz_id);
     const access = await courses.accessOf(principal, attempt.course_id, handle);
     if (!quiz || !access || (attempt.user_id !== principal.userId && !access.staff)) throw attemptNotFound();
     return { attempt, quiz, access, own: attempt.user_id === principal.userId };
+  }
+
+  /**
+   * The caller's own attempt, for the student's writes (save, submit). One read: its quiz and course
+   * exist by foreign keys. Anyone else learns 404, or 403 when they teach the course.
+   */
+  async function ownAttempt(handle: typeof db | Tx, principal: Principal, attemptId: string, refusal: string): Promise<AttemptRow> {
+    const attempt = await repo(handle).findAttempt(attemptId);
+    if (attempt?.user_id === principal.userId) return attempt;
+    await attemptAccess(handle, principal, attemptId, attempt);
+    throw forbidden(refusal);
+  }
+
+  /** The attempt's questions and stored answers: what its score and its view are made of. */
+  async function contentOf(handle: typeof db | Tx, attempt: AttemptRow): Promise<AttemptContent> {
+    const r = repo(handle);
+    const questions = await r.questionsByIds(json<LayoutEntry[]>(attempt.layout, []).map((l) => l.q));
+    const answers = await r.answersOf(attempt.id);
+    return { questions: new Map(questions.map((q) => [q.id, q])), answers: new Map(answers.map((a) => [a.question_id, a])) };
   }
 
   function checkWindow(opens: string | null, closes: string | null) {
@@ -175,44 +206,52 @@ export function createQuizService(
     if (!lesson || lesson.course_id !== courseId) throw invalid('The lesson must belong to the quiz’s course.', '/body/lessonId');
   }
 
-  /** Scores an attempt from its answers; writes auto-scored points; returns the totals. */
-  async function score(tx: Tx, attempt: AttemptRow) {
-    const r = repo(tx);
-    const layout = json<LayoutEntry[]>(attempt.layout, []);
-    const questions = new Map((await r.questionsByIds(layout.map((l) => l.q))).map((q) => [q.id, q]));
-    const answers = new Map((await r.answersOf(attempt.id)).map((a) => [a.question_id, a]));
+  /** Scores an attempt from its answers and writes the auto-scored points; returns the totals and the answers as now stored. */
+  async function score(tx: Tx, attempt: AttemptRow, content: AttemptContent) {
+    const answers = new Map(content.answers);
+    const writes: AnswerRow[] = [];
+    const write = (row: AnswerRow) => {
+      answers.set(row.question_id, row);
+      writes.push(row);
+    };
+    const unanswered = (questionId: string, points: number): AnswerRow => ({ attempt_id: attempt.id, question_id: questionId, response: 'null', client_timestamp: null, points, comment: null, updated_at: iso() });
     let total = 0;
     let max = 0;
     let pending = 0;
-    const now = iso();
-    for (const { q } of layout) {
-      const question = questions.get(q);
+    for (const { q } of json<LayoutEntry[]>(attempt.layout, [])) {
+      const question = content.questions.get(q);
       if (!question) continue;
       max += question.points;
       const type = question.type as QuestionType;
       const answer = answers.get(q);
       if (type === 'free_text') {
-        if (!answer) {
-          // Nothing written: nothing to grade.
-          await r.insertAnswer({ attempt_id: attempt.id, question_id: q, response: 'null', client_timestamp: null, points: 0, comment: null, updated_at: now });
-        } else if (answer.points === null) pending++;
+        // Nothing written: nothing to grade.
+        if (!answer) write(unanswered(q, 0));
+        else if (answer.points === null) pending++;
         else total += Number(answer.points);
         continue;
       }
       const points = scoreResponse(type, json<AnswerKey>(question.answer_key, {}), question.points, answer ? json<ResponseValue | null>(answer.response, null) : null) ?? 0;
       total += points;
-      if (answer && answer.points !== points) await r.updateAnswer(attempt.id, q, { points });
-      if (!answer) await r.insertAnswer({ attempt_id: attempt.id, question_id: q, response: 'null', client_timestamp: null, points, comment: null, updated_at: now });
+      if (!answer) write(unanswered(q, points));
+      else if (answer.points !== points) write({ ...answer, points });
     }
-    return { total: round(total), max, pending };
+    await repo(tx).savePoints(writes);
+    return { total: round(total), max, pending, content: { questions: content.questions, answers } };
   }
 
   /**
    * Closes an open attempt (submit, deadline, auto-submit) or re-scores a closed one (grading,
    * regrading), and emits `learning.attempt.graded` when the score is final and new.
    */
-  async function settle(tx: Tx, attempt: AttemptRow, quiz: QuizRow, options: { submit?: { auto: boolean }; actorId: string | null }): Promise<AttemptRow> {
-    const { total, max, pending } = await score(tx, attempt);
+  async function settle(
+    tx: Tx,
+    attempt: AttemptRow,
+    quiz: QuizRow,
+    options: { submit?: { auto: boolean }; actorId: string | null },
+    loaded?: AttemptContent,
+  ): Promise<{ attempt: AttemptRow; content: AttemptContent }> {
+    const { total, max, pending, content } = await score(tx, attempt, loaded ?? (await contentOf(tx, attempt)));
     const graded = pending === 0;
     const passed = graded ? (max === 0 ? true : (total / max) * 100 >= quiz.passing_score) : null;
     const changes: Partial<AttemptRow> = {
@@ -224,36 +263,40 @@ export function createQuizService(
     };
     if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, changes))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
     const next: AttemptRow = { ...attempt, ...changes, version: attempt.version + 1 };
+    const changed = attempt.status !== 'graded' || Number(attempt.score) !== total || Number(attempt.max_score) !== max;
+    const newGrade = graded && changed;
+    // Both facts of a submission are appended together: one insert for the events, one for their scopes.
+    const facts: Array<EventInput<AttemptSubmittedPayload | AttemptGradedPayload>> = [];
     if (options.submit) {
-      await events.append<AttemptSubmittedPayload>(tx, {
+      facts.push({
         type: LearningEvents.attemptSubmitted,
         scopes: [`user:${attempt.user_id}`, `course:${attempt.course_id}`],
         payload: { attemptId: attempt.id, quizId: quiz.id, courseId: attempt.course_id, userId: attempt.user_id, auto: options.submit.auto, needsGrading: !graded },
         actorId: options.actorId,
       });
-      await activity?.attemptSubmitted(tx, attempt.user_id);
     }
-    const changed = attempt.status !== 'graded' || Number(attempt.score) !== total || Number(attempt.max_score) !== max;
-    if (graded && changed) {
-      await events.append<AttemptGradedPayload>(tx, {
+    if (newGrade) {
+      facts.push({
         type: LearningEvents.attemptGraded,
         scopes: [`user:${attempt.user_id}`],
         payload: { attemptId: attempt.id, quizId: quiz.id, quizTitle: quiz.title, courseId: attempt.course_id, userId: attempt.user_id, score: total, maxScore: max, passed: Boolean(passed) },
         actorId: options.actorId,
       });
+    }
+    await events.appendMany(tx, facts);
+    if (options.submit) await activity?.attemptSubmitted(tx, attempt.user_id);
+    if (newGrade) {
       await activity?.attemptGraded(tx, attempt.user_id, total, max);
       if (passed) await onGraded?.(tx, attempt.course_id, attempt.user_id, options.actorId);
     }
-    return next;
+    return { attempt: next, content };
   }
 
   const expired = (attempt: AttemptRow) => attempt.status === 'open' && attempt.deadline_at !== null && clock.now().getTime() >= Date.parse(attempt.deadline_at);
 
-  async function attemptView(attempt: AttemptRow, quiz: QuizRow, staff: boolean): Promise<AttemptView> {
+  /** What the caller sees of an attempt: staff see everything; a student what the quiz's feedback level allows once submitted. */
+  function attemptView(attempt: AttemptRow, level: QuizRow['feedback'], { questions, answers }: AttemptContent): AttemptView {
     const layout = json<LayoutEntry[]>(attempt.layout, []);
-    const questions = new Map((await repo().questionsByIds(layout.map((l) => l.q))).map((q) => [q.id, q]));
-    const answers = new Map((await repo().answersOf(attempt.id)).map((a) => [a.question_id, a]));
-    const level = staff ? 'explanations' : quiz.feedback;
     const showResult = attempt.status !== 'open' && level !== 'none';
     const items: AttemptView['questions'] = [];
     for (const entry of layout) {
@@ -296,7 +339,7 @@ export function createQuizService(
       if (attempt.status !== 'open') return attempt;
       const quiz = await repo(tx).findQuiz(attempt.quiz_id);
       if (!quiz) return attempt;
-      return settle(tx, attempt, quiz, { submit: { auto: true }, actorId: null });
+      return (await settle(tx, attempt, quiz, { submit: { auto: true }, actorId: null })).attempt;
     });
   }
 
@@ -504,12 +547,11 @@ export function createQuizService(
 
     // ── attempts ───────────────────────────────────────────────────────
     async start(principal: Principal, quizId: string): Promise<AttemptView> {
-      const { quiz: before, access: beforeAccess } = await quizAccess(db, principal, quizId);
-      if (!beforeAccess.staff && beforeAccess.enrollment?.status !== 'active') throw forbidden('Enroll in the course to take its quizzes.');
-      if (before.status !== 'published') throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not published.');
       try {
-        const { attempt, quiz } = await withTransaction(db, async (tx) => {
-          const { quiz } = await quizAccess(tx, principal, quizId);
+        return await withTransaction(db, async (tx) => {
+          const { quiz, access } = await quizAccess(tx, principal, quizId);
+          if (!access.staff && access.enrollment?.status !== 'active') throw forbidden('Enroll in the course to take its quizzes.');
+          if (quiz.status !== 'published') throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not published.');
           const now = clock.now();
           if ((quiz.opens_at && now.getTime() < Date.parse(quiz.opens_at)) || (quiz.closes_at && now.getTime() >= Date.parse(quiz.closes_at))) {
             throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not open now.');
@@ -561,9 +603,8 @@ export function createQuizService(
             payload: { attemptId: row.id, quizId: quiz.id, courseId: quiz.course_id, userId: principal.userId, deadlineAt: deadline },
             actorId: principal.userId,
           });
-          return { attempt: row, quiz };
+          return attemptView(row, quiz.feedback, { questions: new Map(drawn.map((q) => [q.id, q])), answers: new Map() });
         });
-        return attemptView(attempt, quiz, false);
       } catch (err) {
         if (isDbError(err, 'unique')) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, 'An attempt of this quiz is already open.');
         throw err;
@@ -584,51 +625,50 @@ export function createQuizService(
       const { quiz, access } = found;
       let attempt = found.attempt;
       if (expired(attempt)) attempt = (await autoSubmit(attempt.id)) ?? attempt;
-      return attemptView(attempt, quiz, access.staff);
+      return attemptView(attempt, access.staff ? 'explanations' : quiz.feedback, await contentOf(db, attempt));
     },
 
     /** Saves answers (idempotent per question; an answer older than the stored one, by clientTimestamp, is ignored). */
     async saveAnswers(principal: Principal, attemptId: string, body: AnswersPatch): Promise<AttemptView> {
-      const found = await attemptAccess(db, principal, attemptId);
-      if (!found.own) throw forbidden('Only the student who started the attempt may answer.');
-      if (expired(found.attempt)) {
-        await autoSubmit(attemptId);
-        throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The time is up: the attempt was submitted.');
-      }
-      const attempt = await withTransaction(db, async (tx) => {
-        const { attempt } = await attemptAccess(tx, principal, attemptId);
+      const view = await withTransaction(db, async (tx) => {
+        const attempt = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may answer.');
+        if (expired(attempt)) {
+          await settle(tx, attempt, (await repo(tx).findQuiz(attempt.quiz_id))!, { submit: { auto: true }, actorId: null });
+          return undefined;
+        }
         if (attempt.status !== 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt is already submitted.');
-        const layout = json<LayoutEntry[]>(attempt.layout, []);
-        const questions = new Map((await repo(tx).questionsByIds(layout.map((l) => l.q))).map((q) => [q.id, q]));
+        const { questions, answers } = await contentOf(tx, attempt);
         const now = iso();
+        const saved = new Map<string, AnswerRow>();
         for (const [i, a] of body.answers.entries()) {
           const question = questions.get(a.questionId);
           if (!question) throw invalid('The question is not part of this attempt.', `/body/answers/${i}/questionId`);
           checkResponse(question.type as QuestionType, json<QuestionContent>(question.content, {}), a.response, `/body/answers/${i}/response`);
-          const stored = await repo(tx).findAnswer(attempt.id, a.questionId);
+          const stored = answers.get(a.questionId);
           const clientTimestamp = a.clientTimestamp ? new Date(a.clientTimestamp).toISOString() : null;
           if (stored && stored.client_timestamp && clientTimestamp && clientTimestamp < stored.client_timestamp) continue;
-          const row: Partial<AnswerRow> = { response: JSON.stringify(a.response), client_timestamp: clientTimestamp, points: null, updated_at: now };
-          if (stored) await repo(tx).updateAnswer(attempt.id, a.questionId, row);
-          else await repo(tx).insertAnswer({ attempt_id: attempt.id, question_id: a.questionId, comment: null, ...(row as Omit<AnswerRow, 'attempt_id' | 'question_id' | 'comment'>) });
+          const row: AnswerRow = { attempt_id: attempt.id, question_id: a.questionId, response: JSON.stringify(a.response), client_timestamp: clientTimestamp, points: null, comment: stored?.comment ?? null, updated_at: now };
+          answers.set(a.questionId, row);
+          saved.set(a.questionId, row);
         }
-        const changes = {};
-        if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, changes))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
-        return { ...attempt, version: attempt.version + 1 };
+        await repo(tx).saveResponses([...saved.values()]);
+        // The version check fails if a submission (or another save) got in first.
+        if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, {}))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
+        // An open attempt shows no results yet, whatever the quiz's feedback level.
+        return attemptView({ ...attempt, version: attempt.version + 1 }, 'none', { questions, answers });
       });
-      return attemptView(attempt, found.quiz, false);
+      if (!view) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The time is up: the attempt was submitted.');
+      return view;
     },
 
     /** Submits and scores; submitting again returns the result unchanged. */
     async submit(principal: Principal, attemptId: string): Promise<AttemptView> {
-      const found = await attemptAccess(db, principal, attemptId);
-      if (!found.own) throw forbidden('Only the student who started the attempt may submit it.');
-      const attempt = await withTransaction(db, async (tx) => {
-        const { attempt, quiz } = await attemptAccess(tx, principal, attemptId);
-        if (attempt.status !== 'open') return attempt;
-        return settle(tx, attempt, quiz, { submit: { auto: expired(attempt) }, actorId: principal.userId });
+      return withTransaction(db, async (tx) => {
+        const attempt = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may submit it.');
+        const quiz = (await repo(tx).findQuiz(attempt.quiz_id))!;
+        const settled = attempt.status === 'open' ? await settle(tx, attempt, quiz, { submit: { auto: expired(attempt) }, actorId: principal.userId }) : { attempt, content: await contentOf(tx, attempt) };
+        return attemptView(settled.attempt, quiz.feedback, settled.content);
       });
-      return attemptView(attempt, found.quiz, false);
     },
 
     autoSubmit,
@@ -637,7 +677,7 @@ export function createQuizService(
     async grade(principal: Principal, attemptId: string, body: GradeBody): Promise<AttemptView> {
       const found = await attemptAccess(db, principal, attemptId);
       if (!found.access.staff) throw forbidden('Only the course’s teachers and administrators may grade.');
-      const attempt = await withTransaction(db, async (tx) => {
+      return withTransaction(db, async (tx) => {
         const { attempt, quiz } = await attemptAccess(tx, principal, attemptId);
         if (attempt.status === 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, 'The attempt is not submitted yet.');
         const layout = new Set(json<LayoutEntry[]>(attempt.layout, []).map((l) => l.q));
@@ -651,9 +691,9 @@ export function createQuizService(
           if (stored) await repo(tx).updateAnswer(attempt.id, g.questionId, { points: g.points, comment: g.comment ?? null, updated_at: now });
           else await repo(tx).insertAnswer({ attempt_id: attempt.id, question_id: g.questionId, response: 'null', client_timestamp: null, points: g.points, comment: g.comment ?? null, updated_at: now });
         }
-        return settle(tx, attempt, quiz, { actorId: principal.userId });
+        const settled = await settle(tx, attempt, quiz, { actorId: principal.userId });
+        return attemptView(settled.attempt, 'explanations', settled.content);
       });
-      return attemptView(attempt, found.quiz, true);
     },
   };
 }

@@ -112,6 +112,24 @@ describeEachDialect('learning: quizzes and attempts', (dialect) => {
     expect(list.items).toMatchObject([{ id: attempt.id, status: 'graded', score: 8.83 }]);
   });
 
+  it('one save may answer a question twice: the later answer stands, unless its client timestamp is older', async () => {
+    const { quiz, ids } = await quizWith({ feedback: 'answers' }, [QUESTIONS[0], QUESTIONS[2]]);
+    const attempt = (await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+    const saved = await api(t, t.student, 'PATCH', `/attempts/${attempt.id}`, {
+      answers: [
+        { questionId: ids[0], response: { optionId: 'a' } },
+        { questionId: ids[1], response: { value: false }, clientTimestamp: '2026-11-22T10:05:00.000Z' },
+        { questionId: ids[0], response: { optionId: 'b' } },
+        { questionId: ids[1], response: { value: true }, clientTimestamp: '2026-11-22T10:01:00.000Z' },
+      ],
+    });
+    expect(saved.statusCode, saved.body).toBe(200);
+    expect(saved.json().questions.map((q: { answer: unknown }) => q.answer)).toEqual([{ optionId: 'b' }, { value: false }]);
+    const submitted = (await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`)).json();
+    expect(submitted).toMatchObject({ status: 'graded', score: 1, maxScore: 2 });
+    expect(submitted.questions.map((q: { result: { points: number } }) => q.result.points)).toEqual([1, 0]);
+  });
+
   it('one open attempt under concurrent starts; allowed attempts are counted', async () => {
     const { quiz } = await quizWith({ maxAttempts: 2, feedback: 'none' }, [QUESTIONS[0]]);
     const me = studentPrincipal(t.student.userId);

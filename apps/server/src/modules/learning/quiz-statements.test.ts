@@ -1,0 +1,92 @@
+import SqliteDatabase from 'better-sqlite3';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createCourse, learningApp, type LearningTestApp } from '../../../test/support/learning.js';
+
+/**
+ * Quiz submissions are the hot write path (issue #4: 1,000 per second on SQLite), and their cost is
+ * the number of statements each request runs on the one SQLite connection. This suite counts them
+ * at the driver (every better-sqlite3 statement run, BEGIN and COMMIT included), so it runs on
+ * SQLite only; the behaviour itself is tested on both dialects in quizzes.test.ts.
+ */
+const executed: string[] = [];
+function recordStatements(): void {
+  const probe = new SqliteDatabase(':memory:');
+  const statement = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>;
+  probe.close();
+  for (const method of ['run', 'get', 'all', 'iterate']) {
+    const original = statement[method]!;
+    statement[method] = function (this: { source: string }, ...args: unknown[]) {
+      executed.push(this.source);
+      return original.apply(this, args);
+    };
+  }
+}
+
+/** Streak days and achievements (activity.ts) ride on a submission but are counted by their own tests. */
+const ACTIVITY = /"(learning_activity_day|learning_achievement|identity_user)"/;
+
+/** The statements `request` ran, without the activity hooks'. */
+async function statementsOf(request: () => Promise<LightMyRequestResponse>, status: number) {
+  executed.length = 0;
+  const res = await request();
+  expect(res.statusCode, res.body).toBe(status);
+  return { res, statements: executed.splice(0).filter((sql) => !ACTIVITY.test(sql)) };
+}
+
+/** Reads of `table` that come after the request first wrote it. */
+const rereads = (statements: string[], table: string) => {
+  const firstWrite = statements.findIndex((sql) => new RegExp(`^(insert into|update) "${table}"`).test(sql));
+  return firstWrite < 0 ? [] : statements.slice(firstWrite + 1).filter((sql) => sql.startsWith('select') && sql.includes(`"${table}"`));
+};
+
+describe('a quiz submission runs few statements (sqlite)', () => {
+  let t: LearningTestApp;
+  let quizId: string;
+  const rightAnswers: Record<string, unknown> = {};
+  beforeAll(async () => {
+    recordStatements();
+    t = await learningApp({ dialect: 'sqlite' });
+    const courseId = (await createCourse(t, t.teacher, { title: 'Statements' })).id;
+    expect((await api(t, t.student, 'POST', `/courses/${courseId}/enrollments`, {})).statusCode).toBe(201);
+    const quiz = await api(t, t.teacher, 'POST', `/courses/${courseId}/quizzes`, { title: 'Five questions', status: 'published', passingScore: 60, required: true });
+    quizId = quiz.json().id;
+    // The benchmark's quiz: five auto-scored questions.
+    const questions = [
+      [{ type: 'single', prompt: 'Which?', options: [{ id: 'a', text: 'A' }, { id: 'b', text: 'B' }], correctOptionIds: ['b'] }, { optionId: 'b' }],
+      [{ type: 'multiple', prompt: 'Which?', points: 2, options: [{ id: 'a', text: 'A' }, { id: 'b', text: 'B' }, { id: 'c', text: 'C' }], correctOptionIds: ['a', 'c'] }, { optionIds: ['a', 'c'] }],
+      [{ type: 'true_false', prompt: 'True?', correctBoolean: true }, { value: true }],
+      [{ type: 'numeric', prompt: '7 × 6?', correctNumber: 42, tolerance: 0 }, { value: 42 }],
+      [{ type: 'short_text', prompt: 'Our planet?', acceptedAnswers: ['Earth'], match: 'case_insensitive' }, { text: 'earth' }],
+    ] as const;
+    for (const [question, right] of questions) rightAnswers[(await api(t, t.teacher, 'POST', `/quizzes/${quizId}/questions`, question)).json().id] = right;
+  }, 180_000);
+  afterAll(() => t?.destroy());
+
+  it('start, save five answers and submit: 8, 7 and 13 statements, and nothing written is read back', async () => {
+    for (const round of [1, 2]) {
+      const start = await statementsOf(() => api(t, t.student, 'POST', `/quizzes/${quizId}/attempts`), 201);
+      const attempt = start.res.json() as { id: string; questions: Array<{ id: string }> };
+      const answers = attempt.questions.map((q) => ({ questionId: q.id, response: rightAnswers[q.id] }));
+      const save = await statementsOf(() => api(t, t.student, 'PATCH', `/attempts/${attempt.id}`, { answers }), 200);
+      const submit = await statementsOf(() => api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`), 200);
+      expect(submit.res.json()).toMatchObject({ status: 'graded', score: 6, maxScore: 6, passed: true, number: round });
+      // The first full marks also award an achievement (and its event): count a later attempt.
+      if (round === 1) continue;
+
+      // BEGIN, access (one join), earlier attempts, questions, the attempt, its event (2), COMMIT.
+      expect(start.statements).toHaveLength(8);
+      // BEGIN, attempt, questions, answers, one upsert for all answers, version check, COMMIT.
+      expect(save.statements).toHaveLength(7);
+      // BEGIN, attempt, quiz, questions, answers, one write of all points, the attempt, its two events
+      // (one insert each for events and scopes), the completion check (3), COMMIT.
+      expect(submit.statements).toHaveLength(13);
+      expect(save.statements.filter((sql) => sql.startsWith('insert into "learning_answer"'))).toHaveLength(1);
+      expect(submit.statements.filter((sql) => sql.startsWith('insert into "learning_answer"'))).toHaveLength(1);
+      for (const { statements } of [start, save, submit]) {
+        expect(rereads(statements, 'learning_answer')).toEqual([]);
+        expect(statements.filter((sql) => sql === 'select * from "learning_attempt" where "id" = ?')).toHaveLength(statements === start.statements ? 0 : 1);
+      }
+    }
+  });
+});
