@@ -27,6 +27,10 @@ const inboxCount = async () =>
   Number((await db.selectFrom('notifications_notification').select((eb) => eb.fn.countAll().as('n')).where('category', '=', 'announcement').executeTakeFirstOrThrow()).n);
 
 answer({
+  /** This process's CPU time so far (µs), so that the bench can tell the work from the machine's load. */
+  async cpuUsage() {
+    return { ...process.cpuUsage() };
+  },
   /** Waits until `expected` announcement entries are stored; answers when (wall-clock ms). */
   async awaitInbox(args) {
     const { expected, timeoutMs } = args as { expected: number; timeoutMs: number };

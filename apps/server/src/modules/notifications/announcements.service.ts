@@ -10,13 +10,13 @@ import { NotificationsEvents } from './notifications.events.js';
 import { NotificationsErrors } from './notifications.errors.js';
 import { announcementsRepo } from './notifications.repo.js';
 import type { AnnouncementCreate, AnnouncementView } from './notifications.schemas.js';
-import type { NotificationsService } from './notifications.service.js';
+import { RECIPIENTS_PER_TRANSACTION, type NotificationsService } from './notifications.service.js';
 import type { AnnouncementRow } from './notifications.tables.js';
 
 export const FANOUT_JOB = 'notifications.announcement.fanout';
 export const BATCH_JOB = 'notifications.announcement.batch';
 /** Recipients per batch job: each batch is one transaction of inbox rows. */
-export const BATCH_SIZE = 500;
+export const BATCH_SIZE = RECIPIENTS_PER_TRANSACTION;
 
 /** What notifications needs of learning (its public index), for course announcements. */
 export interface CourseMembership {
@@ -62,11 +62,12 @@ export function createAnnouncements(deps: { db: Db; clock: Clock; events: EventL
       const row = await announcementsRepo(db).find(announcementId);
       if (!row) return;
       const members = (await membership.memberIds(row.course_id)).filter((id) => id !== row.author_id).sort();
-      await withTransaction(db, async (tx) => {
-        for (let i = 0; i < members.length; i += BATCH_SIZE) {
-          await jobs.enqueue(tx, BATCH_JOB, { announcementId, userIds: members.slice(i, i + BATCH_SIZE) }, { uniqueKey: `${BATCH_JOB}:${announcementId}:${i / BATCH_SIZE}` });
-        }
-      });
+      const batches = Array.from({ length: Math.ceil(members.length / BATCH_SIZE) }, (_, n) => ({
+        name: BATCH_JOB,
+        payload: { announcementId, userIds: members.slice(n * BATCH_SIZE, (n + 1) * BATCH_SIZE) },
+        options: { uniqueKey: `${BATCH_JOB}:${announcementId}:${n}` },
+      }));
+      await jobs.enqueueMany(db, batches);
     },
 
     /** Stores one batch of inbox entries (receipts make a retried batch add nothing). */

@@ -9,6 +9,8 @@ import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
 import type { JobContext, JobQueue } from '../../core/jobs/types.js';
 import type { Mailer } from '../../core/mail/mailer.js';
+import { normaliseTimeZone } from '../../core/time-zone.js';
+import type { UsersDirectory } from '../identity/index.js';
 import { renderEmail, type Content } from './email-templates.js';
 import { NotificationsErrors } from './notifications.errors.js';
 import { NotificationsEvents } from './notifications.events.js';
@@ -17,10 +19,12 @@ import { CATEGORIES, type Category, type ChannelName, type PreferencesUpdate, ty
 import type { DeliveryHooks } from './notifications.service.js';
 import type { NotificationSpec } from './notifications.sources.js';
 import type { Channel, DeliveryRow, NotificationRow, PreferenceRow } from './notifications.tables.js';
-import { isTimeZone, quietUntil } from './quiet-hours.js';
+import { quietUntil } from './quiet-hours.js';
 import { nextWindowEnd, type Cadence, type DigestCadence, type Weekday } from './digests.windows.js';
 
 export const EMAIL_JOB = 'notifications.email';
+/** The job that runs a delivery on `channel` (`notifications.email`, `notifications.push`, `notifications.sms`). */
+const jobOf = (channel: Channel) => `notifications.${channel}`;
 
 type Switches = Record<ChannelName, boolean>;
 
@@ -58,6 +62,8 @@ export interface ChannelsDeps {
   mailer: Mailer;
   logger: FastifyBaseLogger;
   accounts: AccountLookup;
+  /** Profile time zones, for preferences that name none. */
+  users: Pick<UsersDirectory, 'lookup'>;
   publicUrl: string;
   unsubscribeSecret: string;
   /** How long each channel waits before sending, so that reading the notification in the app first suppresses it. */
@@ -73,28 +79,37 @@ export interface DigestSettings {
 }
 export const DEFAULT_DIGEST: DigestSettings = { cadence: 'off', hour: 8, weekday: 'monday', categories: {} };
 
+/** Where the zone of quiet hours and digests comes from: the preferences, else the profile, else UTC. */
+export type TimeZoneSource = 'preferences' | 'profile' | 'default';
+
 export interface Prefs {
   muted: boolean;
   timeZone: string;
+  timeZoneSource: TimeZoneSource;
   quietHours: { start: string; end: string } | null;
   channels: Record<Category, Switches>;
   digest: DigestSettings;
   version: number;
 }
 
-export function parsePrefs(row: PreferenceRow | undefined): Prefs {
+/** The preferences in effect; `profileZone` is the user's profile time zone, used when the preferences name none. */
+export function parsePrefs(row: PreferenceRow | undefined, profileZone: string | null): Prefs {
   const stored = row ? (JSON.parse(row.channels) as Partial<Record<Category, Partial<Switches>>>) : {};
   const channels = Object.fromEntries(CATEGORIES.map((c) => [c, { ...DEFAULT_CHANNELS[c], ...stored[c] }])) as Record<Category, Switches>;
   for (const c of ALWAYS_ON) channels[c] = { inApp: true, email: true, push: true, sms: true };
   return {
     muted: Boolean(row?.muted),
-    timeZone: row?.time_zone ?? 'UTC',
+    timeZone: row?.time_zone ?? profileZone ?? 'UTC',
+    timeZoneSource: row?.time_zone ? 'preferences' : profileZone ? 'profile' : 'default',
     quietHours: row?.quiet_start && row.quiet_end ? { start: row.quiet_start, end: row.quiet_end } : null,
     channels,
     digest: row?.digest ? { ...DEFAULT_DIGEST, ...(JSON.parse(row.digest) as Partial<DigestSettings>) } : DEFAULT_DIGEST,
     version: row ? Number(row.version) : 0,
   };
 }
+
+/** Only quiet hours and digests use a zone: preferences with either and no zone of their own follow the profile's. */
+const followsProfileZone = (row: PreferenceRow | undefined): row is PreferenceRow => row !== undefined && row.time_zone === null && (row.quiet_start !== null || row.digest_next_at !== null);
 
 /** Whether `channel` may carry this category now, and why not. */
 export function allowed(p: Prefs, category: Category, channel: ChannelName): string | null {
@@ -124,6 +139,7 @@ export function digestNextAt(p: Prefs, after: Date): string | null {
 const toView = (p: Prefs): PreferencesView => ({
   muted: p.muted,
   timeZone: p.timeZone,
+  timeZoneSource: p.timeZoneSource,
   quietHours: p.quietHours,
   categories: p.channels,
   alwaysOn: ALWAYS_ON,
@@ -133,7 +149,7 @@ const toView = (p: Prefs): PreferencesView => ({
 
 /** Preferences, the email channel (and the hooks that decide, per notification, what goes where). */
 export function createChannels(deps: ChannelsDeps) {
-  const { db, clock, events, jobs, mailer, logger, accounts, publicUrl, unsubscribeSecret, delays } = deps;
+  const { db, clock, events, jobs, mailer, logger, accounts, users, publicUrl, unsubscribeSecret, delays } = deps;
   const iso = () => clock.now().toISOString();
   const sign = (data: string) => createHmac('sha256', unsubscribeSecret).update(`unsubscribe:${data}`).digest().subarray(0, 18).toString('base64url');
 
@@ -157,23 +173,42 @@ export function createChannels(deps: ChannelsDeps) {
   /** The one-click unsubscribe URL, for the `List-Unsubscribe` header and the email's footer. */
   const unsubscribeUrl = (userId: string, list: MailingList) => `${publicUrl}/api/v1/notifications/unsubscribe?t=${unsubscribeToken(userId, list)}`;
 
-  const load = async (handle: Db | Tx, userId: string) => parsePrefs(await channelsRepo(handle).findPreferences(userId));
+  /** Profile time zones by user, read through `handle` when it is an open transaction (SQLite has one connection). */
+  async function profileZones(handle: Db | Tx, userIds: readonly string[]): Promise<Map<string, string | null>> {
+    if (!userIds.length) return new Map();
+    const found = await users.lookup(userIds, handle.isTransaction ? (handle as Tx) : undefined);
+    return new Map([...found].map(([id, user]) => [id, user.timeZone]));
+  }
+  const profileZoneOf = async (handle: Db | Tx, userId: string) => (await profileZones(handle, [userId])).get(userId) ?? null;
 
-  async function schedule(tx: Tx, spec: NotificationSpec, row: NotificationRow | null, channel: Channel, p: Prefs): Promise<void> {
-    const now = clock.now();
+  /** The preferences in effect. The profile is read only when it matters (`followsProfileZone`), or `always`, to show it. */
+  async function load(handle: Db | Tx, userId: string, always = false): Promise<Prefs> {
+    const row = await channelsRepo(handle).findPreferences(userId);
+    return parsePrefs(row, always || followsProfileZone(row) ? await profileZoneOf(handle, userId) : null);
+  }
+
+  /** The deliveries' preferences, for every recipient of a chunk in one query. */
+  async function loadMany(tx: Tx, userIds: readonly string[]): Promise<Map<string, Prefs>> {
+    const rows = new Map((await channelsRepo(tx).preferencesOf(userIds)).map((row) => [row.user_id, row]));
+    const zones = await profileZones(tx, [...rows.values()].filter(followsProfileZone).map((row) => row.user_id));
+    return new Map(userIds.map((userId) => [userId, parsePrefs(rows.get(userId), zones.get(userId) ?? null)]));
+  }
+
+  /** A delivery of `spec` on `channel`: queued after the channel's delay (or the end of quiet hours), or recorded as digested. */
+  function deliveryOf(spec: NotificationSpec, row: NotificationRow | null, channel: Channel, p: Prefs, now: Date, digested = false): DeliveryRow {
     const urgent = ALWAYS_ON.includes(spec.category);
-    let notBefore = new Date(now.getTime() + (urgent ? 0 : delays[channel]));
-    const quietEnd = urgent ? null : quietUntil(notBefore, p.timeZone, p.quietHours?.start ?? null, p.quietHours?.end ?? null);
+    let notBefore = new Date(now.getTime() + (urgent || digested ? 0 : delays[channel]));
+    const quietEnd = urgent || digested ? null : quietUntil(notBefore, p.timeZone, p.quietHours?.start ?? null, p.quietHours?.end ?? null);
     if (quietEnd && quietEnd > notBefore) notBefore = quietEnd;
-    const delivery: DeliveryRow = {
+    return {
       id: newId('dlv'),
       user_id: spec.userId,
       notification_id: row?.id ?? null,
       source_key: spec.sourceKey,
       category: spec.category,
       channel,
-      status: 'queued',
-      reason: quietEnd ? 'quiet-hours' : null,
+      status: digested ? 'suppressed' : 'queued',
+      reason: digested ? 'digest' : quietEnd ? 'quiet-hours' : null,
       attempts: 0,
       last_error: null,
       content: JSON.stringify({ title: spec.title, body: spec.body, link: spec.link } satisfies Content),
@@ -181,48 +216,48 @@ export function createChannels(deps: ChannelsDeps) {
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
     };
-    if (!(await channelsRepo(tx).insertDelivery(delivery))) return;
-    await jobs.enqueue(tx, channel === 'email' ? EMAIL_JOB : `notifications.${channel}`, { deliveryId: delivery.id }, { runAt: notBefore, uniqueKey: `notifications.${channel}:${delivery.id}` });
   }
 
-  async function recordDigested(tx: Tx, spec: NotificationSpec, row: NotificationRow): Promise<void> {
-    const now = iso();
-    await channelsRepo(tx).insertDelivery({
-      id: newId('dlv'),
-      user_id: spec.userId,
-      notification_id: row.id,
-      source_key: spec.sourceKey,
-      category: spec.category,
-      channel: 'email',
-      status: 'suppressed',
-      reason: 'digest',
-      attempts: 0,
-      last_error: null,
-      content: JSON.stringify({ title: spec.title, body: spec.body, link: spec.link } satisfies Content),
-      not_before: now,
-      created_at: now,
-      updated_at: now,
-    });
-  }
+  /** Extra channels (push, SMS) register here, with the users among a chunk's recipients they can reach (a device, a verified number). */
+  const extraChannels: Array<{ channel: Channel; reachable: (tx: Tx, userIds: readonly string[]) => Promise<Set<string>> }> = [];
 
-  /** Extra channels (push) register here: called for each stored notification the channel may carry. */
-  const extraChannels: Array<{ channel: Channel; wanted: (tx: Tx, userId: string) => Promise<boolean> }> = [];
-
-  const hooks: DeliveryHooks = {
-    async wantsInApp(tx, spec) {
-      return allowed(await load(tx, spec.userId), spec.category, 'inApp') === null;
-    },
-    async afterStore(tx, spec, row) {
-      const p = await load(tx, spec.userId);
-      if (allowed(p, spec.category, 'email') === null) {
+  /** Records every delivery of a chunk's stored entries and queues the channels' jobs, in a few statements. */
+  async function scheduleAll(tx: Tx, stored: ReadonlyArray<{ spec: NotificationSpec; row: NotificationRow | null }>, prefs: Map<string, Prefs>): Promise<void> {
+    const now = clock.now();
+    const wants = (spec: NotificationSpec, channel: ChannelName) => allowed(prefs.get(spec.userId)!, spec.category, channel) === null;
+    const reachable = new Map<Channel, Set<string>>();
+    for (const extra of extraChannels) {
+      const candidates = [...new Set(stored.filter(({ spec }) => wants(spec, extra.channel)).map(({ spec }) => spec.userId))];
+      reachable.set(extra.channel, candidates.length ? await extra.reachable(tx, candidates) : new Set());
+    }
+    const deliveries: DeliveryRow[] = [];
+    for (const { spec, row } of stored) {
+      const p = prefs.get(spec.userId)!;
+      if (wants(spec, 'email')) {
         // A digested category is not emailed one by one: the decision is recorded, the digest job gathers
         // it from the inbox (an entry kept out of the inbox, `inApp: false`, is still emailed on its own).
-        if (row && cadenceOf(p, spec.category) !== 'off') await recordDigested(tx, spec, row);
-        else await schedule(tx, spec, row, 'email', p);
+        deliveries.push(deliveryOf(spec, row, 'email', p, now, row !== null && cadenceOf(p, spec.category) !== 'off'));
       }
       for (const extra of extraChannels) {
-        if (allowed(p, spec.category, extra.channel) === null && (await extra.wanted(tx, spec.userId))) await schedule(tx, spec, row, extra.channel, p);
+        if (wants(spec, extra.channel) && reachable.get(extra.channel)!.has(spec.userId)) deliveries.push(deliveryOf(spec, row, extra.channel, p, now));
       }
+    }
+    const inserted = await channelsRepo(tx).insertDeliveries(deliveries);
+    await jobs.enqueueMany(
+      tx,
+      deliveries
+        .filter((d) => d.status === 'queued' && inserted.has(d.id))
+        .map((d) => ({ name: jobOf(d.channel), payload: { deliveryId: d.id }, options: { runAt: new Date(d.not_before), uniqueKey: `${jobOf(d.channel)}:${d.id}` } })),
+    );
+  }
+
+  const hooks: DeliveryHooks = {
+    async forRecipients(tx, userIds) {
+      const prefs = await loadMany(tx, userIds);
+      return {
+        wantsInApp: (spec) => allowed(prefs.get(spec.userId)!, spec.category, 'inApp') === null,
+        afterStore: (tx, stored) => scheduleAll(tx, stored, prefs),
+      };
     },
   };
 
@@ -279,25 +314,27 @@ export function createChannels(deps: ChannelsDeps) {
     hooks,
     unsubscribeUrl,
     runDelivery,
-    addChannel(channel: Channel, wanted: (tx: Tx, userId: string) => Promise<boolean>) {
-      extraChannels.push({ channel, wanted });
+    addChannel(channel: Channel, reachable: (tx: Tx, userIds: readonly string[]) => Promise<Set<string>>) {
+      extraChannels.push({ channel, reachable });
     },
 
     async preferences(userId: string): Promise<PreferencesView> {
-      return toView(await load(db, userId));
+      return toView(await load(db, userId, true));
     },
 
     async updatePreferences(userId: string, expected: number | undefined, patch: PreferencesUpdate): Promise<PreferencesView> {
-      if (patch.timeZone !== undefined && !isTimeZone(patch.timeZone)) {
+      const timeZone = patch.timeZone ? normaliseTimeZone(patch.timeZone) : patch.timeZone;
+      if (patch.timeZone && !timeZone) {
         throw new AppError(422, NotificationsErrors.NOTIFICATIONS_TIME_ZONE_INVALID, `Unknown time zone "${patch.timeZone}"; use an IANA name such as Europe/Paris.`, { errors: [{ path: '/body/timeZone', message: 'unknown IANA time zone' }] });
       }
       if (patch.quietHours && patch.quietHours.start === patch.quietHours.end) {
         throw new AppError(422, NotificationsErrors.NOTIFICATIONS_QUIET_HOURS_INVALID, 'Quiet hours must start and end at different times.', { errors: [{ path: '/body/quietHours', message: 'start equals end' }] });
       }
+      const profileZone = await profileZoneOf(db, userId);
       return withTransaction(db, async (tx) => {
         const repo = channelsRepo(tx);
         const stored = await repo.findPreferences(userId);
-        const current = parsePrefs(stored);
+        const current = parsePrefs(stored, profileZone);
         if (expected !== undefined && expected !== current.version) throw versionMismatch(current.version);
         const overrides = stored ? (JSON.parse(stored.channels) as Partial<Record<Category, Partial<Switches>>>) : {};
         for (const [category, switches] of Object.entries(patch.categories ?? {}) as Array<[Category, Partial<Switches> | undefined]>) {
@@ -318,7 +355,7 @@ export function createChannels(deps: ChannelsDeps) {
         const row: PreferenceRow = {
           user_id: userId,
           muted: (patch.muted ?? current.muted) ? 1 : 0,
-          time_zone: patch.timeZone ?? current.timeZone,
+          time_zone: timeZone === undefined ? (stored?.time_zone ?? null) : timeZone,
           quiet_start: quiet?.start ?? null,
           quiet_end: quiet?.end ?? null,
           channels: JSON.stringify(overrides),
@@ -327,9 +364,10 @@ export function createChannels(deps: ChannelsDeps) {
           digest: JSON.stringify(digest),
           digest_next_at: null,
         };
-        row.digest_next_at = digestNextAt(parsePrefs(row), clock.now());
+        const next = parsePrefs(row, profileZone);
+        row.digest_next_at = digestNextAt(next, clock.now());
         if (!(await repo.savePreferences(row, current.version))) throw versionMismatch(current.version + 1);
-        const view = toView(parsePrefs(row));
+        const view = toView(next);
         await events.append(tx, { type: NotificationsEvents.preferencesUpdated, scopes: [`user:${userId}`], payload: { userId, version: row.version }, actorId: userId });
         return view;
       });

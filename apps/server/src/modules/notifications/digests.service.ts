@@ -6,16 +6,20 @@ import type { EventLog } from '../../core/events/types.js';
 import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
 import type { Mailer } from '../../core/mail/mailer.js';
+import type { UsersDirectory } from '../identity/index.js';
 import { digestCategories, digestNextAt, parsePrefs, type AccountLookup, type Prefs } from './channels.service.js';
 import { renderDigest } from './digests.email.js';
 import { digestsRepo } from './digests.repo.js';
 import { closedWindow, type DigestCadence, type Window } from './digests.windows.js';
 import { NotificationsEvents, type DigestSentPayload } from './notifications.events.js';
+import { channelsRepo } from './notifications.repo.js';
 import type { Category } from './notifications.schemas.js';
 import { toView } from './notifications.service.js';
 import type { DigestRow, PreferenceRow } from './notifications.tables.js';
 
 export const DIGEST_JOB = 'notifications.digest';
+/** Moves a user's next digest to their new profile time zone's hours. */
+export const DIGEST_RESCHEDULE_JOB = 'notifications.digest.reschedule';
 /**
  * Every 15 minutes, one minute past the quarter hour: a window closing on the hour (or the half or
  * quarter hour, in zones such as Asia/Kolkata) is handled one minute later, after the grace period.
@@ -29,6 +33,8 @@ export interface DigestsDeps {
   mailer: Mailer;
   logger: FastifyBaseLogger;
   accounts: AccountLookup;
+  /** Profile time zones, for preferences that name none. */
+  users: Pick<UsersDirectory, 'lookup'>;
   publicUrl: string;
   /** The one-click unsubscribe URL of a user's digest (RFC 8058). */
   unsubscribeUrl: (userId: string, cadence: DigestCadence) => string;
@@ -52,7 +58,7 @@ const MAX_ITEMS = 20;
  * the mail job, so concurrent runs on several workers or nodes, and re-runs, send it once.
  */
 export function createDigests(deps: DigestsDeps) {
-  const { db, clock, events, mailer, logger, accounts, publicUrl, unsubscribeUrl } = deps;
+  const { db, clock, events, mailer, logger, accounts, users, publicUrl, unsubscribeUrl } = deps;
   const graceMs = deps.graceMs ?? 60_000;
 
   /** Sends the digest of one window; true when this call queued the email. */
@@ -93,8 +99,8 @@ export function createDigests(deps: DigestsDeps) {
   }
 
   /** Handles the windows of one due user that closed at or before `cutoff`, then moves their next digest time on. */
-  async function handleUser(row: PreferenceRow, cutoff: Date): Promise<number> {
-    const p: Prefs = parsePrefs(row);
+  async function handleUser(row: PreferenceRow, profileZone: string | null, cutoff: Date): Promise<number> {
+    const p: Prefs = parsePrefs(row, profileZone);
     const due = Date.parse(row.digest_next_at!);
     let sent = 0;
     for (const cadence of ['daily', 'weekly'] as const) {
@@ -114,15 +120,16 @@ export function createDigests(deps: DigestsDeps) {
     async runDue(): Promise<{ users: number; sent: number }> {
       const cutoff = new Date(clock.now().getTime() - graceMs);
       let after: [string, string] | undefined;
-      let users = 0;
+      let dueUsers = 0;
       let sent = 0;
       let failed = 0;
       for (;;) {
         const rows = await digestsRepo(db).due(cutoff.toISOString(), after, BATCH);
+        const profiles = await users.lookup(rows.filter((r) => r.time_zone === null).map((r) => r.user_id));
         for (const row of rows) {
-          users++;
+          dueUsers++;
           try {
-            sent += await handleUser(row, cutoff);
+            sent += await handleUser(row, profiles.get(row.user_id)?.timeZone ?? null, cutoff);
           } catch (err) {
             // One user's failure must not hold up the others; the job is retried and the rest is idempotent.
             failed++;
@@ -133,8 +140,18 @@ export function createDigests(deps: DigestsDeps) {
         const last = rows[rows.length - 1]!;
         after = [last.digest_next_at!, last.user_id];
       }
-      if (failed) throw new Error(`${failed} of ${users} digests failed; retrying`);
-      return { users, sent };
+      if (failed) throw new Error(`${failed} of ${dueUsers} digests failed; retrying`);
+      return { users: dueUsers, sent };
+    },
+
+    /** The profile time zone changed: digests that follow it (no zone of their own) close at the new zone's hours from the next window on. */
+    async reschedule(userId: string): Promise<void> {
+      const row = await channelsRepo(db).findPreferences(userId);
+      if (!row || row.time_zone !== null || row.digest_next_at === null) return;
+      // A window already due is left to the digest job, which reads the new zone when it moves on.
+      if (Date.parse(row.digest_next_at) <= clock.now().getTime()) return;
+      const profileZone = (await users.lookup([userId])).get(userId)?.timeZone ?? null;
+      await digestsRepo(db).advance(userId, Number(row.version), digestNextAt(parsePrefs(row, profileZone), clock.now()));
     },
 
     /** The digests sent to a user, newest window first. */

@@ -88,6 +88,19 @@ describeEachDialect('notifications inbox', (dialect) => {
     expect((await t.inbox(r2)).items[0]!.read).toBe(false);
   });
 
+  it('tells a member of a message once, even when its notify event comes twice (a job run again)', async () => {
+    const [sender, member] = [userId('m'), userId('r')];
+    const notify = (messageId: string) =>
+      t.emit({ type: 'chat.message.notify', scopes: ['internal'], actorId: sender, payload: { conversationId: 'cnv_twice', messageId, senderId: sender, preview: messageId, notifyIds: [member] } });
+    await notify('msg_a');
+    await notify('msg_a');
+    await notify('msg_b');
+    // Events are dispatched in order: once msg_b is in, both msg_a jobs were queued; settled waits for them.
+    await until(async () => (await t.inbox(member)).items[0]?.body === 'msg_b');
+    await t.settled();
+    expect((await t.inbox(member)).items).toMatchObject([{ count: 2, body: 'msg_b' }]);
+  });
+
   it('pages with an opaque cursor, filters, marks all read, and deletes', async () => {
     const owner = userId('p');
     // One at a time, so that each entry gets its own time (ingestion jobs run in parallel).

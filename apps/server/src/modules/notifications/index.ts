@@ -20,7 +20,7 @@ import { BATCH_JOB, createAnnouncements, FANOUT_JOB, type CourseMembership } fro
 import { createWebPush } from '../../core/push/web-push.js';
 import { createNotificationsService, type NotificationsService } from './notifications.service.js';
 import { SOURCE_TYPES } from './notifications.sources.js';
-import { createDigests, DIGEST_CRON, DIGEST_JOB, type Digests } from './digests.service.js';
+import { createDigests, DIGEST_CRON, DIGEST_JOB, DIGEST_RESCHEDULE_JOB, type Digests } from './digests.service.js';
 import { createSms, SMS_CODE_JOB, SMS_JOB, type Sms } from './sms.service.js';
 import { smsRoutes } from './sms.routes.js';
 import { createTwilioSms } from '../../core/sms/twilio.js';
@@ -70,6 +70,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
   const channels = createChannels({
     db, clock, events, jobs, mailer, logger,
     accounts: { me: (userId) => deps.identity.service.me(userId) },
+    users: deps.identity.users,
     publicUrl: config.publicUrl,
     unsubscribeSecret: await secrets.getOrCreate('notifications-unsubscribe-secret', randomSecret),
     delays: { email: config.notifications.emailDelayMs, push: config.notifications.pushDelayMs, sms: config.notifications.smsDelayMs },
@@ -77,6 +78,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
   const digests = createDigests({
     db, clock, events, mailer, logger,
     accounts: { me: (userId) => deps.identity.service.me(userId) },
+    users: deps.identity.users,
     publicUrl: config.publicUrl,
     unsubscribeUrl: (userId, cadence) => channels.unsubscribeUrl(userId, `digest:${cadence}`),
     graceMs: deps.digestGraceMs,
@@ -132,6 +134,16 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
         },
       },
       {
+        // Every node sees the change; the unique key makes one job of it.
+        name: 'notifications.profile-time-zone',
+        types: [IdentityEvents.userUpdated],
+        handle: async (event) => {
+          const { userId, fields } = (event.payload ?? {}) as { userId?: unknown; fields?: unknown };
+          if (typeof userId !== 'string' || !Array.isArray(fields) || !fields.includes('timeZone')) return;
+          await jobs.enqueue(db, DIGEST_RESCHEDULE_JOB, { userId }, { uniqueKey: `${DIGEST_RESCHEDULE_JOB}:${event.id}` });
+        },
+      },
+      {
         name: 'notifications.user-deleted',
         types: [IdentityEvents.userDeleted],
         handle: async (event) => {
@@ -163,6 +175,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
       [SMS_JOB]: { maxAttempts: 6, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => sms.sendSms(job) },
       [SMS_CODE_JOB]: { maxAttempts: 4, backoffMs: 5_000, timeoutMs: 60_000, handle: (job) => sms.sendCode(job) },
       [EMAIL_JOB]: { maxAttempts: 8, backoffMs: 30_000, timeoutMs: 60_000, handle: (job) => channels.sendEmail(job) },
+      [DIGEST_RESCHEDULE_JOB]: { maxAttempts: 5, backoffMs: 5_000, handle: (job: { payload: { userId: string } }) => digests.reschedule(job.payload.userId) },
       [DIGEST_JOB]: {
         maxAttempts: 5,
         backoffMs: 60_000,

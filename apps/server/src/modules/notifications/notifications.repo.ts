@@ -17,49 +17,90 @@ export interface ListFilter {
 const newest = (column: 'title' | 'body' | 'link' | 'actor_id' | 'type' | 'source_seq') =>
   sql<any>`case when excluded.source_seq >= notifications_notification.source_seq then excluded.${sql.ref(column)} else notifications_notification.${sql.ref(column)} end`;
 
+/** Rows per multi-row statement: 500 entries of 18 columns stay far below both dialects' limits on bound parameters. */
+const ROWS_PER_STATEMENT = 500;
+
+/** Splits rows (or ids for `in (…)`) into parts of one statement each. */
+export function inParts<T>(items: readonly T[]): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) parts.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return parts;
+}
+
+/** Identifies a (user, key) pair: a receipt (user, source key) or an open group (user, group key). */
+export const pairKey = (userId: string, key: string) => `${userId}\u0000${key}`;
+
+/** Splits entries into rounds in which no open group appears twice, keeping each group's entries in order. */
+function foldRounds(rows: readonly NotificationRow[]): NotificationRow[][] {
+  const rounds: NotificationRow[][] = [];
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    const group = row.group_key === null ? null : pairKey(row.user_id, row.group_key);
+    const round = group === null ? 0 : (seen.get(group) ?? -1) + 1;
+    if (group !== null) seen.set(group, round);
+    (rounds[round] ??= []).push(row);
+  }
+  return rounds;
+}
+
 /** Kysely queries on the notifications_* inbox tables, and nothing else. */
 export function notificationsRepo(handle: Db | Tx) {
   const db = handle as unknown as Executor;
   return {
-    /** Records that `sourceKey` reached `userId`; false when it already had (a redelivery). */
-    async claimReceipt(userId: string, sourceKey: string, now: string): Promise<boolean> {
-      const row = await db
-        .insertInto('notifications_receipt')
-        .values({ user_id: userId, source_key: sourceKey, created_at: now })
-        .onConflict((oc) => oc.columns(['user_id', 'source_key']).doNothing())
-        .returning('user_id')
-        .executeTakeFirst();
-      return row !== undefined;
+    /** Records that each source reached its user; returns the receipts that were new (`pairKey`), not redeliveries. */
+    async claimReceipts(receipts: ReadonlyArray<{ userId: string; sourceKey: string }>, now: string): Promise<Set<string>> {
+      const claimed = new Set<string>();
+      for (const part of inParts(receipts)) {
+        const rows = await db
+          .insertInto('notifications_receipt')
+          .values(part.map((r) => ({ user_id: r.userId, source_key: r.sourceKey, created_at: now })))
+          .onConflict((oc) => oc.columns(['user_id', 'source_key']).doNothing())
+          .returning(['user_id', 'source_key'])
+          .execute();
+        for (const row of rows) claimed.add(pairKey(row.user_id, row.source_key));
+      }
+      return claimed;
     },
 
     /**
-     * Inserts the entry, or folds it into the recipient's unread entry of the same group in one
-     * atomic statement (the partial unique index is the arbiter, so concurrent folds never drift).
+     * Inserts each entry, or folds it into its recipient's unread entry of the same group, in
+     * multi-row upserts (the partial unique index is the arbiter, so concurrent folds never drift).
+     * Returns the stored rows in the order given; a folded row keeps its existing id.
      */
-    async insertOrFold(row: NotificationRow): Promise<NotificationRow> {
-      return (await db
-        .insertInto('notifications_notification')
-        .values(row)
-        .onConflict((oc) =>
-          oc
-            .columns(['user_id', 'group_key'])
-            .where('read_at', 'is', null)
-            .where('group_key', 'is not', null)
-            .doUpdateSet({
-              group_count: sql`notifications_notification.group_count + 1`,
-              // The text follows the newest event (by log seq), whatever order the events arrive in.
-              title: newest('title'),
-              body: newest('body'),
-              link: newest('link'),
-              actor_id: newest('actor_id'),
-              type: newest('type'),
-              source_seq: newest('source_seq'),
-              updated_at: (eb) => eb.ref('excluded.updated_at'),
-              version: sql`notifications_notification.version + 1`,
-            }),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow()) as NotificationRow;
+    async insertOrFoldMany(rows: readonly NotificationRow[]): Promise<NotificationRow[]> {
+      const stored = new Map<string, NotificationRow>();
+      // An upsert may touch a row only once per statement: entries of the same group go in later rounds, in order.
+      for (const round of foldRounds(rows)) {
+        for (const part of inParts(round)) {
+          const returned = (await db
+            .insertInto('notifications_notification')
+            .values(part)
+            .onConflict((oc) =>
+              oc
+                .columns(['user_id', 'group_key'])
+                .where('read_at', 'is', null)
+                .where('group_key', 'is not', null)
+                .doUpdateSet({
+                  group_count: sql`notifications_notification.group_count + 1`,
+                  // The text follows the newest event (by log seq), whatever order the events arrive in.
+                  title: newest('title'),
+                  body: newest('body'),
+                  link: newest('link'),
+                  actor_id: newest('actor_id'),
+                  type: newest('type'),
+                  source_seq: newest('source_seq'),
+                  updated_at: (eb) => eb.ref('excluded.updated_at'),
+                  version: sql`notifications_notification.version + 1`,
+                }),
+            )
+            .returningAll()
+            .execute()) as NotificationRow[];
+          const given = new Map(part.map((row) => [row.id, row]));
+          const byGroup = new Map(part.filter((row) => row.group_key !== null).map((row) => [pairKey(row.user_id, row.group_key!), row.id]));
+          for (const row of returned) stored.set(given.has(row.id) ? row.id : byGroup.get(pairKey(row.user_id, row.group_key!))!, row);
+        }
+      }
+      return rows.map((row) => stored.get(row.id)!);
     },
 
     find: (userId: string, id: string) =>
@@ -130,6 +171,13 @@ export function channelsRepo(handle: Db | Tx) {
   return {
     findPreferences: (userId: string) => db.selectFrom('notifications_preference').selectAll().where('user_id', '=', userId).executeTakeFirst() as Promise<PreferenceRow | undefined>,
 
+    /** The stored preferences of these users (those who never saved any have no row). */
+    async preferencesOf(userIds: readonly string[]): Promise<PreferenceRow[]> {
+      const rows: PreferenceRow[] = [];
+      for (const part of inParts(userIds)) rows.push(...((await db.selectFrom('notifications_preference').selectAll().where('user_id', 'in', part).execute()) as PreferenceRow[]));
+      return rows;
+    },
+
     /** Writes the user's preferences when the stored version is `version` (0: none stored yet); false when it was not. */
     async savePreferences(row: PreferenceRow, version: number): Promise<boolean> {
       if (version === 0) {
@@ -141,15 +189,19 @@ export function channelsRepo(handle: Db | Tx) {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    /** Records a delivery to make; false when this event already has one on this channel for this user. */
-    async insertDelivery(row: DeliveryRow): Promise<boolean> {
-      const inserted = await db
-        .insertInto('notifications_delivery')
-        .values(row)
-        .onConflict((oc) => oc.columns(['user_id', 'source_key', 'channel']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      return inserted !== undefined;
+    /** Records deliveries to make; returns the ids of those inserted (not those whose event already has one on that channel for that user). */
+    async insertDeliveries(rows: readonly DeliveryRow[]): Promise<Set<string>> {
+      const inserted = new Set<string>();
+      for (const part of inParts(rows)) {
+        const returned = await db
+          .insertInto('notifications_delivery')
+          .values(part)
+          .onConflict((oc) => oc.columns(['user_id', 'source_key', 'channel']).doNothing())
+          .returning('id')
+          .execute();
+        for (const row of returned) inserted.add(row.id);
+      }
+      return inserted;
     },
 
     findDelivery: (id: string) => db.selectFrom('notifications_delivery').selectAll().where('id', '=', id).executeTakeFirst() as Promise<DeliveryRow | undefined>,
@@ -200,8 +252,13 @@ export function channelsRepo(handle: Db | Tx) {
     },
     subscriptionsOf: (userId: string) =>
       db.selectFrom('notifications_push_subscription').selectAll().where('user_id', '=', userId).orderBy('id').limit(50).execute() as Promise<PushSubscriptionRow[]>,
-    async hasSubscription(userId: string): Promise<boolean> {
-      return (await db.selectFrom('notifications_push_subscription').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst()) !== undefined;
+    /** Which of these users have at least one push subscription. */
+    async usersWithSubscription(userIds: readonly string[]): Promise<Set<string>> {
+      const users = new Set<string>();
+      for (const part of inParts(userIds)) {
+        for (const row of await db.selectFrom('notifications_push_subscription').select('user_id').distinct().where('user_id', 'in', part).execute()) users.add(row.user_id);
+      }
+      return users;
     },
     async deleteSubscription(userId: string, id: string): Promise<boolean> {
       const result = await db.deleteFrom('notifications_push_subscription').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();

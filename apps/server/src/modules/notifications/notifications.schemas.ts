@@ -108,7 +108,10 @@ export type DigestPatch = Static<typeof DigestPatch>;
 export const Preferences = Type.Object(
   {
     muted: Type.Boolean({ description: 'Global mute: nothing is emailed or pushed (security notices still are), the inbox still fills.' }),
-    timeZone: TimeZone,
+    timeZone: Type.String({ description: 'The IANA zone of quiet hours and digests, as in effect (see `timeZoneSource`).' }),
+    timeZoneSource: Type.Union([Type.Literal('preferences'), Type.Literal('profile'), Type.Literal('default')], {
+      description: '`preferences`: set here; `profile`: none set here, so the user\'s profile time zone (`GET /me`) applies and follows its changes; `default`: neither, UTC.',
+    }),
     quietHours: QuietHours,
     categories: Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, ChannelSwitches])) as Record<Category, typeof ChannelSwitches>, { additionalProperties: false }),
     alwaysOn: Type.Array(CategorySchema, { description: 'Categories that cannot be switched off (security notices).' }),
@@ -122,7 +125,7 @@ export type PreferencesView = Static<typeof Preferences>;
 export const PreferencesUpdate = Type.Object(
   {
     muted: Type.Optional(Type.Boolean()),
-    timeZone: Type.Optional(TimeZone),
+    timeZone: Type.Optional(Type.Union([TimeZone, Type.Null()], { description: 'A zone for quiet hours and digests, or `null` to follow the profile time zone again.' })),
     quietHours: Type.Optional(QuietHours),
     categories: Type.Optional(
       Type.Object(Object.fromEntries(CATEGORIES.map((c) => [c, Type.Optional(ChannelSwitchesPatch)])) as Record<Category, TOptional<typeof ChannelSwitchesPatch>>, {

@@ -7,7 +7,7 @@ import { toPage, type CursorCodec, type Page } from '../../core/http/pagination.
 import { newId } from '../../core/ids.js';
 import { NotificationsErrors, notificationNotFound } from './notifications.errors.js';
 import { NotificationsEvents, type NotificationCreatedPayload, type NotificationDeletedPayload, type NotificationReadPayload } from './notifications.events.js';
-import { notificationsRepo } from './notifications.repo.js';
+import { notificationsRepo, pairKey } from './notifications.repo.js';
 import type { Category, NotificationListQuery, NotificationView, ReadBody } from './notifications.schemas.js';
 import { actorsOf, specsOf, type NotificationSpec } from './notifications.sources.js';
 import type { NotificationRow } from './notifications.tables.js';
@@ -18,15 +18,26 @@ export interface NameLookup {
 }
 
 /**
- * What happens around storing an entry, plugged in by the channels (preferences, email, push):
- * whether the entry belongs in the inbox at all, and what to deliver once it is stored.
+ * What happens around storing entries, plugged in by the channels (preferences, email, push, SMS):
+ * whether an entry belongs in the inbox at all, and what to deliver once it is stored.
  */
 export interface DeliveryHooks {
-  /** Called inside the storing transaction; returns false to keep the entry out of the inbox. */
-  wantsInApp(tx: Tx, spec: NotificationSpec): Promise<boolean>;
-  /** Called inside the storing transaction, after the receipt was claimed (once per event and recipient). */
-  afterStore(tx: Tx, spec: NotificationSpec, row: NotificationRow | null): Promise<void>;
+  /** Called inside the storing transaction with the recipients of a chunk: reads what the decisions need for all of them at once. */
+  forRecipients(tx: Tx, userIds: readonly string[]): Promise<RecipientDecisions>;
 }
+
+export interface RecipientDecisions {
+  /** False keeps the entry out of the inbox. */
+  wantsInApp(spec: NotificationSpec): boolean;
+  /** Called inside the storing transaction, after the receipts were claimed (once per event and recipient); `row` is null for an entry kept out of the inbox. */
+  afterStore(tx: Tx, stored: ReadonlyArray<{ spec: NotificationSpec; row: NotificationRow | null }>): Promise<void>;
+}
+
+/**
+ * Recipients stored per transaction. Each chunk is a handful of multi-row statements, so SQLite's
+ * single writer is never held for long; receipts make a chunk retried after a crash add nothing.
+ */
+export const RECIPIENTS_PER_TRANSACTION = 500;
 
 export interface NotificationsServiceDeps {
   db: Db;
@@ -56,48 +67,61 @@ export function toView(row: NotificationRow): NotificationView {
   };
 }
 
+/** A new inbox row for `spec` (an upsert may fold it into an unread one of its group instead). */
+function newRow(spec: NotificationSpec, now: string): NotificationRow {
+  return {
+    id: newId('ntf'),
+    user_id: spec.userId,
+    category: spec.category,
+    type: spec.type,
+    title: spec.title,
+    body: spec.body,
+    link: spec.link,
+    entity_type: spec.entity.type,
+    entity_id: spec.entity.id,
+    group_key: spec.groupKey ?? null,
+    group_title: spec.groupTitle ?? null,
+    group_count: 1,
+    source_seq: spec.sourceSeq,
+    actor_id: spec.actorId,
+    read_at: null,
+    created_at: now,
+    updated_at: now,
+    version: 1,
+  };
+}
+
 /** The inbox: entries made from other modules' events, read, counted, marked read and deleted by their owner only. */
 export function createNotificationsService(deps: NotificationsServiceDeps) {
   const { db, clock, events, cursors, users } = deps;
   const iso = () => clock.now().toISOString();
   let hooks: DeliveryHooks | undefined;
 
-  async function store(tx: Tx, spec: NotificationSpec): Promise<NotificationRow | null> {
+  /** Stores one chunk of entries in the caller's transaction, in a few set-based statements. */
+  async function storeChunk(tx: Tx, specs: readonly NotificationSpec[]): Promise<NotificationRow[]> {
     const repo = notificationsRepo(tx);
     const now = iso();
-    if (!(await repo.claimReceipt(spec.userId, spec.sourceKey, now))) return null;
-    let row: NotificationRow | null = null;
-    if (!hooks || (await hooks.wantsInApp(tx, spec))) {
-      const id = newId('ntf');
-      row = await repo.insertOrFold({
-        id,
-        user_id: spec.userId,
-        category: spec.category,
-        type: spec.type,
-        title: spec.title,
-        body: spec.body,
-        link: spec.link,
-        entity_type: spec.entity.type,
-        entity_id: spec.entity.id,
-        group_key: spec.groupKey ?? null,
-        group_title: spec.groupTitle ?? null,
-        group_count: 1,
-        source_seq: spec.sourceSeq,
-        actor_id: spec.actorId,
-        read_at: null,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      });
-      await events.append<NotificationCreatedPayload>(tx, {
-        type: row.id === id ? NotificationsEvents.created : NotificationsEvents.updated,
-        scopes: [`user:${spec.userId}`],
+    const claimed = await repo.claimReceipts(specs, now);
+    // Only the specs whose receipt this transaction claimed, each once (a spec given twice counts once).
+    const fresh = specs.filter((spec) => claimed.delete(pairKey(spec.userId, spec.sourceKey)));
+    if (!fresh.length) return [];
+    const decisions = await hooks?.forRecipients(tx, [...new Set(fresh.map((spec) => spec.userId))]);
+    const inApp = decisions ? fresh.filter((spec) => decisions.wantsInApp(spec)) : fresh;
+    const given = inApp.map((spec) => newRow(spec, now));
+    const rows = await repo.insertOrFoldMany(given);
+    const rowOf = new Map(inApp.map((spec, i) => [spec, rows[i]!]));
+    await decisions?.afterStore(tx, fresh.map((spec) => ({ spec, row: rowOf.get(spec) ?? null })));
+    // Last: on PostgreSQL appending takes the log's lock until commit.
+    await events.appendMany<NotificationCreatedPayload>(
+      tx,
+      rows.map((row, i) => ({
+        type: row.id === given[i]!.id ? NotificationsEvents.created : NotificationsEvents.updated,
+        scopes: [`user:${row.user_id}`],
         payload: { notification: toView(row) },
-        actorId: spec.actorId,
-      });
-    }
-    await hooks?.afterStore(tx, spec, row);
-    return row;
+        actorId: inApp[i]!.actorId,
+      })),
+    );
+    return rows;
   }
 
   const service = {
@@ -113,17 +137,14 @@ export function createNotificationsService(deps: NotificationsServiceDeps) {
       return service.deliver(specs);
     },
 
-    /** Stores ready-made entries (announcements, tests of the channels). */
+    /** Stores ready-made entries (announcements, tests of the channels), one transaction per chunk of recipients. */
     async deliver(specs: NotificationSpec[]): Promise<NotificationRow[]> {
-      if (!specs.length) return [];
-      return withTransaction(db, async (tx) => {
-        const stored: NotificationRow[] = [];
-        for (const spec of specs) {
-          const row = await store(tx, spec);
-          if (row) stored.push(row);
-        }
-        return stored;
-      });
+      const stored: NotificationRow[] = [];
+      for (let i = 0; i < specs.length; i += RECIPIENTS_PER_TRANSACTION) {
+        const chunk = specs.slice(i, i + RECIPIENTS_PER_TRANSACTION);
+        stored.push(...(await withTransaction(db, (tx) => storeChunk(tx, chunk))));
+      }
+      return stored;
     },
 
     async list(userId: string, query: NotificationListQuery): Promise<Page<NotificationView>> {

@@ -83,8 +83,11 @@ export function specsOf(event: StoredEvent, nameOf: (userId: string) => string):
       const sender = isId(p.senderId) ? p.senderId : null;
       const recipients = [...new Set(listed.filter(isId))].filter((id) => id !== sender).slice(0, 10_000);
       const from = sender ? nameOf(sender) : 'Someone';
+      // Keyed by the message, not the event: a notify job that runs twice tells each member once.
+      const sourceKey = isId(p.messageId) ? `${event.type}:${p.messageId}` : base.sourceKey;
       return recipients.map((userId) => ({
         ...base,
+        sourceKey,
         userId,
         category: 'message' as const,
         title: `New message from ${from}`,

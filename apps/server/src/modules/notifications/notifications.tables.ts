@@ -40,7 +40,8 @@ export interface InboxTables {
 export interface PreferenceRow {
   user_id: string;
   muted: number;
-  time_zone: string;
+  /** The IANA zone of quiet hours and digests, or null: the user's profile time zone (then UTC). */
+  time_zone: string | null;
   /** `HH:MM` local time, or null when the user has no quiet hours. */
   quiet_start: string | null;
   quiet_end: string | null;

@@ -38,7 +38,7 @@ export function createPush(deps: PushDeps) {
   const { db, clock, channels, transport, publicUrl, allowInsecureEndpoints, allowedHosts } = deps;
   const iso = () => clock.now().toISOString();
 
-  channels.addChannel('push', (tx, userId) => channelsRepo(tx).hasSubscription(userId));
+  channels.addChannel('push', (tx, userIds) => channelsRepo(tx).usersWithSubscription(userIds));
 
   return {
     vapidPublicKey: () => ({ publicKey: transport.publicKey }),

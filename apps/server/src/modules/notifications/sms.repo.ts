@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { inParts } from './notifications.repo.js';
 import type { NotificationsTables, SmsCodeSentRow, SmsNumberRow } from './notifications.tables.js';
 
 type Executor = Kysely<NotificationsTables>;
@@ -33,6 +34,15 @@ export function smsRepo(handle: Db | Tx) {
     async verifiedPhone(userId: string): Promise<string | null> {
       const row = await db.selectFrom('notifications_sms_number').select('phone').where('user_id', '=', userId).where('phone', 'is not', null).executeTakeFirst();
       return row?.phone ?? null;
+    },
+
+    /** Which of these users have a verified number. */
+    async usersWithVerifiedPhone(userIds: readonly string[]): Promise<Set<string>> {
+      const users = new Set<string>();
+      for (const part of inParts(userIds)) {
+        for (const row of await db.selectFrom('notifications_sms_number').select('user_id').where('user_id', 'in', part).where('phone', 'is not', null).execute()) users.add(row.user_id);
+      }
+      return users;
     },
 
     async recordCodeSent(row: SmsCodeSentRow): Promise<void> {

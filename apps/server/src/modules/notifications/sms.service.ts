@@ -68,7 +68,7 @@ export function createSms(deps: SmsDeps) {
   const codeOf = (userId: string, phone: string, nonce: string) =>
     String(createHmac('sha256', codeSecret).update(`sms-code:${userId}:${phone}:${nonce}`).digest().readUInt32BE(0) % 1_000_000).padStart(6, '0');
 
-  if (provider) channels.addChannel('sms', async (tx, userId) => (await smsRepo(tx).verifiedPhone(userId)) !== null);
+  if (provider) channels.addChannel('sms', (tx, userIds) => smsRepo(tx).usersWithVerifiedPhone(userIds));
 
   function view(row: SmsNumberRow | undefined, now: Date): SmsNumberView {
     const pending = row?.pending_phone && row.code_expires_at && Date.parse(row.code_expires_at) > now.getTime() && row.code_attempts < CODE_TRIES;
