@@ -169,6 +169,7 @@ export function createAdminService(deps: {
           email: `deleted-${id}@invalid.invalid`,
           email_verified_at: null,
           display_name: 'Deleted user',
+          time_zone: null,
           password_hash: null,
           roles: '',
           status: 'deleted',

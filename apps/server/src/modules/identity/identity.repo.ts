@@ -25,7 +25,7 @@ type NewUser = Pick<UserRow, 'email' | 'email_verified_at' | 'display_name' | 'p
 
 /** A new account's row: registration, admins, service accounts and single sign-on all start here. */
 export function newUserRow({ id = newId('usr'), kind = 'person', ...fields }: NewUser, at: string): UserRow {
-  return { ...fields, id, kind, display_name: fields.display_name.trim(), status: 'active', version: 1, created_at: at, updated_at: at, deleted_at: null };
+  return { ...fields, id, kind, display_name: fields.display_name.trim(), time_zone: null, status: 'active', version: 1, created_at: at, updated_at: at, deleted_at: null };
 }
 
 export interface UserFilter {

@@ -335,7 +335,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
 
     app.patch(
       '/me',
-      { config: { access: 'session' }, schema: { tags: ['me'], summary: 'Update the signed-in user', description: 'Accepts If-Match.', body: MePatch, response: { 200: Type.Ref(User) } } },
+      { config: { access: 'session' }, schema: { tags: ['me'], summary: 'Update the signed-in user', description: 'Accepts If-Match. An unknown `timeZone` is 422 `IDENTITY_TIME_ZONE_INVALID`.', body: MePatch, response: { 200: Type.Ref(User) } } },
       async (request, reply) => {
         const user = await service.updateMe(requireSession(request).userId, expectedVersion(request), request.body);
         setEtag(reply, user.version);

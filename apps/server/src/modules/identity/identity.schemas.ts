@@ -8,6 +8,7 @@ const DisplayName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }
 const OpaqueToken = Type.String({ minLength: 10, maxLength: 200 });
 const DateTime = Type.String({ format: 'date-time' });
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const TimeZone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+\\-/]+$', description: 'IANA time zone, e.g. `America/Los_Angeles`.' });
 
 export const RefreshTransport = Type.Union([Type.Literal('body'), Type.Literal('cookie')], {
   description: '`body` (mobile, default): the refresh token is in the response. `cookie` (web): it is set as an HttpOnly cookie and left out of the body.',
@@ -36,7 +37,14 @@ export const ResendBody = Type.Object({ email: Type.Optional(Email) }, { additio
 export const ResetBody = Type.Object({ token: OpaqueToken, newPassword: Password }, { additionalProperties: false });
 export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false });
 export const ChangeEmailBody = Type.Object({ password: Password, newEmail: Email }, { additionalProperties: false });
-export const MePatch = Type.Object({ displayName: Type.Optional(DisplayName) }, { additionalProperties: false, minProperties: 1 });
+export const MePatch = Type.Object(
+  {
+    displayName: Type.Optional(DisplayName),
+    timeZone: Type.Optional(Type.Union([TimeZone, Type.Null()], { description: 'An IANA zone name (its case corrected), or `null` to unset it (UTC).' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type MePatch = Static<typeof MePatch>;
 
 export const Accepted = Type.Object({ status: Type.Literal('accepted'), message: Type.String() }, { $id: 'IdentityAccepted', additionalProperties: false });
 
@@ -49,6 +57,9 @@ export const User = Type.Object(
     roles: Type.Array(Type.String()),
     permissions: Type.Array(Type.String()),
     mfaEnabled: Type.Boolean(),
+    timeZone: Type.Union([Type.String(), Type.Null()], {
+      description: 'The user\'s IANA time zone, or null (not set: UTC). Learning streaks count its days; notification quiet hours and digests use it unless the notification preferences name a zone of their own.',
+    }),
     createdAt: DateTime,
     version: Type.Integer(),
   },

@@ -9,12 +9,13 @@ import type { CursorCodec, Page } from '../../core/http/pagination.js';
 import { toPage } from '../../core/http/pagination.js';
 import { AppError } from '../../core/http/problem.js';
 import { newId } from '../../core/ids.js';
+import { normaliseTimeZone } from '../../core/time-zone.js';
 import type { Mailer } from '../../core/mail/mailer.js';
 import type { Audit, ClientInfo } from './audit.js';
 import { IdentityErrors, invalidCredentials, tokenInvalid } from './identity.errors.js';
 import { IdentityEvents, type UserRegisteredPayload, type UserUpdatedPayload } from './identity.events.js';
 import { identityRepo, newUserRow } from './identity.repo.js';
-import type { SessionView, UserView } from './identity.schemas.js';
+import type { MePatch, SessionView, UserView } from './identity.schemas.js';
 import type { OneTimePurpose, SessionRow, UserRow } from './identity.tables.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { checkPasswordPolicy, type PasswordHasher } from './passwords.js';
@@ -57,6 +58,7 @@ export function userView(user: UserRow, mfaEnabled = false): UserView {
     roles,
     permissions: [...permissionsOf(roles)].sort(),
     mfaEnabled,
+    timeZone: user.time_zone,
     createdAt: user.created_at,
     version: user.version,
   };
@@ -228,13 +230,21 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return userView(user, deps.secondFactor ? await deps.secondFactor.isEnabled(userId) : false);
     },
 
-    async updateMe(userId: string, expected: number | undefined, patch: { displayName?: string }): Promise<UserView> {
+    async updateMe(userId: string, expected: number | undefined, patch: MePatch): Promise<UserView> {
+      const timeZone = patch.timeZone ? normaliseTimeZone(patch.timeZone) : patch.timeZone;
+      if (patch.timeZone && !timeZone) {
+        throw new AppError(422, IdentityErrors.IDENTITY_TIME_ZONE_INVALID, `Unknown time zone "${patch.timeZone}"; use an IANA name such as Europe/Paris.`, { errors: [{ path: '/body/timeZone', message: 'unknown IANA time zone' }] });
+      }
       const user = await withTransaction(db, async (tx) => {
         const repo = identityRepo(tx);
         const current = await repo.findUserById(userId);
         if (!current || current.status === 'deleted') throw new AppError(404, IdentityErrors.IDENTITY_USER_NOT_FOUND, 'No such user.');
         if (expected !== undefined && expected !== current.version) throw versionMismatch(current.version);
-        const changes = { display_name: patch.displayName?.trim() ?? current.display_name, updated_at: iso() };
+        const changes = {
+          display_name: patch.displayName?.trim() ?? current.display_name,
+          time_zone: timeZone === undefined ? current.time_zone : timeZone,
+          updated_at: iso(),
+        };
         if (!(await repo.updateUser(userId, current.version, changes))) throw versionMismatch(current.version + 1);
         const next = { ...current, ...changes, version: current.version + 1 };
         await appendUserUpdated(tx, next, next.version, Object.keys(patch));

@@ -13,6 +13,8 @@ export interface UserRow {
   status: UserStatus;
   /** A person signs in; a service account (a program) acts only through API keys an admin issued. */
   kind: 'person' | 'service';
+  /** The user's IANA time zone (its case corrected), or null: not set, days are UTC days. */
+  time_zone: string | null;
   version: number;
   created_at: string;
   updated_at: string;

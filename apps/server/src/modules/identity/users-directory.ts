@@ -1,4 +1,4 @@
-import type { Db } from '../../core/db/database.js';
+import type { Db, Tx } from '../../core/db/database.js';
 import { normaliseEmail } from './identity.service.js';
 
 /** What other modules may know of an account: never its email, hashes or sessions. */
@@ -7,29 +7,34 @@ export interface PublicUser {
   displayName: string;
   roles: string[];
   active: boolean;
+  /** The user's IANA time zone, or null (UTC). For the user's own days and hours; not to be shown to others. */
+  timeZone: string | null;
 }
 
 export interface UsersDirectory {
-  /** The accounts among `ids` that exist (deleted ones are absent), by id. */
-  lookup(ids: readonly string[]): Promise<Map<string, PublicUser>>;
+  /**
+   * The accounts among `ids` that exist (deleted ones are absent), by id. Inside a transaction, pass
+   * it as `within`: SQLite has one connection, so a read outside the open transaction would wait for it forever.
+   */
+  lookup(ids: readonly string[], within?: Tx): Promise<Map<string, PublicUser>>;
   /** The id of the active account with this email, or null. Callers must not reveal the answer to a third party. */
   idByEmail(email: string): Promise<string | null>;
 }
 
 export function createUsersDirectory(db: Db): UsersDirectory {
   return {
-    async lookup(ids) {
+    async lookup(ids, within) {
       const unique = [...new Set(ids)];
       const result = new Map<string, PublicUser>();
       // Chunks keep the bound-parameter count under SQLite's and PostgreSQL's limits.
       for (let i = 0; i < unique.length; i += 500) {
-        const rows = await db
+        const rows = await (within ?? db)
           .selectFrom('identity_user')
-          .select(['id', 'display_name', 'roles', 'status'])
+          .select(['id', 'display_name', 'roles', 'status', 'time_zone'])
           .where('id', 'in', unique.slice(i, i + 500))
           .where('deleted_at', 'is', null)
           .execute();
-        for (const r of rows) result.set(r.id, { id: r.id, displayName: r.display_name, roles: r.roles ? r.roles.split(',') : [], active: r.status === 'active' });
+        for (const r of rows) result.set(r.id, { id: r.id, displayName: r.display_name, roles: r.roles ? r.roles.split(',') : [], active: r.status === 'active', timeZone: r.time_zone });
       }
       return result;
     },

@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
-import type { Tx } from '../../core/db/database.js';
+import type { Db, Tx } from '../../core/db/database.js';
 import type { EventLog } from '../../core/events/types.js';
+import { localDate } from '../../core/time-zone.js';
+import type { UsersDirectory } from '../identity/index.js';
 import { LearningEvents, type AchievementAwardedPayload } from './learning.events.js';
 import type { LearningTables } from './learning.tables.js';
 
@@ -14,8 +16,6 @@ export const STREAK_SESSION_MINUTES = 10;
 /** Days in a row that earn `streak_7`. */
 export const STREAK_ACHIEVEMENT_DAYS = 7;
 
-/** The calendar day of an instant. Lyceum knows no user time zone yet, so days are UTC days. */
-export const dayOf = (iso: string): string => iso.slice(0, 10);
 const DAY_MS = 86_400_000;
 const previousDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) - DAY_MS).toISOString().slice(0, 10);
 
@@ -25,18 +25,27 @@ export interface StreakView {
   today: string;
   lastActiveDay: string | null;
   activeToday: boolean;
-  timeZone: 'UTC';
+  /** The zone whose days `today` and the current streak are counted in: the learner's, or UTC. */
+  timeZone: string;
 }
 
 /**
  * Streak days and achievements. The hooks run inside the transaction of the write that triggers
  * them (a lesson completed, an attempt submitted or graded, a study session ended); an achievement
  * row's primary key (student, achievement) makes the award and its event happen exactly once, even
- * when two triggering writes race.
+ * when two triggering writes race. A day is a calendar day in the learner's time zone (identity's
+ * profile, UTC when unset) at the moment of the activity: a day already counted stays counted when
+ * the learner later moves to another zone.
  */
-export function createActivity(ctx: { clock: Clock; events: EventLog }) {
-  const { clock, events } = ctx;
+export function createActivity(ctx: { clock: Clock; events: EventLog; users: Pick<UsersDirectory, 'lookup'> }) {
+  const { clock, events, users } = ctx;
   const h = (handle: unknown) => handle as Kysely<LearningTables>;
+
+  /** The learner's zone, read through `handle` when it is an open transaction (SQLite has one connection). */
+  async function zoneOf(handle: unknown, userId: string): Promise<string> {
+    const within = (handle as Db).isTransaction ? (handle as Tx) : undefined;
+    return (await users.lookup([userId], within)).get(userId)?.timeZone ?? 'UTC';
+  }
 
   async function award(tx: Tx, userId: string, achievement: Achievement): Promise<boolean> {
     const result = await h(tx)
@@ -56,7 +65,8 @@ export function createActivity(ctx: { clock: Clock; events: EventLog }) {
 
   /** The streak from the student's active days (newest first), as seen on `today`. */
   async function streak(handle: unknown, userId: string): Promise<StreakView> {
-    const today = dayOf(clock.now().toISOString());
+    const timeZone = await zoneOf(handle, userId);
+    const today = localDate(clock.now(), timeZone);
     const days = (await h(handle).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).orderBy('day', 'desc').limit(1000).execute()).map((r) => r.day);
     let longest = 0;
     let run = 0;
@@ -65,19 +75,20 @@ export function createActivity(ctx: { clock: Clock; events: EventLog }) {
       longest = Math.max(longest, run);
     });
     const current = currentRun(days, today);
-    return { current, longest, today, lastActiveDay: days[0] ?? null, activeToday: days[0] === today, timeZone: 'UTC' };
+    return { current, longest, today, lastActiveDay: days[0] ?? null, activeToday: days[0] === today, timeZone };
   }
 
   /** Records a day of activity at `at`; a new day may complete a 7-day streak. */
   async function recordDay(tx: Tx, userId: string, at: string): Promise<void> {
+    const day = localDate(new Date(at), await zoneOf(tx, userId));
     const result = await h(tx)
       .insertInto('learning_activity_day')
-      .values({ user_id: userId, day: dayOf(at), first_at: at })
+      .values({ user_id: userId, day, first_at: at })
       .onConflict((oc) => oc.columns(['user_id', 'day']).doNothing())
       .executeTakeFirst();
     if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return;
-    const days = (await h(tx).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).where('day', '<=', dayOf(at)).orderBy('day', 'desc').limit(STREAK_ACHIEVEMENT_DAYS).execute()).map((r) => r.day);
-    if (currentRun(days, dayOf(at)) >= STREAK_ACHIEVEMENT_DAYS) await award(tx, userId, 'streak_7');
+    const days = (await h(tx).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).where('day', '<=', day).orderBy('day', 'desc').limit(STREAK_ACHIEVEMENT_DAYS).execute()).map((r) => r.day);
+    if (currentRun(days, day) >= STREAK_ACHIEVEMENT_DAYS) await award(tx, userId, 'streak_7');
   }
 
   return {

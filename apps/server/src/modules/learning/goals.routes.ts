@@ -113,7 +113,7 @@ export function goalRoutes(goals: GoalService) {
 
     app.get(
       '/me/streak',
-      { config: { access: own }, schema: { tags, summary: 'My learning streak', description: 'Consecutive UTC days with a lesson completed, a quiz submitted or a study session of at least 10 minutes.', response: { 200: Type.Ref(Streak) } } },
+      { config: { access: own }, schema: { tags, summary: 'My learning streak', description: 'Consecutive days, in the learner\'s time zone (UTC when none is set), with a lesson completed, a quiz submitted or a study session of at least 10 minutes.', response: { 200: Type.Ref(Streak) } } },
       async (request) => goals.streak(requirePrincipal(request)),
     );
 

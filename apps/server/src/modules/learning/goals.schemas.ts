@@ -89,12 +89,12 @@ export const SessionQuery = Type.Object({ ...PageQuery.properties }, { additiona
 
 export const Streak = Type.Object(
   {
-    current: Type.Integer({ description: 'Consecutive days with activity, ending today or yesterday (UTC days).' }),
+    current: Type.Integer({ description: 'Consecutive days with activity, ending today or yesterday (days in `timeZone`).' }),
     longest: Type.Integer(),
     today: Type.String({ description: 'YYYY-MM-DD' }),
     lastActiveDay: Nullable(Type.String()),
     activeToday: Type.Boolean(),
-    timeZone: Type.Literal('UTC'),
+    timeZone: Type.String({ description: 'The learner\'s time zone (`GET /me`), or `UTC` when none is set.' }),
   },
   { $id: 'LearningStreak', additionalProperties: false },
 );

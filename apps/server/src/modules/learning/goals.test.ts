@@ -138,7 +138,7 @@ describeEachDialect('learning: goals, study sessions, streaks and achievements',
     expect((await api(t, null, 'GET', '/learning/goals')).statusCode).toBe(401);
   });
 
-  it('streaks count consecutive UTC days of activity; a 7-day streak is awarded once', async () => {
+  it('streaks count consecutive UTC days of activity for a learner without a time zone; a 7-day streak is awarded once', async () => {
     const { student, me, lessonIds } = await enrolledStudent(10);
     const start = t.clock.now().getTime();
     let next = 0;
@@ -179,6 +179,63 @@ describeEachDialect('learning: goals, study sessions, streaks and achievements',
       expect(awards).toHaveLength(1);
       expect(awards[0]!.scopes).toEqual([`user:${student.userId}`]);
       expect((await t.learning.goals.achievements(me)).items.map((a) => a.achievement)).toEqual(['first_lesson', 'streak_7']);
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
+  it('streak days are the learner’s local days: a session ending at 23:32 in Los Angeles counts for that evening, not the UTC day', async () => {
+    const { student, me } = await enrolledStudent(0);
+    const utcStudent = await enrolledStudent(0);
+    expect((await api(t, student, 'PATCH', '/me', { timeZone: 'America/Los_Angeles' })).statusCode).toBe(200);
+    // 10:00Z is 02:00 in Los Angeles, the same day.
+    expect((await api(t, student, 'GET', '/me/streak')).json()).toEqual({ current: 0, longest: 0, today: '2026-11-22', lastActiveDay: null, activeToday: false, timeZone: 'America/Los_Angeles' });
+    const start = t.clock.now().getTime();
+    const studyTwelveMinutes = async (who: typeof me) => {
+      const session = await t.learning.goals.startSession(who, {});
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(4 * MIN);
+        await t.learning.goals.heartbeat(who, session.id);
+      }
+      await t.learning.goals.stopSession(who, session.id);
+    };
+    try {
+      t.clock.set(Date.parse('2026-11-23T07:20:00.000Z')); // 23:20 on 22 November in Los Angeles (UTC−8)
+      await studyTwelveMinutes(me);
+      t.clock.set(Date.parse('2026-11-23T07:20:00.000Z'));
+      await studyTwelveMinutes(utcStudent.me);
+      expect(await t.learning.goals.streak(me)).toEqual({ current: 1, longest: 1, today: '2026-11-22', lastActiveDay: '2026-11-22', activeToday: true, timeZone: 'America/Los_Angeles' });
+      expect(await t.learning.goals.streak(utcStudent.me)).toEqual({ current: 1, longest: 1, today: '2026-11-23', lastActiveDay: '2026-11-23', activeToday: true, timeZone: 'UTC' });
+      // 08:30 the next morning in Los Angeles is 16:30 the same UTC day: a second local day, still one UTC day.
+      t.clock.set(Date.parse('2026-11-23T16:30:00.000Z'));
+      expect(await t.learning.goals.streak(me)).toMatchObject({ current: 1, today: '2026-11-23', activeToday: false });
+      await studyTwelveMinutes(me);
+      expect(await t.learning.goals.streak(me)).toMatchObject({ current: 2, longest: 2, today: '2026-11-23', activeToday: true });
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
+  it('seven local days in a row earn streak_7 in the learner’s zone, though in UTC days they have gaps', async () => {
+    const { student, me, lessonIds } = await enrolledStudent(7);
+    expect((await api(t, student, 'PATCH', '/me', { timeZone: 'America/Los_Angeles' })).statusCode).toBe(200);
+    const start = t.clock.now().getTime();
+    try {
+      // Local days 22…28 November, late one evening (23:30 = 07:30Z the next day) and early the next morning
+      // (09:00 = 17:00Z): in UTC that is only the 23rd, 25th, 27th and 29th.
+      for (let day = 0; day < 7; day++) {
+        const instant = day % 2 === 0 ? Date.UTC(2026, 10, 23 + day, 7, 30) : Date.UTC(2026, 10, 22 + day, 17, 0);
+        t.clock.set(instant);
+        expect(await awardsOf(student.userId, 'streak_7')).toHaveLength(0);
+        await t.learning.progress.completeLesson(me, lessonIds[day]!);
+      }
+      expect(await t.learning.goals.streak(me)).toMatchObject({ current: 7, longest: 7, today: '2026-11-28', lastActiveDay: '2026-11-28', activeToday: true });
+      expect(await awardsOf(student.userId, 'streak_7')).toHaveLength(1);
+      // The next local day, the streak is still alive (yesterday counts) until it is over.
+      t.clock.set(Date.UTC(2026, 10, 30, 7, 59)); // 23:59 on the 29th in Los Angeles
+      expect(await t.learning.goals.streak(me)).toMatchObject({ current: 7, today: '2026-11-29', activeToday: false });
+      t.clock.set(Date.UTC(2026, 10, 30, 8, 0)); // midnight: the 30th
+      expect(await t.learning.goals.streak(me)).toMatchObject({ current: 0, longest: 7, today: '2026-11-30' });
     } finally {
       t.clock.set(start);
     }

@@ -190,7 +190,7 @@ export interface GoalRow {
   version: number;
 }
 
-/** One row per student and day (YYYY-MM-DD, UTC) with learning activity: the streak's days. */
+/** One row per student and day (YYYY-MM-DD, in the student's time zone at the time) with learning activity: the streak's days. */
 export interface ActivityDayRow {
   user_id: string;
   day: string;

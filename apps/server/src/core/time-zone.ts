@@ -1,0 +1,22 @@
+/** IANA time zones, through the runtime's Intl (ICU) data: no zone table of our own to keep up to date. */
+
+/**
+ * The zone as stored: the name given, with its case corrected (`america/los_angeles` →
+ * `America/Los_Angeles`), or null when Intl does not know it. Other spellings are kept: ICU's
+ * canonical name for `Asia/Kolkata` is the older `Asia/Calcutta`, which is not what the user chose.
+ */
+export function normaliseTimeZone(zone: string): string | null {
+  try {
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
+  } catch {
+    return null;
+  }
+}
+
+/** The local calendar date (`YYYY-MM-DD`) of instant `at` in `zone`. */
+export function localDate(at: Date, zone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
