@@ -6,7 +6,7 @@ import { OptionError, options, redactUrl, type OidcProviderOption, type OptionNa
 type Parsed<N extends OptionName> = ReturnType<(typeof options)[N]['parse']>;
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; file: string; synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number }
+  | { kind: 'sqlite'; file: string; synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; cacheMb?: number }
   | { kind: 'postgres'; url: string; poolMax: number; timeoutMs: number };
 
 export interface Config {
@@ -140,6 +140,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
   const database = databaseConfig(databaseUrl, dataDir, {
     synchronous: need('SQLITE_SYNCHRONOUS'),
     busyTimeoutMs: need('SQLITE_BUSY_TIMEOUT_MS'),
+    cacheMb: need('SQLITE_CACHE_MB'),
     poolMax: need('DATABASE_POOL_MAX'),
     timeoutMs: need('DATABASE_TIMEOUT_MS'),
   });
@@ -243,9 +244,9 @@ function smsConfig(
 function databaseConfig(
   url: string | undefined,
   dataDir: string,
-  o: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; poolMax: number; timeoutMs: number },
+  o: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; cacheMb: number; poolMax: number; timeoutMs: number },
 ): DatabaseConfig {
-  const sqlite = (file: string): DatabaseConfig => ({ kind: 'sqlite', file, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs });
+  const sqlite = (file: string): DatabaseConfig => ({ kind: 'sqlite', file, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, cacheMb: o.cacheMb });
   if (!url) return sqlite(path.join(dataDir, 'lyceum.db'));
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');

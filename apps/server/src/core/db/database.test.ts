@@ -113,6 +113,17 @@ describeEachDialect('database layer', (dialect) => {
   }
 
   if (dialect === 'sqlite') {
+    it('gives the connection the configured page cache (SQLite itself would keep 2 MiB)', async () => {
+      const file = (opened.testDb.config as { file: string }).file;
+      const other = createDatabase({ kind: 'sqlite', file, synchronous: 'NORMAL', busyTimeoutMs: 50, cacheMb: 48 });
+      try {
+        const { rows } = await sql<{ cache_size: number }>`pragma cache_size`.execute(other.db);
+        expect(rows[0]!.cache_size).toBe(-48 * 1024);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('maps a lock held by another process to "busy" after the busy timeout', async () => {
       const file = (opened.testDb.config as { file: string }).file;
       const other = createDatabase({ kind: 'sqlite', file, synchronous: 'NORMAL', busyTimeoutMs: 50 });

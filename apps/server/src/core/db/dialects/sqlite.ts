@@ -9,6 +9,8 @@ export interface SqliteOptions {
   file: string;
   synchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
+  /** Page cache in MiB; SQLite's default (2 MiB) when not given. */
+  cacheMb?: number;
 }
 
 /**
@@ -23,6 +25,8 @@ export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: 
   handle.pragma(`busy_timeout = ${o.busyTimeoutMs}`);
   handle.pragma('foreign_keys = ON');
   handle.pragma(`synchronous = ${o.synchronous}`);
+  // A negative cache_size is in KiB.
+  if (o.cacheMb) handle.pragma(`cache_size = -${o.cacheMb * 1024}`);
   const config = { database: withStatementCache(handle) };
   const driver = new HeldCountingDriver(config);
   const dialect = new (class extends SqliteDialect {
