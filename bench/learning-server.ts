@@ -6,7 +6,8 @@ import { newId } from '../apps/server/src/core/ids.js';
 import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf, seededRandom } from './fixtures.js';
 import { scaled } from './support.js';
 
-const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1' });
+const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS;
+const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1', env: synchronous ? { SQLITE_SYNCHRONOUS: synchronous } : {} });
 const { learning } = lyceum.product;
 const { db } = lyceum.core.database;
 const rnd = seededRandom(4);

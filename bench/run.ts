@@ -38,8 +38,10 @@ ${connections} connections unless a row says otherwise, ${seconds} s per target 
 comes from autocannon in one process; each server runs in its own process on the same machine, so the
 numbers compare targets with each other, not with other machines. The machine is shared: expect a
 few per cent of noise between runs. Every section measures its own bare node:http baseline in the
-same run (the "vs baseline" column). Data-heavy sections seed their own databases at ${scale === 1 ? 'the sizes the issues name' : `**${scale} × the sizes the issues name** (BENCH_SCALE)`}.
+same run (the "vs baseline" column). Data-heavy sections seed their own databases at the sizes the
+issues name times BENCH_SCALE; each section says the scale it ran at.
 `;
+const scaleNote = scale === 1 ? 'at the sizes the issues name' : `at **${scale} ×** the sizes the issues name (BENCH_SCALE)`;
 
 // Sections not run this time keep their previous text.
 const previous = existsSync(docUrl) ? readFileSync(docUrl, 'utf8') : '';
@@ -49,7 +51,8 @@ for (const match of previous.matchAll(/^## (.+)\n([\s\S]*?)(?=^## |(?![\s\S]))/g
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;
   const section = await run(baseline);
-  blocks.set(section.title, `_Measured ${new Date().toISOString().slice(0, 10)}._\n\n${section.body}`);
+  const scaled = name !== 'http' && name !== 'auth';
+  blocks.set(section.title, `_Measured ${new Date().toISOString().slice(0, 10)}${scaled ? ` ${scaleNote}` : ''}._\n\n${section.body}`);
 }
 
 writeFileSync(docUrl, `${header}\n${[...blocks].map(([title, body]) => `## ${title}\n\n${body}\n`).join('\n')}`);
