@@ -33,9 +33,10 @@ generator has headroom. Measured per request on this machine:
   once, and on SQLite the prepared statement runs synchronously whenever no query or transaction
   holds the connection. Kysely's per-query building, compiling and connection queue are gone from
   the path: the server creates 6 promises per widget read instead of 41 (counted with async_hooks).
-- the global rate limit (in memory on one node) and the access guard are synchronous hooks of each
-  route, made at registration: no request reads \`request.routeOptions\` (a new object on every
-  read), and the rate-limit plugin's three promises per request are gone. The latency histogram
+- the global rate limit and the access guard are hooks of each route, made at registration: no
+  request reads \`request.routeOptions\` (a new object on every read). The rate limit stays
+  \`@fastify/rate-limit\`'s own hook (three promises per request): we do not hand-write limiters.
+  The latency histogram
   observes with label sets made once per route and status.
 - ULID generation draws its randomness from a pooled buffer, not one system call per character.
 
