@@ -219,6 +219,11 @@ describeEachDialect('HTTP conventions', (dialect) => {
       const allowed = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/widgets', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
       expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
       expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+      // A browser's preflight for an edit or a delete must be answered with those methods allowed.
+      const patch = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/widgets/wdg_1', headers: { origin: 'https://app.example', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'if-match, content-type' } });
+      expect(patch.statusCode).toBe(204);
+      expect(String(patch.headers['access-control-allow-methods']).split(/,\s*/)).toEqual(expect.arrayContaining(['PATCH', 'DELETE', 'PUT']));
+      expect(String(patch.headers['access-control-allow-headers'])).toContain('if-match');
       const denied = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/widgets', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
       expect(denied.headers['access-control-allow-origin']).toBeUndefined();
     });

@@ -44,6 +44,8 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     origin: (origin, callback) => callback(null, origin === undefined || allowAny || options.corsOrigins.includes(origin)),
     // Credentials (the refresh cookie) only for listed origins, never for the wildcard.
     credentials: !allowAny,
+    // The plugin's default answers preflights with GET, HEAD and POST only; the API also patches and deletes.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: ['etag', 'location', 'x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after'],
     maxAge: 600,
   });
