@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isoNow, type Clock } from '../clock.js';
 import type { Database, Tx } from '../db/database.js';
+import { inParts } from '../db/parts.js';
 import { afterCommit, withTransaction } from '../db/transaction.js';
 import { newId } from '../ids.js';
 import { createDispatcher } from './dispatcher.js';
@@ -15,8 +16,6 @@ const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 1000;
 /** Small enough that a prune batch never holds SQLite's single writer for long. */
 const PRUNE_BATCH = 1000;
-/** Rows per multi-row INSERT: far below both dialects' limits on bound parameters (SQLite 32,766, PostgreSQL 65,535). */
-const ROWS_PER_INSERT = 500;
 const DAY_MS = 86_400_000;
 
 export interface EventLogOptions {
@@ -99,14 +98,12 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
       created_at: createdAt,
     }));
     const seqOf = new Map<string, number>();
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      const inserted = (await tx.insertInto('core_events').values(rows.slice(i, i + ROWS_PER_INSERT)).returning(['id', 'seq']).execute()) as Array<{ id: string; seq: number }>;
+    for (const part of inParts(rows)) {
+      const inserted = (await tx.insertInto('core_events').values(part).returning(['id', 'seq']).execute()) as Array<{ id: string; seq: number }>;
       for (const { id, seq } of inserted) seqOf.set(id, Number(seq));
     }
     const scopeRows = rows.flatMap((row, i) => scopesOf[i]!.map((scope) => ({ scope, seq: seqOf.get(row.id)! })));
-    for (let i = 0; i < scopeRows.length; i += ROWS_PER_INSERT) {
-      await tx.insertInto('core_event_scopes').values(scopeRows.slice(i, i + ROWS_PER_INSERT)).execute();
-    }
+    for (const part of inParts(scopeRows)) await tx.insertInto('core_event_scopes').values(part).execute();
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
     // Parsed back from the stored text: the caller holds exactly what every reader will see.
     const stored = rows.map((row) => toEvent({ ...row, seq: seqOf.get(row.id)! }) as StoredEvent<P>);

@@ -50,10 +50,6 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     maxAge: 600,
   });
 
-  const exceeded = (ttlMs: number) =>
-    new AppError(429, CoreErrors.RATE_LIMITED, `Too many requests; retry in ${Math.ceil(ttlMs / 1000)} s.`, {
-      headers: { 'retry-after': String(Math.ceil(ttlMs / 1000)) },
-    });
   // The plugin serves routes with limits of their own (`config.rateLimit`), and the global limit as a
   // hook of every other route (in memory on one node, in Redis when nodes share it).
   await app.register(rateLimit, {
@@ -64,7 +60,10 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     ...(options.redis ? { redis: options.redis.client, nameSpace: `${options.redis.prefix}rate:` } : {}),
     // A rate-limit store outage must not take the API down with it.
     skipOnError: true,
-    errorResponseBuilder: (_request, context) => exceeded(context.ttl),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, CoreErrors.RATE_LIMITED, `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`, {
+        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+      }),
   });
   const globalLimit = app.rateLimit() as unknown as onRequestHookHandler;
   app.addHook('onRoute', (route) => {

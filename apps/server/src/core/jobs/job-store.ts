@@ -1,10 +1,9 @@
 import type { Db, Tx } from '../db/database.js';
 import type { DialectHelpers } from '../db/dialects/dialect.js';
+import { inParts } from '../db/parts.js';
 import type { JobRecord, JobStatus } from './types.js';
 
 const JOBS = 'core_jobs';
-/** Jobs per multi-row INSERT: far below both dialects' limits on bound parameters. */
-const ROWS_PER_INSERT = 500;
 
 export interface JobRow {
   id: string;
@@ -65,8 +64,8 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
      */
     async insertMany(target: Db | Tx, jobs: readonly NewJobRow[]): Promise<string[]> {
       const inserted = new Set<string>();
-      for (let i = 0; i < jobs.length; i += ROWS_PER_INSERT) {
-        const values = jobs.slice(i, i + ROWS_PER_INSERT).map((job) => ({ ...job, status: 'queued', attempts: 0, updated_at: job.created_at }));
+      for (const part of inParts(jobs)) {
+        const values = part.map((job) => ({ ...job, status: 'queued', attempts: 0, updated_at: job.created_at }));
         // "Do nothing" rather than catching the unique violation: on PostgreSQL a failed statement
         // would abort the caller's whole transaction.
         const rows = await target
@@ -79,8 +78,8 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
       }
       const duplicates = jobs.filter((job) => !inserted.has(job.id)).map((job) => job.unique_key!);
       const existing = new Map<string, string>();
-      for (let i = 0; i < duplicates.length; i += ROWS_PER_INSERT) {
-        const rows = await target.selectFrom(JOBS).select(['id', 'unique_key']).where('unique_key', 'in', duplicates.slice(i, i + ROWS_PER_INSERT)).execute();
+      for (const part of inParts(duplicates)) {
+        const rows = await target.selectFrom(JOBS).select(['id', 'unique_key']).where('unique_key', 'in', part).execute();
         for (const row of rows) existing.set(row.unique_key as string, row.id as string);
       }
       return jobs.map((job) => (inserted.has(job.id) ? job.id : existing.get(job.unique_key!)!));

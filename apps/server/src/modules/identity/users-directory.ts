@@ -1,4 +1,5 @@
 import type { Db, Tx } from '../../core/db/database.js';
+import { inParts } from '../../core/db/parts.js';
 import { normaliseEmail } from './identity.service.js';
 
 /** What other modules may know of an account: never its email, hashes or sessions. */
@@ -26,12 +27,11 @@ export function createUsersDirectory(db: Db): UsersDirectory {
     async lookup(ids, within) {
       const unique = [...new Set(ids)];
       const result = new Map<string, PublicUser>();
-      // Chunks keep the bound-parameter count under SQLite's and PostgreSQL's limits.
-      for (let i = 0; i < unique.length; i += 500) {
+      for (const part of inParts(unique)) {
         const rows = await (within ?? db)
           .selectFrom('identity_user')
           .select(['id', 'display_name', 'roles', 'status', 'time_zone'])
-          .where('id', 'in', unique.slice(i, i + 500))
+          .where('id', 'in', part)
           .where('deleted_at', 'is', null)
           .execute();
         for (const r of rows) result.set(r.id, { id: r.id, displayName: r.display_name, roles: r.roles ? r.roles.split(',') : [], active: r.status === 'active', timeZone: r.time_zone });

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { inParts } from '../../core/db/parts.js';
 import type { Category } from './notifications.schemas.js';
 import type { AnnouncementRow, DeliveryRow, NotificationRow, NotificationsTables, PreferenceRow, PushSubscriptionRow } from './notifications.tables.js';
 
@@ -16,16 +17,6 @@ export interface ListFilter {
 /** In a fold: the incoming value when its event is newer than the one the entry shows, else the stored one. */
 const newest = (column: 'title' | 'body' | 'link' | 'actor_id' | 'type' | 'source_seq') =>
   sql<any>`case when excluded.source_seq >= notifications_notification.source_seq then excluded.${sql.ref(column)} else notifications_notification.${sql.ref(column)} end`;
-
-/** Rows per multi-row statement: 500 entries of 18 columns stay far below both dialects' limits on bound parameters. */
-const ROWS_PER_STATEMENT = 500;
-
-/** Splits rows (or ids for `in (…)`) into parts of one statement each. */
-export function inParts<T>(items: readonly T[]): T[][] {
-  const parts: T[][] = [];
-  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) parts.push(items.slice(i, i + ROWS_PER_STATEMENT));
-  return parts;
-}
 
 /** Identifies a (user, key) pair: a receipt (user, source key) or an open group (user, group key). */
 export const pairKey = (userId: string, key: string) => `${userId}\u0000${key}`;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import { inParts } from './notifications.repo.js';
+import { inParts } from '../../core/db/parts.js';
 import type { NotificationsTables, SmsCodeSentRow, SmsNumberRow } from './notifications.tables.js';
 
 type Executor = Kysely<NotificationsTables>;
