@@ -63,10 +63,14 @@ export function createFanout(events: EventLog): Fanout {
     if (set?.size === 0) byScope.delete(scope);
     state.scopes.delete(scope);
   };
-  const deliver = (state: ClientState, event: StoredEvent) => {
-    if (event.seq <= state.lastSeq) return;
+  /** Whether the client still lacks `event`; if so, it counts as sent from now on. */
+  const advance = (state: ClientState, event: StoredEvent): boolean => {
+    if (event.seq <= state.lastSeq) return false;
     state.lastSeq = event.seq;
-    state.client.send(event);
+    return true;
+  };
+  const deliver = (state: ClientState, event: StoredEvent) => {
+    if (advance(state, event)) state.client.send(event);
   };
 
   async function catchUp(state: ClientState, from: number) {
@@ -132,8 +136,7 @@ export function createFanout(events: EventLog): Fanout {
         const batch = state.client.batch;
         if (state.buffer) state.buffer.push(event);
         else if (!batch) deliver(state, event);
-        else if (event.seq > state.lastSeq) {
-          state.lastSeq = event.seq;
+        else if (advance(state, event)) {
           const ids = batches.get(batch);
           if (ids) ids.push(state.client.id);
           else batches.set(batch, [state.client.id]);
