@@ -563,35 +563,36 @@ export function createChatService(deps: {
             // What one sends, one has read.
             await repo.advanceWatermarks(id, me, seq, seq);
             const kind: ConversationKind = checked.kind;
-            await events.append<MessageCreatedPayload>(tx, {
-              type: ChatEvents.messageCreated,
-              scopes: [`conversation:${id}`],
-              payload: {
-                conversationId: id,
-                conversationKind: kind,
-                messageId,
-                seq,
-                senderId: me,
-                preview: preview(input.body),
-                ...(kind === 'direct' ? { recipientIds: [peerOf(checked, me)] } : {}),
-                clientMessageId: message.client_message_id,
-                replyToId: message.reply_to_id,
-                mentions: mentioned,
-                attachments: input.attachments ?? [],
-                body: input.body,
-                createdAt,
+            // The message's event, then one per member mentioned, in one append.
+            await events.appendMany<MessageCreatedPayload | MentionCreatedPayload>(tx, [
+              {
+                type: ChatEvents.messageCreated,
+                scopes: [`conversation:${id}`],
+                payload: {
+                  conversationId: id,
+                  conversationKind: kind,
+                  messageId,
+                  seq,
+                  senderId: me,
+                  preview: preview(input.body),
+                  ...(kind === 'direct' ? { recipientIds: [peerOf(checked, me)] } : {}),
+                  clientMessageId: message.client_message_id,
+                  replyToId: message.reply_to_id,
+                  mentions: mentioned,
+                  attachments: input.attachments ?? [],
+                  body: input.body,
+                  createdAt,
+                },
+                actorId: me,
               },
-              actorId: me,
-            });
-            if (kind !== 'course') await scheduleNotify?.(tx, id, messageId, at);
-            for (const userId of mentioned) {
-              await events.append<MentionCreatedPayload>(tx, {
+              ...mentioned.map((userId) => ({
                 type: ChatEvents.mentionCreated,
                 scopes: [`user:${userId}`],
                 payload: { conversationId: id, messageId, senderId: me, userId },
                 actorId: me,
-              });
-            }
+              })),
+            ]);
+            if (kind !== 'course') await scheduleNotify?.(tx, id, messageId, at);
             return { message };
           },
         });
