@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect, SqliteDriver } from 'kysely';
+import { SqliteDialect } from 'kysely';
 import { DbError, type DbErrorKind } from '../errors.js';
 import type { DialectHelpers } from './dialect.js';
+import { GroupCommitSqliteDriver } from './sqlite-driver.js';
 
 export interface SqliteOptions {
   file: string;
@@ -14,9 +15,10 @@ export interface SqliteOptions {
 }
 
 /**
- * Opens the one SQLite connection of this process. Kysely's SQLite driver serialises every query and
- * transaction on it, which gives us the single writer that SQLite wants; WAL lets a backup or the CLI
- * read concurrently from another process.
+ * Opens the one SQLite connection of this process. Our driver (sqlite-driver.ts) serialises every
+ * query and transaction on it, which gives us the single writer that SQLite wants, and lets
+ * concurrent transactions share a commit; WAL lets a backup or the CLI read concurrently from another
+ * process.
  */
 export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: SqliteDatabase.Database; connectionIdle: () => boolean } {
   if (o.file !== ':memory:') mkdirSync(path.dirname(o.file), { recursive: true, mode: 0o700 });
@@ -27,32 +29,13 @@ export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: 
   handle.pragma(`synchronous = ${o.synchronous}`);
   // A negative cache_size is in KiB.
   if (o.cacheMb) handle.pragma(`cache_size = -${o.cacheMb * 1024}`);
-  const config = { database: withStatementCache(handle) };
-  const driver = new HeldCountingDriver(config);
+  const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle));
   const dialect = new (class extends SqliteDialect {
     override createDriver() {
       return driver;
     }
-  })(config);
-  return { dialect, handle, connectionIdle: () => driver.held === 0 };
-}
-
-/**
- * Kysely's driver lends the one connection to one query or transaction at a time. Counting the
- * loans tells when nobody holds it: then a single statement may run at once, synchronously,
- * without queueing (prepared reads); it can never land inside someone else's transaction.
- */
-class HeldCountingDriver extends SqliteDriver {
-  held = 0;
-  override async acquireConnection() {
-    const connection = await super.acquireConnection();
-    this.held++;
-    return connection;
-  }
-  override async releaseConnection() {
-    this.held--;
-    await super.releaseConnection();
-  }
+  })({ database: handle });
+  return { dialect, handle, connectionIdle: () => driver.idle };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -65,7 +48,6 @@ const STATEMENT_CACHE_SIZE = 500;
 function withStatementCache(handle: SqliteDatabase.Database) {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
-    close: () => handle.close(),
     prepare(sql: string) {
       const cached = cache.get(sql);
       if (cached && !cached.busy) {

@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordStatements } from '../../../../test/support/statements.js';
+import { createDatabase, type Database } from '../database.js';
+import { afterCommit, withTransaction } from '../transaction.js';
+
+/**
+ * Group commit on the one SQLite connection. "Committed" is checked through a second, independent
+ * connection to the same file: it sees only what SQLite has committed, never the open batch.
+ */
+describe('SQLite group commit', () => {
+  let dir: string;
+  let database: Database;
+  let observer: SqliteDatabase.Database;
+  const statements = recordStatements();
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-group-commit-'));
+  });
+  afterAll(() => {
+    statements.restore();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    const file = path.join(dir, `${Date.now()}-${Math.random()}.db`);
+    database = createDatabase({ kind: 'sqlite', file, synchronous: 'FULL', busyTimeoutMs: 1000 });
+    await sql`create table t (id text primary key, n integer not null check (n >= 0))`.execute(database.db);
+    observer = new SqliteDatabase(file, { readonly: true });
+  });
+  afterEach(async () => {
+    observer.close();
+    await database.close();
+  });
+
+  const committed = (id: string) => observer.prepare('select count(*) as c from t where id = ?').get(id) as { c: number };
+  const insert = (id: string, n = 1) =>
+    withTransaction(database.db, async (tx) => {
+      await tx.insertInto('t').values({ id, n }).execute();
+      return id;
+    });
+  const commits = () => statements.seen.filter((s) => s === 'commit').length;
+
+  it('concurrent transactions share commits, and each settles only once its row is committed', async () => {
+    statements.seen.length = 0;
+    const seenAtSettle: number[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => insert(`r${i}`).then((id) => seenAtSettle.push(committed(id).c))),
+    );
+    expect(seenAtSettle).toEqual(Array(50).fill(1));
+    expect(commits()).toBeGreaterThanOrEqual(1);
+    expect(commits()).toBeLessThan(10);
+    // Members joined with savepoints; none opened a second outer transaction.
+    expect(statements.seen.filter((s) => s === 'begin').length).toBe(commits());
+  });
+
+  it('without contention a transaction is begin, its statements, commit', async () => {
+    statements.seen.length = 0;
+    await insert('alone');
+    expect(statements.seen).toEqual(['begin', 'insert into "t" ("id", "n") values (?, ?)', 'commit']);
+  });
+
+  it('a transaction that fails rolls back alone; the others in its batch commit', async () => {
+    const failing = withTransaction(database.db, async (tx) => {
+      await tx.insertInto('t').values({ id: 'bad-1', n: 1 }).execute();
+      await tx.insertInto('t').values({ id: 'bad-2', n: -1 }).execute(); // check constraint
+    });
+    const results = await Promise.allSettled([insert('a'), insert('b'), failing, insert('c'), insert('d')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    for (const id of ['a', 'b', 'c', 'd']) expect(committed(id).c).toBe(1);
+    expect(committed('bad-1').c).toBe(0);
+  });
+
+  it('a read that runs inside a batch returns only what is committed by the time it settles', async () => {
+    const reads: Array<Promise<void>> = [];
+    const writes = Array.from({ length: 20 }, (_, i) => {
+      reads.push(
+        database.db
+          .selectFrom('t')
+          .select('id')
+          .execute()
+          .then((rows) => {
+            for (const { id } of rows) expect(committed(id as string).c, `${id} was read before its commit`).toBe(1);
+          }),
+      );
+      return insert(`w${i}`);
+    });
+    await Promise.all([...writes, ...reads]);
+  });
+
+  it('after-commit hooks run once the shared commit is done', async () => {
+    const hooked: number[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        withTransaction(database.db, async (tx) => {
+          await tx.insertInto('t').values({ id: `h${i}`, n: 1 }).execute();
+          afterCommit(tx, () => hooked.push(committed(`h${i}`).c));
+        }),
+      ),
+    );
+    expect(hooked).toEqual(Array(10).fill(1));
+  });
+
+  it('a connection borrowed for several statements gets its turn again after waiting for a commit', async () => {
+    const borrowed = database.db.connection().execute(async (conn) => {
+      await conn.insertInto('t').values({ id: 'conn-1', n: 1 }).execute();
+      await conn.insertInto('t').values({ id: 'conn-2', n: 1 }).execute();
+      return conn.selectFrom('t').select('id').where('id', 'like', 'conn-%').execute();
+    });
+    const [rows] = await Promise.all([borrowed, ...Array.from({ length: 10 }, (_, i) => insert(`x${i}`))]);
+    expect(rows.map((r) => r.id).sort()).toEqual(['conn-1', 'conn-2']);
+    expect(committed('conn-2').c).toBe(1);
+  });
+
+  it('when SQLite drops the whole transaction (as on an I/O error), every member of the batch fails and nothing is half-stored', async () => {
+    await insert('taken');
+    const ids = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    const results = await Promise.allSettled(
+      ids.map((id, i) =>
+        withTransaction(database.db, async (tx) => {
+          await tx.insertInto('t').values({ id, n: 1 }).execute();
+          // ON CONFLICT ROLLBACK makes SQLite end the whole transaction, the batch with it.
+          if (i === 6) await sql`insert or rollback into t (id, n) values ('taken', 1)`.execute(tx);
+        }),
+      ),
+    );
+    const outcome = ids.map((id, i) => ({ ok: results[i]!.status === 'fulfilled', stored: committed(id).c === 1 }));
+    expect(outcome.map((o) => o.ok)).toEqual(outcome.map((o) => o.stored));
+    expect(outcome[6]).toEqual({ ok: false, stored: false });
+    // Members that had joined the batch before the failure lost their work, and were told so.
+    expect(outcome.filter((o) => !o.ok).length).toBeGreaterThan(1);
+    await insert('after');
+    expect(committed('after').c).toBe(1);
+  });
+});
