@@ -21,6 +21,9 @@ export type FeedSort = 'recent' | 'top';
 /** The keyset of a feed page: (created_at, id) for `recent`, (hot_score, id) for `top`. */
 export type FeedKey = [string, string] | [number, string];
 
+/** Above every key of each sort: the bound of a first page (see `postListing`). */
+const KEY_CEILING: Record<FeedSort, string | number> = { recent: '9999-12-31T23:59:59.999Z', top: Number.MAX_VALUE };
+
 export interface FeedQuery {
   sort: FeedSort;
   limit: number;
@@ -28,7 +31,8 @@ export interface FeedQuery {
 }
 
 export interface ListOptions {
-  excludeAuthors?: readonly string[];
+  /** Leaves out the posts of the users this user blocks. */
+  blockerId?: string;
   unpinnedOnly?: boolean;
 }
 
@@ -51,6 +55,9 @@ export interface PostScope {
 export function communityRepo(handle: Db | Tx) {
   const db = handle as unknown as Executor;
   const anyDb = handle as Kysely<any>;
+
+  /** Everyone `blockerId` blocks, as a subquery: lists leave their authors out in the statement that reads them. */
+  const blockedBy = (blockerId: string) => db.selectFrom('community_block').select('blocked_id').where('blocker_id', '=', blockerId);
 
   /**
    * One query per kind of source in `scope`. Every branch but `anyBy` leaves out `anyBy`'s authors
@@ -85,31 +92,33 @@ export function communityRepo(handle: Db | Tx) {
   }
 
   /**
-   * Posts in `scope`, sorted and paged by keyset. New posts only ever sort before a `recent`
-   * cursor, and a `top` score never depends on the time of the query, so paging neither repeats
-   * nor skips while posts arrive.
+   * The query of a page of posts in `scope`, sorted and paged by keyset (undefined: an empty scope).
+   * New posts only ever sort before a `recent` cursor, and a `top` score never depends on the time
+   * of the query, so paging neither repeats nor skips while posts arrive.
    */
-  async function listPosts(scope: PostScope, feed: FeedQuery, options: ListOptions = {}): Promise<PostRow[]> {
+  function postListing(scope: PostScope, feed: FeedQuery, options: ListOptions = {}) {
     const key = feed.sort === 'top' ? 'hot_score' : 'created_at';
     const branches = scopeBranches(scope).map((branch) => {
       // Hidden and removed posts are out of every list; their author and moderators open them one by one.
       let query = branch.selectAll('community_post').where(post('moderation'), '=', 'visible');
       // Tombstones of deleted accounts' posts stay reachable by id (others' comments hang on them), never in a list.
       query = query.where(post('erased_at'), 'is', null);
-      if (options.excludeAuthors?.length) query = query.where(post('author_id'), 'not in', [...options.excludeAuthors]);
+      if (options.blockerId) query = query.where(post('author_id'), 'not in', blockedBy(options.blockerId));
       if (options.unpinnedOnly) query = query.where(post('pinned_at'), 'is', null);
-      if (feed.after) {
-        const [x, id] = feed.after;
-        // The redundant `key <= x` is what both planners turn into an index range bound
-        // (an OR alone is only a filter: PostgreSQL read every newer row before the page).
-        query = query.where(post(key), '<=', x).where((eb) => eb.or([eb(post(key), '<', x), eb.and([eb(post(key), '=', x), eb(post('id'), '<', id)])]));
-      }
+      // Every page bounds the key, the first one by a ceiling above every key. The bound is what both
+      // planners turn into an index range (an OR alone is only a filter: PostgreSQL read every newer
+      // row before the page), and it makes SQLite read an author's or a course's posts from the index
+      // of this sort's key: on the author equality alone it may take the other sort's index and sort
+      // every candidate (a second for a reader of 100 authors with 2,000 posts each).
+      const [x, id] = feed.after ?? [KEY_CEILING[feed.sort], undefined];
+      query = query.where(post(key), '<=', x);
+      if (id !== undefined) query = query.where((eb) => eb.or([eb(post(key), '<', x), eb.and([eb(post(key), '=', x), eb(post('id'), '<', id)])]));
       return query;
     });
     const [first, ...rest] = branches;
-    if (!first) return [];
+    if (!first) return undefined;
     const all = rest.reduce((union, branch) => union.unionAll(branch), first);
-    return (await all.orderBy(key, 'desc').orderBy('id', 'desc').limit(feed.limit).execute()) as PostRow[];
+    return all.orderBy(key, 'desc').orderBy('id', 'desc').limit(feed.limit);
   }
 
   return {
@@ -136,7 +145,8 @@ export function communityRepo(handle: Db | Tx) {
         .where('id', '=', id)
         .execute();
     },
-    listPosts,
+    postListing,
+    listPosts: async (scope: PostScope, feed: FeedQuery, options: ListOptions = {}): Promise<PostRow[]> => ((await postListing(scope, feed, options)?.execute()) ?? []) as PostRow[],
     /** The courses that have course posts (by `authorId`, when given). */
     async courseIdsWithPosts(authorId?: string): Promise<string[]> {
       let query = db.selectFrom('community_post').select('course_id').distinct().where('visibility', '=', 'course').where('course_id', 'is not', null);
@@ -173,10 +183,10 @@ export function communityRepo(handle: Db | Tx) {
       return ids.length;
     },
     /** Oldest first: top-level comments of a post, or the replies to `parentId` (moderated ones only for moderators). */
-    listComments(postId: string, parentId: string | null, limit: number, after?: [string, string], options: { includeModerated?: boolean; excludeAuthors?: readonly string[] } = {}) {
+    listComments(postId: string, parentId: string | null, limit: number, after?: [string, string], options: { includeModerated?: boolean; blockerId?: string } = {}) {
       let query = db.selectFrom('community_comment').selectAll().where('post_id', '=', postId);
       if (!options.includeModerated) query = query.where('moderation', '=', 'visible');
-      if (options.excludeAuthors?.length) query = query.where('author_id', 'not in', [...options.excludeAuthors]);
+      if (options.blockerId) query = query.where('author_id', 'not in', blockedBy(options.blockerId));
       query = parentId === null ? query.where('parent_id', 'is', null) : query.where('parent_id', '=', parentId);
       if (after) {
         const [x, y] = after;
@@ -308,10 +318,6 @@ export function communityRepo(handle: Db | Tx) {
     },
     async isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
       return (await db.selectFrom('community_block').select('blocker_id').where('blocker_id', '=', blockerId).where('blocked_id', '=', blockedId).executeTakeFirst()) !== undefined;
-    },
-    /** Everyone `blockerId` blocks (a user's block list is small; feeds filter on it). */
-    async blockedBy(blockerId: string): Promise<string[]> {
-      return (await db.selectFrom('community_block').select('blocked_id').where('blocker_id', '=', blockerId).limit(10_000).execute()).map((r) => r.blocked_id);
     },
     listBlocks(blockerId: string, limit: number, after?: [string, string]) {
       let query = db.selectFrom('community_block').select(['blocked_id as user_id', 'created_at']).where('blocker_id', '=', blockerId);

@@ -287,8 +287,7 @@ export function createCommunityService(deps: CommunityServiceDeps) {
     const sort: FeedSort = query.sort ?? 'recent';
     const limit = query.limit ?? 20;
     const after = decodeKey(cursors, query.cursor, sort === 'top' ? ['number', 'string'] : ['string', 'string']) as FeedKey | undefined;
-    const blocked = await repo.blockedBy(viewer.userId);
-    const rows = await repo.listPosts(scope, { sort, limit: limit + 1, after }, { ...options, excludeAuthors: blocked });
+    const rows = await repo.listPosts(scope, { sort, limit: limit + 1, after }, { ...options, blockerId: viewer.userId });
     const page = toPage(rows, limit, cursors, (r) => (sort === 'top' ? [r.hot_score, r.id] : [r.created_at, r.id]));
     return { items: await postViews(page.items, viewer), nextCursor: page.nextCursor };
   }
@@ -564,7 +563,7 @@ export function createCommunityService(deps: CommunityServiceDeps) {
       const limit = query.limit ?? 20;
       const after = decodeKey(cursors, query.cursor, ['string', 'string']) as [string, string] | undefined;
       const includeModerated = isModerator(viewer) || (await isCourseStaff(post, viewer));
-      const rows = await repo.listComments(postId, query.parentId ?? null, limit + 1, after, { includeModerated, excludeAuthors: await repo.blockedBy(viewer.userId) });
+      const rows = await repo.listComments(postId, query.parentId ?? null, limit + 1, after, { includeModerated, blockerId: viewer.userId });
       const page = toPage(rows, limit, cursors, (r) => [r.created_at, r.id]);
       return { items: await commentViews(page.items, viewer), nextCursor: page.nextCursor };
     },

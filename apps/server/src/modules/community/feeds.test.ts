@@ -173,6 +173,43 @@ describeEachDialect('community: feeds', (dialect) => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  it('"top" home feed: paging while posts arrive and shown posts gain reactions and comments repeats and skips nothing', async () => {
+    const author = await signUp(t);
+    const reader = await signUp(t);
+    for (const who of [reader, alice, bob, carol]) await t.follow(who, author);
+    const react = async (who: SignedIn, postId: string, kind: string) => expect((await t.call(who, 'POST', `/posts/${postId}/reactions`, { kind })).statusCode).toBe(201);
+    for (let i = 0; i < 9; i++) {
+      t.clock.advance(20_000);
+      const post = await t.post(author, { body: `ranked ${i}`, visibility: i % 2 ? 'followers' : 'public' });
+      // Engagement that reorders them against age: every third post has ten times the reactions.
+      for (const who of i % 3 ? [alice] : [alice, bob, carol, admin]) await react(who, post.id, 'like');
+    }
+    const expected = ids(await get(reader, '/feed?sort=top&limit=100'));
+    expect(expected).not.toEqual(ids(await get(reader, '/feed?sort=recent&limit=100')));
+    const seen: string[] = [];
+    const arrived: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(reader, `/feed?sort=top&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...ids(page));
+      cursor = page.nextCursor;
+      // Meanwhile a post arrives, and the posts just shown rise: no shown post may come back, none may be skipped.
+      t.clock.advance(1000);
+      const post = await t.post(author, { body: 'arrives while paging' });
+      arrived.push(post.id);
+      // A popular newcomer ranks first, above the cursor (an offset would now repeat the last item shown).
+      if (arrived.length % 2) for (const who of [alice, bob, carol, admin]) await react(who, post.id, 'love');
+      for (const shown of ids(page)) {
+        await react(bob, shown, 'celebrate');
+        await t.comment(carol, shown, { body: 'late comment' });
+      }
+    } while (cursor);
+    // Quiet newcomers rank below the engaged posts, after the cursor: they are shown, once; popular ones are not.
+    expect(seen.filter((id) => !arrived.includes(id))).toEqual(expected);
+    expect(seen.filter((id) => arrived.filter((_, n) => n % 2 === 0).includes(id))).toEqual([]);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it('a cursor from one sort is refused by the other', async () => {
     const page = await get(alice, '/feed?limit=1&sort=top');
     expect(page.nextCursor).not.toBeNull();

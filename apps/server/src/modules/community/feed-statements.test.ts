@@ -1,0 +1,81 @@
+import { CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { communityApp, type CommunityTestApp } from '../../../test/support/community.js';
+import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
+import { recordStatements } from '../../../test/support/statements.js';
+import { communityRepo, type FeedKey, type FeedSort } from './community.repo.js';
+
+/**
+ * What a feed page costs the database, counted at the SQLite driver (timings depend on the
+ * machine's load; statement counts do not). The feeds' behaviour is tested on both dialects in feeds.test.ts.
+ */
+describe('community: a feed page runs few statements, however many posts it shows (sqlite)', () => {
+  let t: CommunityTestApp;
+  let reader: SignedIn;
+  let courseId: string;
+  const statements = recordStatements();
+
+  beforeAll(async () => {
+    t = await communityApp({ dialect: 'sqlite' });
+    const admin = await signUpAdmin(t);
+    reader = await signUp(t);
+    const authors = await Promise.all([1, 2, 3].map(() => signUp(t)));
+    courseId = (await t.call(admin, 'POST', '/courses', { title: 'Counted', status: 'published', visibility: 'public' })).json().id;
+    expect((await t.call(reader, 'POST', `/courses/${courseId}/enrollments`, {})).statusCode).toBeLessThan(300);
+    for (const author of authors) await t.follow(reader, author);
+    for (let i = 0; i < 8; i++) {
+      for (const author of authors) {
+        const post = await t.post(author, { visibility: i % 2 ? 'followers' : 'public' });
+        expect((await t.call(reader, 'POST', `/posts/${post.id}/reactions`, { kind: 'like' })).statusCode).toBe(201);
+      }
+      await t.post(admin, { courseId });
+      await t.post(reader);
+    }
+  }, 180_000);
+  afterAll(async () => {
+    statements.restore();
+    await t?.destroy();
+  });
+
+  /** The statements one GET ran, with `in (?, ?, …)` lists written as `in (…)` (their length is the page's). */
+  async function pageStatements(url: string): Promise<string[]> {
+    statements.seen.length = 0;
+    const res = await t.call(reader, 'GET', url);
+    expect(res.statusCode, res.body).toBe(200);
+    return statements.seen.splice(0).map((sql) => sql.replace(/in \(\?(, \?)*\)/g, 'in (…)'));
+  }
+
+  it.each(['recent', 'top'])('home feed (%s): four statements for a page of 2 and of 20, none per post', async (sort) => {
+    const small = await pageStatements(`/feed?sort=${sort}&limit=2`);
+    const large = await pageStatements(`/feed?sort=${sort}&limit=20`);
+    expect(large).toEqual(small);
+    const reads = small.map((sql) => [...sql.matchAll(/from "(\w+)"/g)].map((m) => m[1]).join(' '));
+    expect(reads).toEqual([
+      'learning_course learning_course_teacher learning_enrollment', // the reader's courses
+      // The page, one UNION ALL: my posts, the followed authors' (follow × post), my courses'; blocked authors left out in each.
+      'community_post community_block community_follow community_block community_post community_block',
+      'identity_user', // the authors' names
+      'community_reaction', // the reader's reactions to the page's posts
+    ]);
+  });
+
+  // Each source's posts come from the index of the page's own order, so SQLite stops reading an
+  // author or a course once their posts rank below the page; the other sort's index means sorting them all.
+  it.each([
+    ['recent', 'created_at', ''],
+    ['top', 'hot_score', '_hot'],
+  ] as Array<[FeedSort, string, string]>)('a %s page reads every source from the index of its order, first page and next', async (sort, key, index) => {
+    const { db } = t.core.database;
+    const scope = { anyBy: [reader.userId], followedBy: reader.userId, courseIds: [courseId] };
+    const nextPage: FeedKey = sort === 'top' ? [1e6, 'pst_z'] : ['2100-01-01T00:00:00.000Z', 'pst_z'];
+    for (const after of [undefined, nextPage]) {
+      const listing = communityRepo(db).postListing(scope, { sort, limit: 21, after }, { blockerId: reader.userId })!.compile();
+      const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${listing.sql}`, [...listing.parameters]));
+      expect(plan.rows.map((r) => r.detail).filter((d) => d.startsWith('SEARCH community_post '))).toEqual([
+        `SEARCH community_post USING INDEX community_post_author${index} (author_id=? AND ${key}<?)`,
+        `SEARCH community_post USING INDEX community_post_author${index} (author_id=? AND ${key}<?)`,
+        `SEARCH community_post USING INDEX community_post_course${index} (course_id=? AND ${key}<?)`,
+      ]);
+    }
+  });
+});
