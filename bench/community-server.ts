@@ -1,53 +1,19 @@
-// Lyceum with an alumni directory of 100,000 profiles (loaded through the directory's own CSV
-// import) and a community of 2,000 authors with 200,000 posts, some readers following ~100 of them
+// Lyceum with an alumni directory of 100,000 profiles (inserted in batches as the directory stores
+// them) and a community of 2,000 authors with 200,000 posts, some readers following ~100 of them
 // (at BENCH_SCALE=1). Posts and follows are bulk-inserted rows shaped as the community module writes them.
-import { stringify } from 'csv-stringify/sync';
 import { newId } from '../apps/server/src/core/ids.js';
-import { COUNTRIES, DEPARTMENTS, INDUSTRIES, PROGRAMS } from './community-data.js';
-import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf, seededRandom } from './fixtures.js';
+import { PROGRAMS, seedDirectory, SKILLS } from './community-data.js';
+import { accessTokens, benchApp, bulkUsers, insertMany, portOf, seededRandom } from './fixtures.js';
 import { scaled } from './support.js';
 
-const SKILLS = ['Rust', 'SQL', 'Python', 'Writing', 'Teaching', 'Design', 'Statistics', 'Leadership', 'Spanish', 'Research'];
-const FIRST = ['Ada', 'Kwame', 'Sofia', 'Hiro', 'Amara', 'Lena', 'Omar', 'Priya', 'Mateo', 'Yuki', 'Chidi', 'Elena'];
-const LAST = ['Okafor', 'Laurent', 'Marquez', 'Tanaka', 'Mensah', 'Schmidt', 'Haddad', 'Iyer', 'Silva', 'Nguyen', 'Kowalski', 'Byrne'];
-
 const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1' });
-const { directory } = lyceum.product;
 const rnd = seededRandom(6);
 const started = performance.now();
 
-// ── directory: a CSV file through POST /directory/import's service, run by its job ──
+// ── directory: profiles as the directory stores them, inserted in batches ──
 const profileCount = scaled(100_000, 200);
-const [adminId] = await bulkUsers(lyceum, 1, 'admin');
-const csv = stringify(
-  Array.from({ length: profileCount }, (_, i) => {
-    const first = rnd.pick(FIRST);
-    const last = rnd.pick(LAST);
-    return {
-      externalId: `A-${i}`,
-      name: `${first} ${last} ${i}`,
-      email: `alum${i}@alumni.example`,
-      graduationYear: rnd.int(1980, 2026),
-      program: rnd.pick(PROGRAMS),
-      department: rnd.pick(DEPARTMENTS),
-      company: `${rnd.pick(LAST)} ${rnd.pick(['Labs', 'Ltd', 'Group', 'Works'])}`,
-      industry: rnd.pick(INDUSTRIES),
-      city: `City ${rnd.int(1, 300)}`,
-      country: rnd.pick(COUNTRIES),
-      skills: [rnd.pick(SKILLS), rnd.pick(SKILLS)].filter((s, n, all) => all.indexOf(s) === n).join('; '),
-      bio: i % 4 === 0 ? `Working on ${rnd.pick(SKILLS).toLowerCase()} and ${rnd.pick(SKILLS).toLowerCase()}.` : '',
-    };
-  }),
-  { header: true },
-);
-const imported = await directory.imports.start(principalOf(adminId!, 'admin'), csv);
-let status = imported;
-while (status.status === 'queued' || status.status === 'running') {
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  status = await directory.imports.get(imported.id);
-}
-if (status.status !== 'succeeded' || status.created !== profileCount) throw new Error(`directory import ended ${status.status}: ${JSON.stringify(status)}`);
-const importSeconds = (performance.now() - started) / 1000;
+await seedDirectory(lyceum.core.database.db, lyceum.core.database.dialect.name, profileCount, rnd);
+const directorySeconds = (performance.now() - started) / 1000;
 
 // ── community: authors, their posts, and readers who follow ~100 of them ──
 const authorCount = scaled(2_000, 120);
@@ -82,7 +48,7 @@ const readerTokens = await accessTokens(lyceum, readerIds, 'student');
 process.send?.({
   port: portOf(lyceum),
   seedSeconds: (performance.now() - started) / 1000,
-  importSeconds,
+  directorySeconds,
   counts: { profiles: profileCount, authors: authorCount, posts: postCount, followed },
   readerTokens,
 });

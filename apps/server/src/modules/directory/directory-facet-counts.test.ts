@@ -1,9 +1,12 @@
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Principal } from '../../core/http/access.js';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { call, createProfile, directoryApp, importCsv, type DirectoryTestApp } from '../../../test/support/directory.js';
 import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
 import { countFacets } from './directory.facets.js';
 import { directoryRepo } from './directory.repo.js';
+import { createDirectoryService, MANAGE_PERMISSION } from './directory.service.js';
 import { down as dropFacetCounts, up as createFacetCounts } from './migrations/20261205140000_directory_facet_counts.js';
 
 const VISIBILITIES = ['public', 'members', 'hidden'] as const;
@@ -113,6 +116,81 @@ describeEachDialect('directory: maintained facet counts', (dialect) => {
     expect(await values(member)).not.toContain('Hiddenland');
     expect(await values(member)).toContain('Hiddenskill');
     expect(await values(admin)).toEqual(expect.arrayContaining(['Hiddenland', 'Hiddenskill']));
+  });
+
+  it('cached filtered counts and pages follow every write exactly, on this node and on another one', async () => {
+    const db = t.core.database.db;
+    // Another node over the same database; its recounts of a filter's facets are counted.
+    let recounts = 0;
+    const countRecounts: KyselyPlugin = {
+      transformQuery: (args) => {
+        const text = JSON.stringify(args.node);
+        if (text.includes('from directory_profile p where') && !text.includes('sort_value')) recounts++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const node = (handle = db) => createDirectoryService({ db: handle, dialect, clock: t.core.clock, events: t.core.events, cursors: t.core.cursors, users: t.identity.users });
+    const otherNode = node(db.withPlugin(countRecounts));
+    const principal = (who: SignedIn, permissions: string[]): Principal => ({ kind: 'user', userId: who.userId, roles: [], permissions: new Set(permissions) });
+    const viewers = [
+      { who: undefined, principal: null },
+      { who: member, principal: principal(member, []) },
+      { who: admin, principal: principal(admin, [MANAGE_PERMISSION]) },
+    ];
+    const filters = [
+      { country: 'Chile' },
+      { country: 'Ω-land', program: 'Law' },
+      { department: 'Science', industry: 'Énergie' },
+      { skills: ['Rust'] },
+      { skills: ['SQL', 'Go'], country: 'Peru' },
+      { yearFrom: 2000 },
+      { yearFrom: 1999, yearTo: 2000, department: 'Arts' },
+    ];
+    const withWords = { q: 'changed', country: 'Chile' };
+    const queryOf = (filter: Record<string, unknown>) =>
+      new URLSearchParams(Object.entries({ ...filter, limit: 5 }).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x) => [k, String(x)]) : [[k, String(v)]]))).toString();
+
+    /** Every filter as each viewer sees it on both nodes, compared with a node that has nothing cached. */
+    async function compareAll() {
+      const fresh = node();
+      for (const filter of [...filters, withWords, {}]) {
+        for (const { who, principal } of viewers) {
+          const expected = JSON.parse(JSON.stringify(await fresh.search(principal, { ...filter, limit: 5 })));
+          expect((await call(t, 'GET', `/search?${queryOf(filter)}`, who)).json(), JSON.stringify(filter)).toEqual(expected);
+          expect(JSON.parse(JSON.stringify(await otherNode.search(principal, { ...filter, limit: 5 }))), JSON.stringify(filter)).toEqual(expected);
+        }
+      }
+    }
+
+    await compareAll();
+    const linked = await createProfile(t, admin, { name: 'Linked', userId: member.userId, externalId: 'LINK-1', country: 'Chile', skills: ['Rust'] });
+    const ids = [linked.id];
+    const countedBefore = recounts;
+    const recountsPerCheck = viewers.length; // the filter with words, for each viewer
+    let checks = 0;
+    for (let step = 0; step < 80; step++) {
+      const action = ids.length < 5 ? 0 : rnd.int(0, 4);
+      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields() })).id);
+      else if (action === 1) {
+        const id = ids.splice(rnd.int(1, ids.length - 1), 1)[0]!;
+        expect((await call(t, 'DELETE', `/profiles/${id}`, admin)).statusCode).toBe(204);
+      } else {
+        const res = await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields() });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+      if (step % 8 === 7) {
+        await compareAll();
+        checks++;
+      }
+    }
+    await importCsv(t, admin, 'externalId,name,country,skills\nC-1,Cached One,Chile,Rust\nC-2,Cached Two,Peru,SQL; Go\nLINK-1,Linked Again,Peru,Go\n');
+    // Unlinking (the account is deleted) changes no count but the pages that show the profile.
+    await t.directory.service.forgetUser(member.userId);
+    await compareAll();
+    checks++;
+    // Only the filter with words was counted again after writes (the whole directory reads its maintained counts); the others followed the writes.
+    expect(recounts - countedBefore).toBeLessThanOrEqual(checks * recountsPerCheck);
   });
 
   it('are backfilled by the migration from the profiles already stored', async () => {

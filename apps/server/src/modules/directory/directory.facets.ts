@@ -30,25 +30,42 @@ type Counts = Record<FacetName, Map<string | number, number>>;
 const emptyCounts = () => Object.fromEntries(FACETS.map((f) => [f, new Map<string | number, number>()])) as Counts;
 const topOfEach = (counts: Counts, limit: number) => Object.fromEntries(FACETS.map((f) => [f, top(counts[f], limit)])) as FacetCounts;
 
-/**
- * The total and every facet's counts from the matching profiles, in one pass (one query instead
- * of a count and one GROUP BY per facet). A value counts only when the viewer may see its field.
- */
-export function countFacets(rows: FacetRow[], level: VisibilityLevel, limit: number): { total: number; facets: FacetCounts } {
-  const counts = emptyCounts();
-  for (const row of rows) {
-    for (const [facet, column, vis] of COLUMNS) {
-      const value = row[column];
-      if (value === null || Number(row[vis]) > level) continue;
-      const key = facet === 'graduationYear' ? Number(value) : value;
-      counts[facet].set(key, (counts[facet].get(key) ?? 0) + 1);
-    }
-    if (Number(row.vis_skills) <= level && row.skills !== '[]') {
-      for (const skill of JSON.parse(row.skills) as string[]) counts.skills.set(skill, (counts.skills.get(skill) ?? 0) + 1);
-    }
-  }
-  return { total: rows.length, facets: topOfEach(counts, limit) };
+/** Every value's count (not only the top ones) among matching profiles, so that a write's difference can be added to it. */
+export interface Tally {
+  total: number;
+  counts: Counts;
 }
+
+/** Adds (`sign` 1) or takes off (-1) what one profile counts for a viewer of `level`; a count that reaches zero is removed. */
+export function addToTally(tally: Tally, row: FacetRow, level: VisibilityLevel, sign: 1 | -1): void {
+  const add = (facet: FacetName, key: string | number) => {
+    const count = (tally.counts[facet].get(key) ?? 0) + sign;
+    if (count === 0) tally.counts[facet].delete(key);
+    else tally.counts[facet].set(key, count);
+  };
+  tally.total += sign;
+  for (const [facet, column, vis] of COLUMNS) {
+    const value = row[column];
+    if (value === null || Number(row[vis]) > level) continue;
+    add(facet, facet === 'graduationYear' ? Number(value) : value);
+  }
+  if (Number(row.vis_skills) <= level && row.skills !== '[]') {
+    for (const skill of JSON.parse(row.skills) as string[]) add('skills', skill);
+  }
+}
+
+/** The counts of the matching profiles, in one pass (one query instead of a count and one GROUP BY per facet). */
+export function tallyOf(rows: FacetRow[], level: VisibilityLevel): Tally {
+  const tally = { total: 0, counts: emptyCounts() };
+  for (const row of rows) addToTally(tally, row, level, 1);
+  return tally;
+}
+
+/** The answer of a search: the total and each facet's `limit` most frequent values. */
+export const answerOf = (tally: Tally, limit: number) => ({ total: tally.total, facets: topOfEach(tally.counts, limit) });
+
+/** The total and every facet's counts from the matching profiles. A value counts only when the viewer may see its field. */
+export const countFacets = (rows: FacetRow[], level: VisibilityLevel, limit: number): { total: number; facets: FacetCounts } => answerOf(tallyOf(rows, level), limit);
 
 /** A change to one maintained count (directory_facet_count): `total`/'' counts every profile. */
 export interface FacetCountChange {

@@ -31,6 +31,15 @@ export interface SortSpec {
   after?: [string | number, string];
 }
 
+/** Profile writes kept in directory_change: a node whose cache is further behind empties it. */
+const KEPT_CHANGES = 1000;
+
+/** One profile write as the search caches see it: its facet columns before and after (null: created, deleted). */
+export interface ProfileChange {
+  before: FacetRow | null;
+  after: FacetRow | null;
+}
+
 const SEARCH_COLUMN = ['search_public', 'search_members', 'search_all'] as const;
 
 const EXPORT_COLUMNS = [
@@ -46,7 +55,8 @@ export const searchColumn = (level: VisibilityLevel) => SEARCH_COLUMN[level];
 /** The graduation year as the viewer may see it: hidden and absent both sort as 0. */
 const visibleYear = (level: VisibilityLevel) => sql<number>`(case when p.vis_graduation_year <= ${level} then coalesce(p.graduation_year, 0) else 0 end)`;
 
-const FILTER_COLUMNS = {
+/** Each exact-value filter's column and the visibility level column that guards it. */
+export const FILTER_COLUMNS = {
   program: ['program', 'vis_program'],
   department: ['department', 'vis_department'],
   industry: ['industry', 'vis_industry'],
@@ -109,14 +119,40 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       const row = await db.selectFrom('directory_state').select('version').where('name', '=', 'data').executeTakeFirstOrThrow();
       return Number(row.version);
     },
-    bumpVersion: () => db.updateTable('directory_state').set((eb) => ({ version: eb('version', '+', 1) })).where('name', '=', 'data').execute(),
+    /** Moves the data version on; returns the new one (the version of this write). */
+    async bumpVersion(): Promise<number> {
+      const row = await db.updateTable('directory_state').set((eb) => ({ version: eb('version', '+', 1) })).where('name', '=', 'data').returning('version').executeTakeFirstOrThrow();
+      return Number(row.version);
+    },
+
+    /**
+     * Records what the write of `version` did to a profile (its facet columns before and after), for
+     * the search caches of every node, and forgets the records too old for any cache to need.
+     */
+    async logChange(version: number, before: FacetRow | null, after: FacetRow | null): Promise<void> {
+      const facetColumns = (row: FacetRow | null) => (row ? JSON.stringify(Object.fromEntries(FACET_COLUMNS.map((c) => [c, row[c]]))) : null);
+      await db.insertInto('directory_change').values({ version, before: facetColumns(before), after: facetColumns(after) }).execute();
+      await db.deleteFrom('directory_change').where('version', '<=', version - KEPT_CHANGES).execute();
+    },
+
+    /**
+     * The profile writes after version `from` up to `to`, in order; undefined when some are no longer
+     * kept (or were never recorded), so a cache that far behind starts over.
+     */
+    async changesSince(from: number, to: number): Promise<ProfileChange[] | undefined> {
+      if (to - from > KEPT_CHANGES) return undefined;
+      const rows = await db.selectFrom('directory_change').select(['before', 'after']).where('version', '>', from).where('version', '<=', to).orderBy('version').execute();
+      if (rows.length !== to - from) return undefined;
+      return rows.map((r) => ({ before: r.before === null ? null : (JSON.parse(r.before) as FacetRow), after: r.after === null ? null : (JSON.parse(r.after) as FacetRow) }));
+    },
 
     async insert(row: ProfileRow, skills: string[]): Promise<void> {
-      await this.bumpVersion();
+      const version = await this.bumpVersion();
       await db.insertInto('directory_profile').values(row).execute();
       await this.replaceSkills(row.id, skills);
       await this.index(row);
       await this.changeFacetCounts(facetCountChanges(null, row));
+      await this.logChange(version, null, row);
     },
 
     /** Updates `previous` (when its version is still current) to `row`; returns false when it was not. */
@@ -124,21 +160,23 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       const { id, ...changes } = row;
       const result = await db.updateTable('directory_profile').set(changes).where('id', '=', id).where('version', '=', previous.version).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.bumpVersion();
+      const version = await this.bumpVersion();
       await this.replaceSkills(id, skills);
       await this.index(row);
       // Every write bumps the version, so the row just replaced is exactly `previous`.
       await this.changeFacetCounts(facetCountChanges(previous, row));
+      await this.logChange(version, previous, row);
       return true;
     },
 
     async delete(row: ProfileRow): Promise<void> {
-      await this.bumpVersion();
+      const version = await this.bumpVersion();
       await db.deleteFrom('directory_profile_skill').where('profile_id', '=', row.id).execute();
       if (dialect === 'sqlite') await sql`delete from directory_profile_fts where rowid = ${row.doc}`.execute(db);
       // The counts come off with the values actually deleted (the row may have changed since it was read).
       const deleted = await db.deleteFrom('directory_profile').where('id', '=', row.id).returning(FACET_COLUMNS).executeTakeFirst();
       if (deleted) await this.changeFacetCounts(facetCountChanges(deleted, null));
+      await this.logChange(version, deleted ?? null, null);
     },
 
     /** Applies a write's changes to the maintained facet counts (x = x + n), dropping the counts that reach zero. */
@@ -278,8 +316,10 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
     insertReviewAudit: (row: ReviewAuditRow) => db.insertInto('directory_review_audit').values(row).execute(),
     /** Unlinks a profile from a deleted account (the profile stays, owned by the directory admins). */
     async unlink(row: ProfileRow, updatedAt: string): Promise<void> {
-      await this.bumpVersion();
+      const version = await this.bumpVersion();
       await db.updateTable('directory_profile').set({ user_id: null, version: row.version + 1, updated_at: updatedAt }).where('id', '=', row.id).execute();
+      // Its counts do not move, but cached pages that show it must go.
+      await this.logChange(version, row, row);
     },
     findProfiles: (ids: string[]) => (ids.length ? db.selectFrom('directory_profile').selectAll().where('id', 'in', ids).execute() : Promise.resolve([])),
 

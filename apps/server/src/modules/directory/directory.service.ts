@@ -14,9 +14,9 @@ import type { UsersDirectory } from '../identity/index.js';
 import { DirectoryErrors, profileNotFound } from './directory.errors.js';
 import { DirectoryEvents, type ExportedPayload, type ProfileChangedPayload, type ProfileDeletedPayload } from './directory.events.js';
 import { csvHeader, csvLines } from './directory.export.js';
-import { countFacets, maintainedFacets, type FacetCounts } from './directory.facets.js';
+import { answerOf, maintainedFacets, tallyOf, type FacetCounts } from './directory.facets.js';
 import { directoryRepo, type DialectName, type ExportRow, type ProfileFilter, type SortSpec } from './directory.repo.js';
-import { createSearchCache } from './directory.search-cache.js';
+import { createSearchCache, type CachedCounts } from './directory.search-cache.js';
 import {
   DEFAULT_VISIBILITY,
   VISIBLE_FIELDS,
@@ -38,9 +38,8 @@ const LEVEL: Record<Visibility, VisibilityLevel> = { public: 0, members: 1, hidd
 const LEVEL_NAME = ['public', 'members', 'all'] as const;
 const FACET_TOP = 20;
 const EXPORT_PAGE = 2000;
-/** Per node: facet counts of this many distinct filters, and this many result pages, per data version. */
-const CACHED_FACETS = 2000;
-const CACHED_PAGES = 2000;
+/** Per node: facet counts of this many distinct filters, and this many result pages. */
+const CACHED_SEARCHES = 2000;
 
 export const isManager = (principal: Principal | null) => Boolean(principal?.permissions.has(MANAGE_PERMISSION));
 
@@ -205,15 +204,24 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
     return spec;
   }
 
-  const facetCache = createSearchCache<{ total: number; facets: FacetCounts }>(CACHED_FACETS);
-  const pageCache = createSearchCache<{ rows: ExportRow[]; nextCursor: string | null }>(CACHED_PAGES);
+  type Answer = { total: number; facets: FacetCounts };
+  const cache = createSearchCache<Answer, { rows: ExportRow[]; nextCursor: string | null }>({
+    maxEntries: CACHED_SEARCHES,
+    dataVersion: () => repo().dataVersion(),
+    changesSince: (from, to) => repo().changesSince(from, to),
+  });
 
   /**
-   * The whole directory: its counts are read from the maintained table (a few rows) instead of
-   * being counted over every profile, which after each write would block a node for ~1 s per 100,000.
+   * The total and facets of a search. The whole directory's are read from the maintained table (a
+   * few rows) instead of being counted over every profile, which would block a node for ~1 s per
+   * 100,000; a filtered search's are counted once, then kept up to date by the cache.
    */
-  const isUnfiltered = (f: ProfileFilter) =>
-    !f.words?.length && f.yearFrom === undefined && f.yearTo === undefined && !f.program && !f.department && !f.industry && !f.country && !f.skills?.length;
+  async function facetCounts(version: number, filter: ProfileFilter): Promise<Answer> {
+    const cached = await cache.counts(version, filterKey(filter), filter, async (): Promise<CachedCounts<Answer>> =>
+      cache.isUnfiltered(filter) ? { answer: maintainedFacets(await repo().facetCounts(filter.level, FACET_TOP), FACET_TOP) } : { tally: tallyOf(await repo().facetRows(filter), filter.level) },
+    );
+    return (cached.answer ??= answerOf(cached.tally!, FACET_TOP));
+  }
 
   /** The filter as a cache key: the same search written differently (word or skill order) is one key. */
   const filterKey = (f: ProfileFilter) =>
@@ -222,7 +230,7 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
   /** One page of profiles (rows shared by every viewer of the level; each caller's view is made per request). */
   async function page(version: number, filter: ProfileFilter, sort: Sort | undefined, limit: number, cursor: string | undefined) {
     const spec = sortSpec(sort, cursor);
-    return pageCache.get(version, JSON.stringify([filterKey(filter), sort ?? 'name', limit, cursor ?? null]), async () => {
+    return cache.page(version, JSON.stringify([filterKey(filter), sort ?? 'name', limit, cursor ?? null]), filter, async () => {
       const rows = await repo().search(filter, spec, limit + 1);
       const items = rows.slice(0, limit);
       const last = items.at(-1);
@@ -401,9 +409,7 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       // Read first: the cached counts and pages are those of this version of the data (see directory.search-cache.ts).
       const version = await repo().dataVersion();
       const { rows, nextCursor } = await page(version, filter, query.sort, query.limit ?? 20, query.cursor);
-      const { total, facets } = await facetCache.get(version, filterKey(filter), async () =>
-        isUnfiltered(filter) ? maintainedFacets(await repo().facetCounts(filter.level, FACET_TOP), FACET_TOP) : countFacets(await repo().facetRows(filter), filter.level, FACET_TOP),
-      );
+      const { total, facets } = await facetCounts(version, filter);
       return { items: rows.map((row) => present(principal, row)), nextCursor, total, facets };
     },
 

@@ -139,6 +139,13 @@ export interface FacetCountRow {
   count: number;
 }
 
+/** One profile write per data version: the facet columns before and after it (JSON, null: none). */
+export interface ChangeRow {
+  version: number;
+  before: string | null;
+  after: string | null;
+}
+
 export interface DirectoryTables {
   directory_profile: ProfileRow;
   directory_profile_skill: ProfileSkillRow;
@@ -150,4 +157,5 @@ export interface DirectoryTables {
   directory_review_audit: ReviewAuditRow;
   directory_state: StateRow;
   directory_facet_count: FacetCountRow;
+  directory_change: ChangeRow;
 }
