@@ -215,6 +215,27 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expect(res.headers['ratelimit-remaining']).toBeDefined();
     });
 
+    it('sends every helmet header and Vary: Origin on every response, errors included', async () => {
+      const helmetHeaders = ['content-security-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy', 'strict-transport-security', 'x-content-type-options', 'x-dns-prefetch-control', 'x-download-options', 'x-frame-options', 'x-permitted-cross-domain-policies', 'x-xss-protection'];
+      const responses = await Promise.all([
+        t.app.inject({ method: 'GET', url: '/health/live' }),
+        t.app.inject({ method: 'GET', url: '/api/v1/nowhere' }),
+        t.app.inject({ method: 'GET', url: '/api/v1/widgets?limit=101', headers: { origin: 'https://app.example' } }),
+      ]);
+      for (const res of responses) {
+        for (const name of helmetHeaders) expect(res.headers[name], name).toBeDefined();
+        expect(res.headers.vary).toBe('Origin');
+      }
+    });
+
+    it('adds CORS headers for a listed origin, and refuses a preflight without an Origin', async () => {
+      const withOrigin = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example' } });
+      expect(withOrigin.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(withOrigin.headers['access-control-allow-credentials']).toBe('true');
+      expect(String(withOrigin.headers['access-control-expose-headers'])).toContain('x-request-id');
+      expect((await t.app.inject({ method: 'OPTIONS', url: '/api/v1/widgets' })).statusCode).toBe(400);
+    });
+
     it('allows CORS only for listed origins', async () => {
       const allowed = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/widgets', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
       expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
