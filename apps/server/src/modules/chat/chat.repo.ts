@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
 import { isPostgres } from '../../core/db/portable.js';
+import { compileRead } from '../../core/db/prepared-read.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
 
 type Executor = Kysely<ChatTables>;
@@ -23,8 +24,52 @@ export interface LastMessageRow {
   deleted_at: string | null;
 }
 
+export interface SendContextRow {
+  kind: ConversationRow['kind'];
+  direct_key: string | null;
+  existing_id: string | null;
+  limit_reached_by: string | null;
+  blocked: SqlBool;
+}
+
+/**
+ * Everything a send must check, in one read: the conversation (only if `senderId` is a member), an
+ * earlier message with the same client id (none when it is null), the message `offset` places back
+ * among those the sender sent after `since` (present: the send limit is reached), and whether either
+ * person of a direct conversation blocked the other. Built and compiled once (it runs on every send),
+ * then run in the sender's transaction.
+ */
+export function sendContextRead(handle: Db) {
+  const read = compileRead(handle, (root: Db, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number) =>
+    (root as unknown as Executor)
+      .selectFrom('chat_conversation as c')
+      .innerJoin('chat_member as me', (join) => join.onRef('me.conversation_id', '=', 'c.id').on('me.user_id', '=', senderId))
+      .select(['c.kind', 'c.direct_key'])
+      .select((eb) => [
+        eb.selectFrom('chat_message').select('id').where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_message_id', '=', clientMessageId).as('existing_id'),
+        eb.selectFrom('chat_message').select('created_at').where('sender_id', '=', senderId).where('created_at', '>', since).orderBy('created_at', 'desc').limit(1).offset(offset).as('limit_reached_by'),
+        sql<SqlBool>`case when c.kind = 'direct' then exists (
+          select 1 from chat_member peer join chat_block b
+            on (b.blocker_id = ${senderId} and b.blocked_id = peer.user_id) or (b.blocker_id = peer.user_id and b.blocked_id = ${senderId})
+          where peer.conversation_id = c.id and peer.user_id <> ${senderId}) else false end`.as('blocked'),
+      ])
+      .where('c.id', '=', conversationId),
+  );
+  return async (tx: Tx, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number): Promise<SendContextRow | undefined> =>
+    (await tx.executeQuery<SendContextRow>(read.query([conversationId, senderId, clientMessageId, since, offset]))).rows[0];
+}
+
+/** One repo per handle: building its few dozen closures on every call showed in the send path's profile. */
+const repos = new WeakMap<Db | Tx, ReturnType<typeof buildRepo>>();
+
 /** Kysely queries on the chat_* tables, and nothing else. `chatRepo(tx)` binds them to a transaction. */
 export function chatRepo(handle: Db | Tx) {
+  let repo = repos.get(handle);
+  if (!repo) repos.set(handle, (repo = buildRepo(handle)));
+  return repo;
+}
+
+function buildRepo(handle: Db | Tx) {
   const db = handle as unknown as Executor;
   return {
     // ── conversations ────────────────────────────────────────────────────
@@ -149,30 +194,6 @@ export function chatRepo(handle: Db | Tx) {
       ).map((r) => r.user_id),
 
     // ── messages ─────────────────────────────────────────────────────────
-    /**
-     * Everything a send must check, in one read: the conversation (only if `senderId` is a member),
-     * an earlier message with the same client id, the `limit`-th most recent message the sender sent
-     * after `since` (present: the send limit is reached), and whether either person of a direct
-     * conversation blocked the other.
-     */
-    sendContext: (conversationId: string, senderId: string, clientMessageId: string | null, since: string, limit: number) =>
-      db
-        .selectFrom('chat_conversation as c')
-        .innerJoin('chat_member as me', (join) => join.onRef('me.conversation_id', '=', 'c.id').on('me.user_id', '=', senderId))
-        .select(['c.kind', 'c.direct_key'])
-        .select((eb) => [
-          (clientMessageId === null
-            ? sql<string | null>`null`
-            : eb.selectFrom('chat_message').select('id').where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_message_id', '=', clientMessageId)
-          ).as('existing_id'),
-          eb.selectFrom('chat_message').select('created_at').where('sender_id', '=', senderId).where('created_at', '>', since).orderBy('created_at', 'desc').limit(1).offset(limit - 1).as('limit_reached_by'),
-          sql<SqlBool>`case when c.kind = 'direct' then exists (
-            select 1 from chat_member peer join chat_block b
-              on (b.blocker_id = ${senderId} and b.blocked_id = peer.user_id) or (b.blocker_id = peer.user_id and b.blocked_id = ${senderId})
-            where peer.conversation_id = c.id and peer.user_id <> ${senderId}) else false end`.as('blocked'),
-        ])
-        .where('c.id', '=', conversationId)
-        .executeTakeFirst(),
     /** The newest message that is not deleted. */
     latestLiveMessage: (conversationId: string) =>
       db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst(),

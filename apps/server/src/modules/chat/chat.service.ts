@@ -37,7 +37,7 @@ import {
 import { searchWords, snippetOf } from './chat-search.js';
 import { notifyScheduler, type NotifyJob } from './chat-notify.js';
 import { groupCommit } from './group-commit.js';
-import { chatRepo, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
+import { chatRepo, sendContextRead, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
 import type {
   BlockView,
   ConversationView,
@@ -81,7 +81,17 @@ const MAX_EDITS = 50;
 const MAX_REACTIONS_PER_USER = 20;
 export const PREVIEW_LENGTH = 140;
 
-const preview = (body: string) => [...body].slice(0, PREVIEW_LENGTH).join('');
+/** The first PREVIEW_LENGTH characters (code points); a body of up to 8,000 is not split whole on every send. */
+function preview(body: string): string {
+  if (body.length <= PREVIEW_LENGTH) return body;
+  let out = '';
+  let count = 0;
+  for (const character of body) {
+    if (count++ === PREVIEW_LENGTH) break;
+    out += character;
+  }
+  return out;
+}
 const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.roles.includes('admin');
 const manages = (role: MemberRole) => role === 'owner' || role === 'admin';
 const directKey = (a: string, b: string) => [a, b].sort().join('|');
@@ -106,7 +116,8 @@ export function createChatService(deps: {
   const { db, clock, events, cursors, users, courses } = deps;
   const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
   const scheduleNotify = deps.jobs ? notifyScheduler(deps.jobs, deps.notifyDelayMs ?? 0) : undefined;
-  const commitSend = groupCommit(db);
+  const commitSend = groupCommit(db, events);
+  const sendContext = sendContextRead(db);
   const now = () => clock.now().toISOString();
 
   const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {
@@ -525,19 +536,19 @@ export function createChatService(deps: {
         outcome = await commitSend({
           // Reads only: a refusal here leaves the other sends of its batch alone.
           async check(tx): Promise<{ existingId: string } | Pick<ConversationRow, 'kind' | 'direct_key'>> {
-            const repo = chatRepo(tx);
             const since = new Date(at.getTime() - sendLimit.windowMs).toISOString();
-            const context = await repo.sendContext(id, me, input.clientMessageId ?? null, since, sendLimit.max);
+            // The send limit is reached if the sender already has `max` messages in the window.
+            const context = await sendContext(tx, id, me, input.clientMessageId ?? null, since, sendLimit.max - 1);
             if (!context) throw conversationNotFound();
             if (context.existing_id) return { existingId: context.existing_id };
             if (context.limit_reached_by) throw rateLimited(Math.max(1, Math.ceil((Date.parse(context.limit_reached_by) + sendLimit.windowMs - at.getTime()) / 1000)));
             if (context.blocked) throw blocked();
-            if (input.replyToId && !(await repo.findMessage(id, input.replyToId))) {
+            if (input.replyToId && !(await chatRepo(tx).findMessage(id, input.replyToId))) {
               throw new AppError(422, ChatErrors.CHAT_REPLY_NOT_FOUND, 'The message replied to is not in this conversation.', { errors: [{ path: '/body/replyToId', message: 'no such message here' }] });
             }
             return { kind: context.kind, direct_key: context.direct_key };
           },
-          async apply(tx, checked) {
+          async apply(tx, checked, append) {
             if ('existingId' in checked) return checked;
             const repo = chatRepo(tx);
             const seq = await repo.nextSeq(id, createdAt);
@@ -563,8 +574,8 @@ export function createChatService(deps: {
             // What one sends, one has read.
             await repo.advanceWatermarks(id, me, seq, seq);
             const kind: ConversationKind = checked.kind;
-            // The message's event, then one per member mentioned, in one append.
-            await events.appendMany<MessageCreatedPayload | MentionCreatedPayload>(tx, [
+            // The message's event, then one per member mentioned: appended with the batch's others.
+            append([
               {
                 type: ChatEvents.messageCreated,
                 scopes: [`conversation:${id}`],
@@ -582,13 +593,13 @@ export function createChatService(deps: {
                   attachments: input.attachments ?? [],
                   body: input.body,
                   createdAt,
-                },
+                } satisfies MessageCreatedPayload,
                 actorId: me,
               },
               ...mentioned.map((userId) => ({
                 type: ChatEvents.mentionCreated,
                 scopes: [`user:${userId}`],
-                payload: { conversationId: id, messageId, senderId: me, userId },
+                payload: { conversationId: id, messageId, senderId: me, userId } satisfies MentionCreatedPayload,
                 actorId: me,
               })),
             ]);

@@ -1,10 +1,15 @@
 import type { Db, Tx } from '../../core/db/database.js';
 import { withTransaction } from '../../core/db/transaction.js';
+import type { EventInput, EventLog } from '../../core/events/types.js';
+
+/** Queues events for the one append that ends the transaction. */
+export type AppendLater = (events: ReadonlyArray<EventInput<unknown>>) => void;
 
 /** A write in two steps: `check` only reads (a refusal throws there), `apply` writes what was checked. */
 export interface CheckedWrite<C, R> {
   check(tx: Tx): Promise<C>;
-  apply(tx: Tx, checked: C): Promise<R>;
+  /** Its events go to `append`: they are stored after the batch's last write, all in one appendMany. */
+  apply(tx: Tx, checked: C, append: AppendLater): Promise<R>;
 }
 
 interface Pending {
@@ -17,47 +22,55 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Group commit: writes that arrive while a transaction is running wait, then share the next one,
- * so that a burst of messages costs one commit (SQLite's one writer, its fsync) instead of one each.
+ * so that a burst of messages costs one commit (SQLite's one writer, its fsync) instead of one each,
+ * and one append of all their events (a few multi-row statements) instead of one each. The events
+ * keep the order of the writes, so a conversation's events still follow its seqs.
  * Each write still settles only once its transaction has committed: an acknowledgement means durable.
- * A refusal in `check` touches nothing and concerns its write alone; a failure in `apply` (a unique
- * key raced, the database) rolls the batch back, and its writes run again, each in its own transaction.
+ * A refusal in `check` touches nothing and concerns its write alone; a failure in `apply` or in the
+ * append (a unique key raced, the database) rolls the batch back, and its writes run again, each in
+ * its own transaction.
  */
-export function groupCommit(db: Db, maxBatch = 100) {
+export function groupCommit(db: Db, events: EventLog, maxBatch = 100) {
   const queue: Pending[] = [];
   let flushing = false;
 
-  const alone = async (item: Pending) => {
-    try {
-      item.resolve(await withTransaction(db, async (tx) => item.write.apply(tx, await item.write.check(tx))));
-    } catch (error) {
-      item.reject(error);
-    }
-  };
+  /** One transaction for `batch`: each write checked then applied, then every event appended at once. */
+  const transaction = (batch: Pending[]) =>
+    withTransaction(db, async (tx) => {
+      const outcomes: Outcome[] = [];
+      const appended: Array<EventInput<unknown>> = [];
+      const append: AppendLater = (inputs) => void appended.push(...inputs);
+      for (const { write } of batch) {
+        let checked: unknown;
+        try {
+          checked = await write.check(tx);
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          continue;
+        }
+        outcomes.push({ ok: true, value: await write.apply(tx, checked, append) });
+      }
+      await events.appendMany(tx, appended);
+      return outcomes;
+    });
+
+  const settle = (item: Pending, outcome: Outcome) => (outcome.ok ? item.resolve(outcome.value) : item.reject(outcome.error));
 
   async function run(batch: Pending[]) {
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[];
     try {
-      await withTransaction(db, async (tx) => {
-        for (const { write } of batch) {
-          let checked: unknown;
-          try {
-            checked = await write.check(tx);
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-            continue;
-          }
-          outcomes.push({ ok: true, value: await write.apply(tx, checked) });
-        }
-      });
+      outcomes = await transaction(batch);
     } catch {
-      for (const item of batch) await alone(item);
+      for (const item of batch) {
+        try {
+          settle(item, (await transaction([item]))[0]!);
+        } catch (error) {
+          item.reject(error);
+        }
+      }
       return;
     }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
+    batch.forEach((item, i) => settle(item, outcomes[i]!));
   }
 
   async function flush() {
