@@ -94,6 +94,7 @@ export function createActivity(ctx: { clock: Clock; events: EventLog; users: Pic
   return {
     award,
     streak,
+    zoneOf,
     async lessonCompleted(tx: Tx, userId: string): Promise<void> {
       await recordDay(tx, userId, clock.now().toISOString());
       await award(tx, userId, 'first_lesson');

@@ -13,7 +13,7 @@ import { newId } from '../../core/ids.js';
 import type { UsersDirectory } from '../identity/index.js';
 import { conflict, courseNotFound, forbidden, invalid, lessonNotFound, LearningErrors } from './learning.errors.js';
 import { LearningEvents, type CourseDeletedPayload, type CoursePayload, type CourseUpdatedPayload, type LessonPayload } from './learning.events.js';
-import { learningRepo, type CourseFilter, type LearningRepo } from './learning.repo.js';
+import { learningRepo, type CourseFilter, type LearningRepo, type ListedCourseRow } from './learning.repo.js';
 import type { CourseCreate, CoursePatch, CourseQuery, CourseView, LessonCreate, LessonPatch, LessonView } from './learning.schemas.js';
 import type { CourseRow, EnrollmentRow, LessonRow } from './learning.tables.js';
 
@@ -38,7 +38,7 @@ const parseList = (json: string): string[] => {
   }
 };
 
-export function courseView(row: CourseRow, coTeacherIds: string[]): CourseView {
+export function courseView(row: ListedCourseRow, coTeacherIds: string[]): CourseView {
   return {
     id: row.id,
     slug: row.slug,
@@ -311,9 +311,8 @@ export function createCourseService(ctx: LearningContext) {
         ...(scope === 'enrolled' ? { enrolledUserId: principal!.userId, statuses: ['published', 'archived'] } : {}),
       };
       const rows = await repo().listCourses(filter);
-      const teachers = await repo().coTeachers(rows.slice(0, limit).map((r) => r.id));
       const column = sort === 'title' || sort === '-title' ? 'title' : 'created_at';
-      return toPage(rows, limit, cursors, (r) => [sort, r[column], r.id], (r) => courseView(r, teachers.get(r.id) ?? []));
+      return toPage(rows, limit, cursors, (r) => [sort, r[column], r.id], (r) => courseView(r, parseList(r.co_teacher_ids)));
     },
 
     async update(principal: Principal, id: string, expected: number | undefined, patch: CoursePatch): Promise<CourseView> {

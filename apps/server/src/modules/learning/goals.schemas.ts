@@ -17,8 +17,8 @@ export const GoalProgress = Type.Object(
     target: Type.Integer(),
     unit: Type.Union([Type.Literal('percent'), Type.Literal('minutes'), Type.Literal('lessons')]),
     percent: Type.Integer({ description: 'value / target, 0–100.' }),
-    periodStart: Nullable(DateTime),
-    periodEnd: Nullable(DateTime),
+    periodStart: Nullable({ ...DateTime, description: 'Weekly goals: this week’s Monday 00:00 in the learner’s time zone (`GET /me`; UTC when unset).' }),
+    periodEnd: Nullable({ ...DateTime, description: 'Weekly goals: the next Monday 00:00 there; course goals: `dueAt`.' }),
   },
   { additionalProperties: false },
 );

@@ -13,18 +13,11 @@ import { LearningEvents, type GoalPayload, type StudySessionPayload } from './le
 import type { GoalRow, LearningTables, StudySessionRow } from './learning.tables.js';
 import type { GoalCreate, GoalPatch, GoalView, SessionStart, StudySessionView } from './goals.schemas.js';
 import type { CourseProgressView } from './progress.schemas.js';
+import { weekOf } from './weeks.js';
 
 /** A heartbeat later than this after the previous one finds the session ended at that previous one. */
 export const HEARTBEAT_GAP_SECONDS = 300;
 export const CLOSE_ABANDONED_JOB = 'learning.sessions.close-abandoned';
-
-const WEEK_MS = 7 * 86_400_000;
-/** Monday 00:00 UTC of the week holding `now`, and the next Monday. */
-export function weekOf(now: Date): { start: string; end: string } {
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const start = midnight - ((now.getUTCDay() + 6) % 7) * 86_400_000;
-  return { start: new Date(start).toISOString(), end: new Date(start + WEEK_MS).toISOString() };
-}
 
 /**
  * Learning goals with computed progress, study sessions (bounded by the heartbeat gap, closed by a
@@ -89,8 +82,9 @@ export function createGoalService(
   const sessionEnded = () => new AppError(409, LearningErrors.LEARNING_SESSION_ENDED, `The session has ended (no heartbeat for over ${HEARTBEAT_GAP_SECONDS / 60} minutes, or stopped): start a new one.`);
 
   // ── goals ───────────────────────────────────────────────────────────
-  async function weekly(userId: string, goal: GoalRow, now: Date): Promise<{ value: number; start: string; end: string }> {
-    const { start, end } = weekOf(now);
+  /** This week's value of a weekly goal; weeks run from Monday 00:00 in the learner's zone, as streak days do. */
+  async function weekly(userId: string, goal: GoalRow, now: Date, timeZone: string): Promise<{ value: number; start: string; end: string }> {
+    const { start, end } = weekOf(now, timeZone);
     if (goal.kind === 'minutes_per_week') {
       let q = db.selectFrom('learning_study_session').select((eb) => eb.fn.sum<number | string | null>('seconds').as('total')).where('user_id', '=', userId).where('ended_at', '>=', start).where('ended_at', '<', end);
       if (goal.course_id) q = q.where('course_id', '=', goal.course_id);
@@ -103,7 +97,8 @@ export function createGoalService(
     return { value: Number(row?.n ?? 0), start, end };
   }
 
-  async function goalView(goal: GoalRow): Promise<GoalView> {
+  /** `timeZone`: the goal's owner's (see Activity.zoneOf). */
+  async function goalView(goal: GoalRow, timeZone: string): Promise<GoalView> {
     const now = clock.now();
     const base = { id: goal.id, kind: goal.kind as GoalView['kind'], title: goal.title, courseId: goal.course_id, target: goal.target, dueAt: goal.due_at, createdAt: goal.created_at, updatedAt: goal.updated_at, version: goal.version };
     if (goal.kind === 'course_by_date') {
@@ -114,7 +109,7 @@ export function createGoalService(
       return { ...base, status, progress: { value: p.percent, target: 100, unit: 'percent', percent: p.percent, periodStart: null, periodEnd: goal.due_at } };
     }
     const target = goal.target ?? 1;
-    const { value, start, end } = await weekly(goal.user_id, goal, now);
+    const { value, start, end } = await weekly(goal.user_id, goal, now, timeZone);
     return {
       ...base,
       status: value >= target ? 'achieved' : 'active',
@@ -232,7 +227,7 @@ export function createGoalService(
         await h(tx).insertInto('learning_goal').values(row).execute();
         await goalEvent(tx, LearningEvents.goalCreated, row);
       });
-      return goalView(row);
+      return goalView(row, await activity.zoneOf(db, principal.userId));
     },
 
     async listGoals(principal: Principal, query: { limit?: number; cursor?: string }): Promise<Page<GoalView>> {
@@ -242,12 +237,13 @@ export function createGoalService(
       if (after !== undefined) q = q.where('id', '<', after);
       const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
       const views = new Map<string, GoalView>();
-      for (const r of rows.slice(0, limit)) views.set(r.id, await goalView(r));
+      const timeZone = await activity.zoneOf(db, principal.userId);
+      for (const r of rows.slice(0, limit)) views.set(r.id, await goalView(r, timeZone));
       return toPage(rows, limit, cursors, (r) => [r.id], (r) => views.get(r.id)!);
     },
 
     async getGoal(principal: Principal, id: string): Promise<GoalView> {
-      return goalView(await ownGoal(db, principal, id));
+      return goalView(await ownGoal(db, principal, id), await activity.zoneOf(db, principal.userId));
     },
 
     async updateGoal(principal: Principal, id: string, expected: number | undefined, patch: GoalPatch): Promise<GoalView> {
@@ -271,7 +267,7 @@ export function createGoalService(
         await goalEvent(tx, LearningEvents.goalUpdated, row);
         return row;
       });
-      return goalView(next);
+      return goalView(next, await activity.zoneOf(db, principal.userId));
     },
 
     async deleteGoal(principal: Principal, id: string, expected: number | undefined): Promise<void> {

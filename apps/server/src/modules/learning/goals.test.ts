@@ -216,6 +216,43 @@ describeEachDialect('learning: goals, study sessions, streaks and achievements',
     }
   });
 
+  it('weekly goals count weeks from Monday 00:00 in the learner’s zone: Kiritimati (UTC+14) and Los Angeles (UTC−8)', async () => {
+    const start = t.clock.now().getTime();
+    /** Twelve minutes of study ending at `endsAt`. */
+    const study = async (who: ReturnType<typeof studentPrincipal>, endsAt: string) => {
+      t.clock.set(Date.parse(endsAt) - 12 * MIN);
+      const session = await t.learning.goals.startSession(who, {});
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(4 * MIN);
+        await t.learning.goals.heartbeat(who, session.id);
+      }
+      await t.learning.goals.stopSession(who, session.id);
+    };
+    // Monday 7 December 00:00 local is Sunday 10:00Z in Kiritimati and Monday 08:00Z in Los Angeles: the
+    // Sunday-evening session falls in the week before (in Los Angeles, though its UTC day is a Monday),
+    // the Monday-morning one in the new week (in Kiritimati, though its UTC day is a Sunday).
+    const cases = [
+      { zone: 'Pacific/Kiritimati', lastMonday: '2026-11-29T10:00:00.000Z', monday: '2026-12-06T10:00:00.000Z', nextMonday: '2026-12-13T10:00:00.000Z' },
+      { zone: 'America/Los_Angeles', lastMonday: '2026-11-30T08:00:00.000Z', monday: '2026-12-07T08:00:00.000Z', nextMonday: '2026-12-14T08:00:00.000Z' },
+    ];
+    try {
+      for (const { zone, lastMonday, monday, nextMonday } of cases) {
+        t.clock.set(start); // while the cast's tokens are fresh
+        const { student, me } = await enrolledStudent(0);
+        expect((await api(t, student, 'PATCH', '/me', { timeZone: zone })).statusCode).toBe(200);
+        const goal = await t.learning.goals.createGoal(me, { kind: 'minutes_per_week', target: 20 });
+        await study(me, new Date(Date.parse(monday) - 10 * MIN).toISOString()); // Sunday 23:50 local
+        expect((await t.learning.goals.getGoal(me, goal.id)).progress, zone).toMatchObject({ value: 12, periodStart: lastMonday, periodEnd: monday });
+        t.clock.set(Date.parse(monday));
+        expect((await t.learning.goals.getGoal(me, goal.id)).progress, zone).toMatchObject({ value: 0, periodStart: monday, periodEnd: nextMonday });
+        await study(me, new Date(Date.parse(monday) + 20 * MIN).toISOString()); // Monday 00:08–00:20 local
+        expect((await t.learning.goals.listGoals(me, {})).items[0]!.progress, zone).toMatchObject({ value: 12, periodStart: monday });
+      }
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
   it('seven local days in a row earn streak_7 in the learner’s zone, though in UTC days they have gaps', async () => {
     const { student, me, lessonIds } = await enrolledStudent(7);
     expect((await api(t, student, 'PATCH', '/me', { timeZone: 'America/Los_Angeles' })).statusCode).toBe(200);

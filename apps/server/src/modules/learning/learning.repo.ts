@@ -26,6 +26,13 @@ export interface CourseFilter {
   limit: number;
 }
 
+/** A course as listed: everything its view shows, not its search text (a second copy of its longest fields). */
+export type ListedCourseRow = Omit<CourseRow, 'search_text'>;
+const LISTED_COLUMNS = [
+  'id', 'slug', 'title', 'summary', 'description', 'level', 'tags', 'language', 'status', 'visibility', 'owner_id', 'capacity',
+  'enrolled_count', 'enroll_opens_at', 'enroll_closes_at', 'prerequisites', 'version', 'created_at', 'updated_at', 'published_at',
+] as const satisfies ReadonlyArray<keyof ListedCourseRow>;
+
 /** Kysely queries on the learning module's tables only. */
 export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
   const db = handle as unknown as LDb;
@@ -39,6 +46,12 @@ export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
     const match = words.map((w) => `"${w.replace(/"/g, '""')}"`).join(' AND ');
     return sql<boolean>`learning_course.id in (select course_id from learning_course_fts where learning_course_fts match ${match})`;
   };
+
+  // Written out rather than built: this is on the catalog's hot path, and building a subquery costs more than running it.
+  const coTeacherIdsJson = (dialect === 'postgres'
+    ? sql<string>`(select coalesce(json_agg(user_id order by created_at, user_id)::text, '[]') from learning_course_teacher where course_id = learning_course.id)`
+    : sql<string>`(select json_group_array(user_id order by created_at, user_id) from learning_course_teacher where course_id = learning_course.id)`
+  ).as('co_teacher_ids');
 
   return {
     async insertCourse(row: CourseRow, coTeacherIds: string[], tags: string[]) {
@@ -103,8 +116,9 @@ export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
       await db.deleteFrom('learning_course').where('id', '=', id).execute();
     },
 
-    async listCourses(f: CourseFilter): Promise<CourseRow[]> {
-      let q = db.selectFrom('learning_course').selectAll('learning_course');
+    /** A page of courses, each with its co-teachers' ids (oldest first) as a JSON array: one statement, whatever the page size. */
+    async listCourses(f: CourseFilter): Promise<Array<ListedCourseRow & { co_teacher_ids: string }>> {
+      let q = db.selectFrom('learning_course').select(LISTED_COLUMNS).select(coTeacherIdsJson);
       if (f.words?.length) q = q.where(searchCondition(f.words));
       if (f.level) q = q.where('level', '=', f.level);
       if (f.language) q = q.where('language', '=', f.language);
@@ -157,6 +171,16 @@ export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
     },
 
     // ── enrollments ────────────────────────────────────────────────────
+    /**
+     * Takes the locks of these students' enrollments in the course, in user order (PostgreSQL; SQLite
+     * runs one transaction at a time). Every write that may complete a course takes it first, so the
+     * last of two racing writes sees the other's and issues the certificate.
+     */
+    async lockEnrollments(courseId: string, userIds: string[]): Promise<void> {
+      if (dialect !== 'postgres' || !userIds.length) return;
+      await db.selectFrom('learning_enrollment').select('id').where('course_id', '=', courseId).where('user_id', 'in', [...new Set(userIds)]).orderBy('user_id').forNoKeyUpdate().execute();
+    },
+
     findEnrollment: (courseId: string, userId: string) =>
       db.selectFrom('learning_enrollment').selectAll().where('course_id', '=', courseId).where('user_id', '=', userId).executeTakeFirst(),
 

@@ -8,6 +8,7 @@ import { newId } from '../../core/ids.js';
 import type { Activity } from './activity.js';
 import { canSeeLessons, type CourseService, type LearningContext } from './courses.service.js';
 import { conflict, forbidden, LearningErrors, lessonNotFound } from './learning.errors.js';
+import { learningRepo } from './learning.repo.js';
 import { LearningEvents, type CourseCompletedPayload, type LessonCompletedPayload } from './learning.events.js';
 import type { LearningTables } from './learning.tables.js';
 import type { CertificateView, CourseProgressView } from './progress.schemas.js';
@@ -130,9 +131,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
       if (lesson.status !== 'published') throw lessonNotFound();
       const prerequisites = JSON.parse(lesson.prerequisites) as string[];
       await withTransaction(database.db, async (tx) => {
-        // One student's completions in one course take turns (the enrollment row is the lock), so
-        // that whichever completes the course sees every other completion and issues the certificate.
-        await h(tx).updateTable('learning_enrollment').set((eb) => ({ status: eb.ref('status') })).where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute();
+        await learningRepo(tx, database.dialect.name).lockEnrollments(lesson.course_id, [principal.userId]);
         const done = new Set((await h(tx).selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute()).map((r) => r.lesson_id));
         if (done.has(lesson.id)) return;
         const missing = prerequisites.filter((id) => !done.has(id));
