@@ -2,7 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { GOOD_PASSWORD, manualClock, uniqueEmail } from '../../../test/support/identity.js';
 import { header, notificationsApp, startSmtpServer, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
-import { closedWindow, localHourOn, nextWindowEnd } from './digests.windows.js';
+import { localHourOn } from '../../core/time-zone.js';
+import { closedWindow, nextWindowEnd } from './digests.windows.js';
 
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);

@@ -1,13 +1,12 @@
 /** Quiet hours in the user's IANA time zone: `HH:MM` to `HH:MM` local time, possibly across midnight. */
+import { wallClock } from '../../core/time-zone.js';
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** Minutes since local midnight of `at` in `zone`. */
 export function localMinutes(at: Date, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
-  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
-  const minute = Number(parts.find((p) => p.type === 'minute')?.value ?? 0);
-  return (hour % 24) * 60 + minute;
+  const { hour, minute } = wallClock(at, zone);
+  return hour * 60 + minute;
 }
 
 /**
