@@ -1,40 +1,8 @@
-import SqliteDatabase from 'better-sqlite3';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, chatApp, direct, group, ok, people, type ChatTestApp } from './support/chat.js';
 import type { SignedIn } from './support/identity.js';
-
-/**
- * Records the SQL of every statement better-sqlite3 runs (every Kysely query on SQLite is one), so
- * that a test can read what one call cost. Statement counts do not depend on the machine's load.
- */
-function recordStatements() {
-  const proto = Object.getPrototypeOf(new SqliteDatabase(':memory:').prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>;
-  const seen: string[] = [];
-  const originals = ['run', 'get', 'all', 'iterate'].map((name) => [name, proto[name]!] as const);
-  for (const [name, original] of originals) {
-    proto[name] = function (this: { source: string }, ...args: unknown[]) {
-      seen.push(this.source);
-      return original.apply(this, args);
-    };
-  }
-  return {
-    seen,
-    /** The statements of the one transaction `fn` ran (background pollers may run before and after it, never inside). */
-    async transactionOf(fn: () => Promise<unknown>): Promise<string[]> {
-      seen.length = 0;
-      await fn();
-      const begin = seen.indexOf('begin');
-      const commit = seen.indexOf('commit', begin);
-      expect(begin, 'one transaction').toBeGreaterThanOrEqual(0);
-      expect(seen.indexOf('begin', begin + 1), 'no second transaction').toBe(-1);
-      return seen.slice(begin + 1, commit);
-    },
-    restore: () => {
-      for (const [name, original] of originals) proto[name] = original;
-    },
-  };
-}
+import { recordStatements } from './support/statements.js';
 
 /** `insert core_events`, `select chat_conversation` (a select's outermost table is its last `from`). */
 const tables = (statements: string[]) =>

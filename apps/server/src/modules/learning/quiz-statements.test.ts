@@ -1,7 +1,7 @@
-import SqliteDatabase from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createCourse, learningApp, type LearningTestApp } from '../../../test/support/learning.js';
+import { recordStatements } from '../../../test/support/statements.js';
 
 /**
  * Quiz submissions are the hot write path (issue #4: 1,000 per second on SQLite), and their cost is
@@ -9,29 +9,17 @@ import { api, createCourse, learningApp, type LearningTestApp } from '../../../t
  * at the driver (every better-sqlite3 statement run, BEGIN and COMMIT included), so it runs on
  * SQLite only; the behaviour itself is tested on both dialects in quizzes.test.ts.
  */
-const executed: string[] = [];
-function recordStatements(): void {
-  const probe = new SqliteDatabase(':memory:');
-  const statement = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>;
-  probe.close();
-  for (const method of ['run', 'get', 'all', 'iterate']) {
-    const original = statement[method]!;
-    statement[method] = function (this: { source: string }, ...args: unknown[]) {
-      executed.push(this.source);
-      return original.apply(this, args);
-    };
-  }
-}
+const executed = recordStatements();
 
 /** Streak days and achievements (activity.ts) ride on a submission but are counted by their own tests. */
 const ACTIVITY = /"(learning_activity_day|learning_achievement|identity_user)"/;
 
 /** The statements `request` ran, without the activity hooks'. */
 async function statementsOf(request: () => Promise<LightMyRequestResponse>, status: number) {
-  executed.length = 0;
+  executed.seen.length = 0;
   const res = await request();
   expect(res.statusCode, res.body).toBe(status);
-  return { res, statements: executed.splice(0).filter((sql) => !ACTIVITY.test(sql)) };
+  return { res, statements: executed.seen.splice(0).filter((sql) => !ACTIVITY.test(sql)) };
 }
 
 /** Reads of `table` that come after the request first wrote it. */
@@ -45,7 +33,6 @@ describe('a quiz submission runs few statements (sqlite)', () => {
   let quizId: string;
   const rightAnswers: Record<string, unknown> = {};
   beforeAll(async () => {
-    recordStatements();
     t = await learningApp({ dialect: 'sqlite' });
     const courseId = (await createCourse(t, t.teacher, { title: 'Statements' })).id;
     expect((await api(t, t.student, 'POST', `/courses/${courseId}/enrollments`, {})).statusCode).toBe(201);
@@ -61,7 +48,10 @@ describe('a quiz submission runs few statements (sqlite)', () => {
     ] as const;
     for (const [question, right] of questions) rightAnswers[(await api(t, t.teacher, 'POST', `/quizzes/${quizId}/questions`, question)).json().id] = right;
   }, 180_000);
-  afterAll(() => t?.destroy());
+  afterAll(async () => {
+    executed.restore();
+    await t?.destroy();
+  });
 
   it('start, save five answers and submit: 8, 7 and 13 statements, and nothing written is read back', async () => {
     for (const round of [1, 2]) {
