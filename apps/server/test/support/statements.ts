@@ -20,18 +20,27 @@ export function recordStatements() {
   }
   return {
     seen,
-    /** The statements of the one transaction `fn` ran (background pollers may run before and after it, never inside). */
+    /**
+     * The statements of the one transaction `fn` ran. Every transaction is a savepoint of the driver
+     * (core/db/dialects/sqlite-driver.ts); other work (job claims, the event tail) may share its
+     * commit, but runs outside it.
+     */
     async transactionOf(fn: () => Promise<unknown>): Promise<string[]> {
       seen.length = 0;
       await fn();
-      const begin = seen.indexOf('begin');
-      const commit = seen.indexOf('commit', begin);
-      expect(begin, 'one transaction').toBeGreaterThanOrEqual(0);
-      expect(seen.indexOf('begin', begin + 1), 'no second transaction').toBe(-1);
-      return seen.slice(begin + 1, commit);
+      const starts = seen.flatMap((sql, i) => (sql === START ? [i] : []));
+      expect(starts.length, 'one transaction').toBe(1);
+      const end = seen.findIndex((sql, i) => i > starts[0]! && END.test(sql));
+      return seen.slice(starts[0]! + 1, end);
     },
     restore: () => {
       for (const [name, original] of originals) proto[name] = original;
     },
   };
 }
+
+const START = 'savepoint lyceum_batch_member';
+const END = /^(release|rollback to) lyceum_batch_member$/;
+
+/** The driver's own statements (transactions and the savepoints that mark each one). */
+export const isTransactionControl = (sql: string) => /^(begin|commit|rollback|savepoint|release)\b/.test(sql);

@@ -54,14 +54,33 @@ describe('SQLite group commit', () => {
     expect(seenAtSettle).toEqual(Array(50).fill(1));
     expect(commits()).toBeGreaterThanOrEqual(1);
     expect(commits()).toBeLessThan(10);
-    // Members joined with savepoints; none opened a second outer transaction.
+    // One outer transaction per commit; each of the 50 is a savepoint inside one.
     expect(statements.seen.filter((s) => s === 'begin').length).toBe(commits());
+    expect(statements.seen.filter((s) => s === 'savepoint lyceum_batch_member').length).toBe(50);
   });
 
-  it('without contention a transaction is begin, its statements, commit', async () => {
+  it('requests arriving in separate turns of the event loop share a commit, lone writes included', async () => {
+    statements.seen.length = 0;
+    // As HTTP requests do: each starts in its own I/O callback, after the previous one's statements ran.
+    const arrivals = Array.from({ length: 20 }, (_, i) =>
+      new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          const write = i % 2 ? insert(`turn${i}`) : database.db.insertInto('t').values({ id: `turn${i}`, n: 1 }).execute();
+          write.then(() => {
+            expect(committed(`turn${i}`).c, `turn${i} settled before its commit`).toBe(1);
+            resolve();
+          }, reject);
+        }),
+      ),
+    );
+    await Promise.all(arrivals);
+    expect(commits()).toBeLessThan(5);
+  });
+
+  it('without contention a transaction is begin, its savepoint and statements, commit', async () => {
     statements.seen.length = 0;
     await insert('alone');
-    expect(statements.seen).toEqual(['begin', 'insert into "t" ("id", "n") values (?, ?)', 'commit']);
+    expect(statements.seen).toEqual(['begin', 'savepoint lyceum_batch_member', 'insert into "t" ("id", "n") values (?, ?)', 'release lyceum_batch_member', 'commit']);
   });
 
   it('a transaction that fails rolls back alone; the others in its batch commit', async () => {

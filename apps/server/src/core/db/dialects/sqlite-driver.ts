@@ -8,14 +8,17 @@ export interface StatementSource {
 
 /**
  * The most loans one commit may carry. The first of them waits for all the others, so this bounds
- * how long an acknowledgement can wait for its commit.
+ * how long an acknowledgement can wait for its commit when the connection never rests.
  */
 const MAX_BATCH = 64;
 const MEMBER = 'lyceum_batch_member';
+/** Statements that change rows (Kysely writes SQL keywords in lower case). */
+const WRITE = /^(insert|update|delete|replace)\b/i;
 
 /** One outer SQLite transaction shared by the loans that ran while it was open. */
 class Batch {
-  size = 1;
+  /** Transactions and statements that ran in it. */
+  size = 0;
   readonly committed: Promise<void>;
   settle!: (error?: unknown) => void;
   constructor() {
@@ -29,8 +32,8 @@ class Batch {
 
 /** One turn with the connection, from acquire to release. */
 class Loan implements DatabaseConnection {
-  /** Set while a Kysely transaction runs on this loan: `first` opened the batch, a `member` joined it. */
-  transaction: 'first' | 'member' | undefined;
+  /** Set while a Kysely transaction runs on this loan. */
+  transaction = false;
   /** The loan gave the connection back before Kysely released it, to wait for the batch's commit. */
   ended = false;
 
@@ -49,18 +52,22 @@ class Loan implements DatabaseConnection {
  * Kysely driver for the one SQLite connection of this process, with group commit.
  *
  * Every commit with `synchronous = FULL` waits for the disk, and better-sqlite3 waits on the event
- * loop's thread. So when a transaction ends while others queue for the connection, it does not
- * commit: it releases its savepoint, hands the connection on, and waits. The next loans run inside
- * the same outer transaction, and the last of them (nobody left waiting, or MAX_BATCH reached)
- * commits for all: one disk sync for the lot. Nobody's promise settles before that commit, so an
- * acknowledgement still means durable, and a read that ran inside the batch returns only once what
- * it saw is committed. A transaction that rolls back undoes its savepoint alone. Without contention
- * nothing changes: `begin`, the statements, `commit`.
+ * loop's thread. So a transaction that ends does not commit: it releases its savepoint, hands the
+ * connection on and waits. Requests arrive in separate turns of the event loop, so the commit is
+ * left to the next turn (`setImmediate`): whatever runs before then (the next requests' reads and
+ * transactions) joins the same outer transaction, and one commit, one disk sync, serves them all.
+ * If the connection is busy when that turn comes, whoever holds it commits as soon as it is done;
+ * MAX_BATCH bounds a batch. Nobody's promise settles before the commit, so an acknowledgement
+ * still means durable, and a read that ran inside the batch returns only once what it saw is
+ * committed. A transaction that rolls back undoes its savepoint alone.
  */
 export class GroupCommitSqliteDriver implements Driver {
   #held = false;
   readonly #waiters: Array<() => void> = [];
   #batch: Batch | undefined;
+  #flushScheduled = false;
+  /** The batch's turn to commit came while the connection was busy: the holder commits when done. */
+  #flushDue = false;
 
   constructor(
     private readonly handle: SqliteDatabase.Database,
@@ -80,43 +87,32 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    const loan = connection as Loan;
-    if (this.#batch) {
-      this.#run(`savepoint ${MEMBER}`);
-      this.#batch.size++;
-      loan.transaction = 'member';
-    } else {
-      this.#run('begin');
-      this.#batch = new Batch();
-      loan.transaction = 'first';
-    }
+    (this.#batch ?? this.#open()).size++;
+    // Every transaction is a savepoint of the batch: it can roll back alone, and its statements are
+    // told apart from the others' in a statement log.
+    this.#run(`savepoint ${MEMBER}`);
+    (connection as Loan).transaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const loan = connection as Loan;
-    if (loan.transaction === 'member') this.#run(`release ${MEMBER}`);
-    loan.transaction = undefined;
+    this.#run(`release ${MEMBER}`);
+    loan.transaction = false;
     await this.#finishInBatch(loan);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const loan = connection as Loan;
-    const kind = loan.transaction;
-    loan.transaction = undefined;
-    // Undefined after a failed commit: that batch is already rolled back and settled.
-    if (!kind || !this.#batch) return;
+    // False after a failed commit: that batch is already rolled back and settled.
+    if (!loan.transaction || !this.#batch) return;
+    loan.transaction = false;
     if (!this.handle.inTransaction) {
       // SQLite rolled the whole transaction back on its own (disk full, I/O error): the batch is lost.
       this.#fail(new Error('SQLite rolled back the transaction after an error; nothing in it was committed'));
-    } else if (kind === 'first') {
-      // The batch holds nothing else yet: members join only after the first has finished.
-      this.#batch = undefined;
-      this.#run('rollback');
-    } else {
-      this.#run(`rollback to ${MEMBER}`);
-      this.#run(`release ${MEMBER}`);
-      this.#batch.size--;
+      return;
     }
+    this.#run(`rollback to ${MEMBER}`);
+    this.#run(`release ${MEMBER}`);
   }
 
   async savepoint(_connection: DatabaseConnection, name: string): Promise<void> {
@@ -136,29 +132,40 @@ export class GroupCommitSqliteDriver implements Driver {
     if (loan.ended) return;
     loan.ended = true;
     try {
-      if (this.#batch && this.#waiters.length === 0) this.#commitBatch();
+      if (this.#batch && this.#flushDue) this.#commitBatch();
+      else if (this.#batch) this.#scheduleFlush();
     } finally {
       this.#unlock();
     }
   }
 
   async destroy(): Promise<void> {
-    // Shutdown drains requests first, so a batch still open here has no acknowledged member.
-    if (this.#batch) this.#fail(new Error('the database was closed before the transaction committed'));
+    // Shutdown drains requests first; a batch still waiting for its turn is committed, one whose
+    // holder never finished has no acknowledged member and fails.
+    if (this.#batch && !this.#held) this.#commitBatch();
+    else if (this.#batch) this.#fail(new Error('the database was closed before the transaction committed'));
     this.handle.close();
   }
 
-  /** A statement of a loan. Outside a transaction but inside a batch it joins the batch. */
+  /**
+   * A statement of a loan. Outside a transaction, a read or a write joins the open batch, and a lone
+   * write opens one, so that it too shares the next commit; anything else (a pragma, DDL) never runs
+   * inside a shared transaction: the batch commits first.
+   */
   async executeOn(loan: Loan, query: CompiledQuery): Promise<QueryResult<unknown>> {
     // A loan that ended early to wait for a commit and then runs more (`db.connection()`) queues again.
     if (loan.ended) {
       await this.#lock();
       loan.ended = false;
     }
-    const joined = this.#batch && !loan.transaction ? this.#batch : undefined;
-    if (joined) joined.size++;
+    const statement = this.#guard(() => this.statements.prepare(query.sql));
+    let joined: Batch | undefined;
+    if (!loan.transaction) {
+      const write = WRITE.test(query.sql);
+      if (this.#batch && !write && !statement.reader) this.#commitBatch();
+      else if (this.#batch || write) (joined = this.#batch ?? this.#open()).size++;
+    }
     const result = this.#guard(() => {
-      const statement = this.statements.prepare(query.sql);
       if (statement.reader) return { rows: statement.all(query.parameters) };
       const { changes, lastInsertRowid } = statement.run(query.parameters);
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
@@ -179,23 +186,49 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   /**
-   * A loan is done with the batch: if others wait and the batch has room, hand the connection on and
-   * wait for whoever commits; otherwise commit now (the loan keeps the connection until released).
+   * A loan is done with the batch: it hands the connection on and waits for the batch's commit,
+   * unless that commit is already due (or the batch full), in which case it commits now and keeps
+   * the connection until Kysely releases it.
    */
   async #finishInBatch(loan: Loan): Promise<void> {
     const batch = this.#batch!;
-    if (this.#waiters.length > 0 && batch.size < MAX_BATCH) {
-      loan.ended = true;
-      this.#unlock();
-      await batch.committed;
-    } else {
+    if (this.#flushDue || batch.size >= MAX_BATCH) {
       this.#commitBatch();
+      return;
     }
+    loan.ended = true;
+    this.#scheduleFlush();
+    this.#unlock();
+    await batch.committed;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (!this.#batch) return;
+      if (this.#held) {
+        this.#flushDue = true;
+        return;
+      }
+      try {
+        this.#commitBatch();
+      } catch {
+        // The members got the error through the batch's promise.
+      }
+    });
+  }
+
+  #open(): Batch {
+    this.#run('begin');
+    return (this.#batch = new Batch());
   }
 
   #commitBatch(): void {
     const batch = this.#batch!;
     this.#batch = undefined;
+    this.#flushDue = false;
     try {
       this.#run('commit');
     } catch (error) {
@@ -209,6 +242,7 @@ export class GroupCommitSqliteDriver implements Driver {
   #fail(error: unknown): void {
     const batch = this.#batch!;
     this.#batch = undefined;
+    this.#flushDue = false;
     if (this.handle.inTransaction) this.#run('rollback');
     batch.settle(error);
   }
