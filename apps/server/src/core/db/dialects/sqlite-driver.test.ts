@@ -16,6 +16,7 @@ describe('SQLite group commit', () => {
   let dir: string;
   let database: Database;
   let observer: SqliteDatabase.Database;
+  let file: string;
   const statements = recordStatements();
 
   beforeAll(() => {
@@ -27,7 +28,7 @@ describe('SQLite group commit', () => {
   });
 
   beforeEach(async () => {
-    const file = path.join(dir, `${Date.now()}-${Math.random()}.db`);
+    file = path.join(dir, `${Date.now()}-${Math.random()}.db`);
     database = createDatabase({ kind: 'sqlite', file, synchronous: 'FULL', busyTimeoutMs: 1000 });
     await sql`create table t (id text primary key, n integer not null check (n >= 0))`.execute(database.db);
     observer = new SqliteDatabase(file, { readonly: true });
@@ -75,6 +76,22 @@ describe('SQLite group commit', () => {
     );
     await Promise.all(arrivals);
     expect(commits()).toBeLessThan(5);
+  });
+
+  it('with a second connection of this process on the file, writes commit before the event loop turns', async () => {
+    // The other connection's busy wait blocks the thread: a batch left for the next turn would never commit.
+    const other = createDatabase({ kind: 'sqlite', file, synchronous: 'FULL', busyTimeoutMs: 1000 });
+    try {
+      const arrivals = Array.from({ length: 10 }, (_, i) =>
+        new Promise((resolve, reject) =>
+          setImmediate(() => (i % 2 ? insert(`here${i}`) : other.db.insertInto('t').values({ id: `there${i}`, n: 1 }).execute()).then(resolve, reject)),
+        ),
+      );
+      await Promise.all(arrivals);
+    } finally {
+      await other.close();
+    }
+    expect((observer.prepare('select count(*) as c from t').get() as { c: number }).c).toBe(10);
   });
 
   it('without contention a transaction is begin, its savepoint and statements, commit', async () => {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { SelectQueryNode, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
@@ -12,6 +13,8 @@ export interface StatementSource {
  */
 const MAX_BATCH = 64;
 const MEMBER = 'lyceum_batch_member';
+/** How many connections of this process have each database file open. */
+const openHere = new Map<string, number>();
 /** Statements that change rows (Kysely writes SQL keywords in lower case). */
 const WRITE = /^(insert|update|delete|replace)\b/i;
 
@@ -69,10 +72,25 @@ export class GroupCommitSqliteDriver implements Driver {
   /** The batch's turn to commit came while the connection was busy: the holder commits when done. */
   #flushDue = false;
 
+  /** The database file, or undefined for a private in-memory database. */
+  readonly #file: string | undefined;
+
   constructor(
     private readonly handle: SqliteDatabase.Database,
     private readonly statements: StatementSource,
-  ) {}
+  ) {
+    this.#file = handle.memory ? undefined : path.resolve(handle.name);
+    if (this.#file) openHere.set(this.#file, (openHere.get(this.#file) ?? 0) + 1);
+  }
+
+  /**
+   * Another connection of this process uses the same file (two nodes in one test process): a batch
+   * must then commit before the event loop turns, or that connection's busy wait, which blocks the
+   * thread, would wait for a commit that cannot come until it gives up.
+   */
+  #fileShared(): boolean {
+    return this.#file !== undefined && openHere.get(this.#file)! > 1;
+  }
 
   /** Nobody holds the connection and no commit is pending: a statement may run at once, outside Kysely. */
   get idle(): boolean {
@@ -144,6 +162,7 @@ export class GroupCommitSqliteDriver implements Driver {
     // holder never finished has no acknowledged member and fails.
     if (this.#batch && !this.#held) this.#commitBatch();
     else if (this.#batch) this.#fail(new Error('the database was closed before the transaction committed'));
+    if (this.#file) openHere.set(this.#file, openHere.get(this.#file)! - 1);
     this.handle.close();
   }
 
@@ -192,7 +211,7 @@ export class GroupCommitSqliteDriver implements Driver {
    */
   async #finishInBatch(loan: Loan): Promise<void> {
     const batch = this.#batch!;
-    if (this.#flushDue || batch.size >= MAX_BATCH) {
+    if (this.#flushDue || batch.size >= MAX_BATCH || this.#fileShared()) {
       this.#commitBatch();
       return;
     }
