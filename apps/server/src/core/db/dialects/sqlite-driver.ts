@@ -172,11 +172,7 @@ export class GroupCommitSqliteDriver implements Driver {
    * inside a shared transaction: the batch commits first.
    */
   async executeOn(loan: Loan, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    // A loan that ended early to wait for a commit and then runs more (`db.connection()`) queues again.
-    if (loan.ended) {
-      await this.#lock();
-      loan.ended = false;
-    }
+    await this.#resume(loan);
     const statement = this.#guard(() => this.statements.prepare(query.sql));
     let joined: Batch | undefined;
     if (!loan.transaction) {
@@ -196,12 +192,16 @@ export class GroupCommitSqliteDriver implements Driver {
   /** A stream holds the connection while it is read, so it starts from committed data. */
   async *streamOn(loan: Loan, query: CompiledQuery): AsyncIterableIterator<QueryResult<unknown>> {
     if (!SelectQueryNode.is(query.query)) throw new Error('SQLite can only stream select queries');
-    if (loan.ended) {
-      await this.#lock();
-      loan.ended = false;
-    }
+    await this.#resume(loan);
     if (this.#batch && !loan.transaction) this.#commitBatch();
     for (const row of this.statements.prepare(query.sql).iterate(query.parameters)) yield { rows: [row] };
+  }
+
+  /** A loan that ended early to wait for a commit and then runs more (`db.connection()`) queues again. */
+  async #resume(loan: Loan): Promise<void> {
+    if (!loan.ended) return;
+    await this.#lock();
+    loan.ended = false;
   }
 
   /**
