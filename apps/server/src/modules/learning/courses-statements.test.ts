@@ -49,4 +49,14 @@ describe('learning: a course listing runs one statement, whatever the page size 
       for (const item of items) expect(item, url).toEqual((await api(t, user, 'GET', `/courses/${item.id}`)).json());
     }
   });
+
+  it('the catalog again, unchanged: no learning statement, one read of the event log’s head', async () => {
+    for (const url of ['/courses?limit=7', '/courses?q=algebra&sort=title', '/courses?limit=7']) await api(t, null, 'GET', url);
+    statements.seen.length = 0;
+    const again = await api(t, null, 'GET', '/courses?q=algebra&sort=title');
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().items.length).toBeGreaterThan(0);
+    expect(statements.seen.filter((sql) => sql.includes('"learning_'))).toEqual([]);
+    expect(statements.seen).toHaveLength(1);
+  });
 });

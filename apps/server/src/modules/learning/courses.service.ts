@@ -11,11 +11,15 @@ import { AppError } from '../../core/http/problem.js';
 import { wordsOf } from '../../core/text.js';
 import { newId } from '../../core/ids.js';
 import type { UsersDirectory } from '../identity/index.js';
+import { createCatalogCache } from './catalog-cache.js';
 import { conflict, courseNotFound, forbidden, invalid, lessonNotFound, LearningErrors } from './learning.errors.js';
 import { LearningEvents, type CourseDeletedPayload, type CoursePayload, type CourseUpdatedPayload, type LessonPayload } from './learning.events.js';
 import { learningRepo, type CourseFilter, type LearningRepo, type ListedCourseRow } from './learning.repo.js';
 import type { CourseCreate, CoursePatch, CourseQuery, CourseView, LessonCreate, LessonPatch, LessonView } from './learning.schemas.js';
 import type { CourseRow, EnrollmentRow, LessonRow } from './learning.tables.js';
+
+/** Catalog pages a node keeps (about 20 KB each at 20 courses a page). */
+const CATALOG_CACHE_PAGES = 500;
 
 /** The permission that lets administrators manage every course. */
 export const MANAGE_ANY = 'course:manage-any';
@@ -138,6 +142,7 @@ export function createCourseService(ctx: LearningContext) {
   const dialect = database.dialect.name;
   const repo = (handle: typeof db | Tx = db): LearningRepo => learningRepo(handle, dialect);
   const iso = () => clock.now().toISOString();
+  const catalog = createCatalogCache<Page<CourseView>>({ events, maxEntries: CATALOG_CACHE_PAGES });
 
   async function accessOf(handle: typeof db | Tx, principal: Principal | null, courseId: string): Promise<CourseAccess | undefined> {
     const r = repo(handle);
@@ -310,9 +315,11 @@ export function createCourseService(ctx: LearningContext) {
         ...(scope === 'teaching' ? { teachingUserId: principal!.userId } : {}),
         ...(scope === 'enrolled' ? { enrolledUserId: principal!.userId, statuses: ['published', 'archived'] } : {}),
       };
-      const rows = await repo().listCourses(filter);
       const column = sort === 'title' || sort === '-title' ? 'title' : 'created_at';
-      return toPage(rows, limit, cursors, (r) => [sort, r[column], r.id], (r) => courseView(r, parseList(r.co_teacher_ids)));
+      const read = async () => toPage(await repo().listCourses(filter), limit, cursors, (r) => [sort, r[column], r.id], (r) => courseView(r, parseList(r.co_teacher_ids)));
+      // The catalog is the same for every caller: its pages are shared (see catalog-cache.ts).
+      if (scope !== 'catalog') return read();
+      return catalog.page(JSON.stringify([words, query.level, query.tag, query.language, query.teacherId, sort, after, limit]), read);
     },
 
     async update(principal: Principal, id: string, expected: number | undefined, patch: CoursePatch): Promise<CourseView> {

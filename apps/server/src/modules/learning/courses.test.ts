@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { api, createCourse, createLesson, eventsOf, learningApp, type LearningTestApp } from '../../../test/support/learning.js';
 
@@ -148,5 +149,45 @@ describeEachDialect('learning: courses and lessons', (dialect) => {
     expect(res.json().publishedAt).toBe(t.clock.now().toISOString());
     await api(t, t.teacher, 'PATCH', `/courses/${course.id}`, { summary: 'again' });
     expect((await eventsOf(t, 'learning.course.published')).filter((e) => (e.payload as { courseId: string }).courseId === course.id)).toHaveLength(1);
+  });
+  it('the catalog shows every change on the next request, on this node and on another', async () => {
+    const nodeB = await buildApp({ config: t.config, clock: t.clock, logger: false });
+    try {
+      const list = async (node: 'A' | 'B', url = '/courses?limit=100') => {
+        const res = await (node === 'A' ? t.app : nodeB.app).inject({ method: 'GET', url: `/api/v1${url}` });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json().items as Array<{ id: string; title: string; enrolledCount: number; coTeacherIds: string[] }>;
+      };
+      const find = async (node: 'A' | 'B', id: string, url?: string) => (await list(node, url)).find((c) => c.id === id);
+      const course = await createCourse(t, t.teacher, { title: 'Cached catalog' });
+      const search = '/courses?q=cached&limit=100';
+      for (const node of ['A', 'B'] as const) {
+        expect(await find(node, course.id)).toMatchObject({ title: 'Cached catalog', enrolledCount: 0 });
+        expect(await find(node, course.id, search)).toBeDefined();
+      }
+
+      await api(t, t.teacher, 'PATCH', `/courses/${course.id}`, { title: 'Renamed catalog', coTeacherIds: [t.otherTeacher.userId] });
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toMatchObject({ title: 'Renamed catalog', coTeacherIds: [t.otherTeacher.userId] });
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id, search)).toBeUndefined();
+
+      expect((await api(t, t.student, 'POST', `/courses/${course.id}/enrollments`, {})).statusCode).toBe(201);
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toMatchObject({ enrolledCount: 1 });
+      expect((await api(t, t.student, 'DELETE', `/courses/${course.id}/enrollments/me`)).statusCode).toBe(204);
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toMatchObject({ enrolledCount: 0 });
+
+      await api(t, t.teacher, 'PATCH', `/courses/${course.id}`, { visibility: 'private' });
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toBeUndefined();
+      await api(t, t.teacher, 'PATCH', `/courses/${course.id}`, { visibility: 'public', status: 'draft' });
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toBeUndefined();
+      await api(t, t.teacher, 'PATCH', `/courses/${course.id}`, { status: 'published' });
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toBeDefined();
+      expect((await api(t, t.teacher, 'DELETE', `/courses/${course.id}`)).statusCode).toBe(204);
+      for (const node of ['A', 'B'] as const) expect(await find(node, course.id)).toBeUndefined();
+
+      const created = await createCourse(t, t.otherTeacher, { title: 'Cached newcomer' });
+      for (const node of ['A', 'B'] as const) expect(await find(node, created.id)).toBeDefined();
+    } finally {
+      await nodeB.close();
+    }
   });
 });
