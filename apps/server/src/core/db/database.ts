@@ -1,4 +1,3 @@
-import type { Statement as SqliteStatement } from 'better-sqlite3';
 import { Kysely, type Transaction } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import type { DialectHelpers } from './dialects/dialect.js';
@@ -23,7 +22,8 @@ export interface Database {
   poolStats(): PoolStats;
   /**
    * A hot read compiled once (see prepared-read.ts), outside any transaction. On SQLite it runs at
-   * once as a prepared statement when the connection is free, else it waits its turn like any query.
+   * once as a prepared statement when the connection is free and no write awaits its commit (the
+   * reads of one event-loop turn share a read transaction), else it waits its turn like any query.
    * The statement is prepared on first use, so a read may be declared before migrations have run.
    */
   prepareRead<Args extends unknown[], Row>(build: ReadBuilder<Args, Row>): PreparedRead<Args, Row>;
@@ -39,7 +39,7 @@ export interface Database {
 
 export function createDatabase(config: DatabaseConfig): Database {
   if (config.kind === 'sqlite') {
-    const { dialect, handle, connectionIdle } = openSqlite(config);
+    const { dialect, handle, readNow } = openSqlite(config);
     const db = new Kysely<any>({ dialect: withErrorMapping(dialect, sqliteHelpers.mapError) });
     return {
       db,
@@ -47,15 +47,14 @@ export function createDatabase(config: DatabaseConfig): Database {
       poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
       prepareRead<Args extends unknown[], Row>(build: ReadBuilder<Args, Row>): PreparedRead<Args, Row> {
         const read = compileRead(db, build);
-        let statement: SqliteStatement | undefined;
-        return async (...args) => {
-          if (!connectionIdle()) return (await db.executeQuery<Row>(read.query(args))).rows;
+        return (...args) => {
+          let now: Promise<unknown[]> | undefined;
           try {
-            statement ??= handle.prepare(read.sql);
-            return statement.all(read.parameters(args)) as Row[];
+            now = readNow(read.sql, read.parameters(args));
           } catch (err) {
-            throw sqliteHelpers.mapError(err) ?? err;
+            return Promise.reject(sqliteHelpers.mapError(err) ?? err);
           }
+          return (now as Promise<Row[]> | undefined) ?? db.executeQuery<Row>(read.query(args)).then((result) => result.rows);
         };
       },
       backup: async (destination) => {

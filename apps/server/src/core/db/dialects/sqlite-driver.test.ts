@@ -128,6 +128,71 @@ describe('SQLite group commit', () => {
     await Promise.all([...writes, ...reads]);
   });
 
+  describe('prepared reads', () => {
+    const byId = () => database.prepareRead((db, id: string) => db.selectFrom('t').selectAll().where('id', '=', id));
+    const SELECT = 'select * from "t" where "id" = ?';
+
+    it('the prepared reads of one event-loop turn share one read transaction', async () => {
+      const read = byId();
+      statements.seen.length = 0;
+      const rows = await Promise.all(['a', 'b', 'c'].map((id) => read(id)));
+      expect(rows).toEqual([[], [], []]);
+      expect(statements.seen).toEqual(['begin', SELECT, SELECT, SELECT, 'commit']);
+    });
+
+    it('a read transaction ends after 64 reads, as any batch', async () => {
+      const read = byId();
+      statements.seen.length = 0;
+      await Promise.all(Array.from({ length: 100 }, (_, i) => read(`n${i}`)));
+      expect(statements.seen.filter((s) => s === 'begin').length).toBe(2);
+    });
+
+    it('a write that comes while reads share a transaction commits them first: they never wait for its disk sync', async () => {
+      const read = byId();
+      statements.seen.length = 0;
+      const settled: string[] = [];
+      const reading = read('late').then((rows) => settled.push(`read ${rows.length}`));
+      const writing = insert('late').then(() => settled.push('write'));
+      await Promise.all([reading, writing]);
+      expect(settled).toEqual(['read 0', 'write']);
+      expect(statements.seen).toEqual([
+        'begin',
+        SELECT,
+        'commit',
+        'begin',
+        'savepoint lyceum_batch_member',
+        'insert into "t" ("id", "n") values (?, ?)',
+        'release lyceum_batch_member',
+        'commit',
+      ]);
+    });
+
+    it('a read that comes while a write awaits its commit is not run at once: it settles after that commit, with the row', async () => {
+      const read = byId();
+      statements.seen.length = 0;
+      const writing = insert('pending');
+      // Still this turn: the transaction has ended and its batch waits for the next turn to commit.
+      while (!statements.seen.includes('release lyceum_batch_member')) await Promise.resolve();
+      expect(statements.seen).not.toContain('commit');
+      const rows = await read('pending');
+      expect(committed('pending').c).toBe(1);
+      expect(rows).toEqual([{ id: 'pending', n: 1 }]);
+      await writing;
+    });
+
+    it('with a second connection of this process on the file, each read is a transaction of its own', async () => {
+      const other = createDatabase({ kind: 'sqlite', file, synchronous: 'FULL', busyTimeoutMs: 1000 });
+      try {
+        const read = byId();
+        statements.seen.length = 0;
+        await Promise.all([read('a'), read('b')]);
+        expect(statements.seen).toEqual([SELECT, SELECT]);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   it('after-commit hooks run once the shared commit is done', async () => {
     const hooked: number[] = [];
     await Promise.all(

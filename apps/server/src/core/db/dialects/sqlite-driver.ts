@@ -24,7 +24,8 @@ class Batch {
   size = 0;
   readonly committed: Promise<void>;
   settle!: (error?: unknown) => void;
-  constructor() {
+  /** Opened by prepared reads (`read`), and nothing has written in it: it sees only committed data. */
+  constructor(readonly readOnly = false) {
     this.committed = new Promise((resolve, reject) => {
       this.settle = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -92,9 +93,27 @@ export class GroupCommitSqliteDriver implements Driver {
     return this.#file !== undefined && openHere.get(this.#file)! > 1;
   }
 
-  /** Nobody holds the connection and no commit is pending: a statement may run at once, outside Kysely. */
-  get idle(): boolean {
-    return !this.#held && !this.#batch;
+  /**
+   * A prepared read (database.prepareRead) run at once, outside Kysely, when nobody holds the
+   * connection and no write waits in a batch for its commit; undefined otherwise, and the caller
+   * queues like any query. Each statement outside a transaction is a read transaction of its own,
+   * whose locking (two system calls on the WAL index) costs more than a primary-key read: so the
+   * reads of one event-loop turn share one read-only batch, committed on the next turn like any
+   * batch, and each settles after that commit. A write or transaction that comes while it is open
+   * commits it first, so that reads never wait for a disk sync nor see a write before its commit.
+   */
+  read(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | undefined {
+    if (this.#held || (this.#batch && !this.#batch.readOnly)) return undefined;
+    const statement = this.statements.prepare(sql);
+    // With another connection on the file, a snapshot kept to the next turn could miss its commits.
+    if (this.#fileShared() && !this.#batch) return Promise.resolve(statement.all(parameters));
+    const batch = this.#batch ?? this.#open(true);
+    batch.size++;
+    this.#scheduleFlush();
+    const rows = this.#guard(() => statement.all(parameters));
+    if (batch.size < MAX_BATCH) return batch.committed.then(() => rows);
+    this.#commitBatch();
+    return Promise.resolve(rows);
   }
 
   async init(): Promise<void> {}
@@ -105,7 +124,7 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    (this.#batch ?? this.#open()).size++;
+    this.#writable().size++;
     // Every transaction is a savepoint of the batch: it can roll back alone, and its statements are
     // told apart from the others' in a statement log.
     this.#run(`savepoint ${MEMBER}`);
@@ -178,7 +197,8 @@ export class GroupCommitSqliteDriver implements Driver {
     if (!loan.transaction) {
       const write = WRITE.test(query.sql);
       if (this.#batch && !write && !statement.reader) this.#commitBatch();
-      else if (this.#batch || write) (joined = this.#batch ?? this.#open()).size++;
+      else if (write) (joined = this.#writable()).size++;
+      else if (this.#batch) (joined = this.#batch).size++;
     }
     const result = this.#guard(() => {
       if (statement.reader) return { rows: statement.all(query.parameters) };
@@ -239,9 +259,15 @@ export class GroupCommitSqliteDriver implements Driver {
     });
   }
 
-  #open(): Batch {
+  #open(readOnly = false): Batch {
     this.#run('begin');
-    return (this.#batch = new Batch());
+    return (this.#batch = new Batch(readOnly));
+  }
+
+  /** The batch a write joins: the open one, unless it holds only reads, which commit first. */
+  #writable(): Batch {
+    if (this.#batch?.readOnly) this.#commitBatch();
+    return this.#batch ?? this.#open();
   }
 
   #commitBatch(): void {

@@ -20,7 +20,12 @@ export interface SqliteOptions {
  * concurrent transactions share a commit; WAL lets a backup or the CLI read concurrently from another
  * process.
  */
-export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: SqliteDatabase.Database; connectionIdle: () => boolean } {
+export function openSqlite(o: SqliteOptions): {
+  dialect: SqliteDialect;
+  handle: SqliteDatabase.Database;
+  /** Runs a prepared read at once when the connection is free (GroupCommitSqliteDriver.read). */
+  readNow: GroupCommitSqliteDriver['read'];
+} {
   if (o.file !== ':memory:') mkdirSync(path.dirname(o.file), { recursive: true, mode: 0o700 });
   const handle = new SqliteDatabase(o.file);
   handle.pragma('journal_mode = WAL');
@@ -35,7 +40,7 @@ export function openSqlite(o: SqliteOptions): { dialect: SqliteDialect; handle: 
       return driver;
     }
   })({ database: handle });
-  return { dialect, handle, connectionIdle: () => driver.idle };
+  return { dialect, handle, readNow: (sql, parameters) => driver.read(sql, parameters) };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
