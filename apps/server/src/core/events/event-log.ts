@@ -121,8 +121,11 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     return ((await query.execute()) as EventRow[]).map(toEvent);
   }
 
+  // Asked on every resume, and by caches that check they are still current on every request.
+  const newestSeq = database.prepareRead((db) => db.selectFrom('core_events').select((eb) => eb.fn.max('seq').as('seq')));
+
   async function head(): Promise<number> {
-    const row = await db.selectFrom('core_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+    const [row] = await newestSeq();
     return Number(row?.seq ?? 0);
   }
 
