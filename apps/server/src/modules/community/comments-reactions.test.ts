@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { communityApp, type CommunityTestApp } from '../../../test/support/community.js';
 import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
+import { hotScore } from './community.service.js';
 
 describeEachDialect('community: comments and reactions', (dialect) => {
   let t: CommunityTestApp;
@@ -157,6 +158,26 @@ describeEachDialect('community: comments and reactions', (dialect) => {
     expect(orphans).toEqual([]);
   });
 
+  it("the stored \"top\" score follows the post's counts as reactions and comments come and go", async () => {
+    const post = await t.post(alice);
+    const stored = () => t.core.database.db.selectFrom('community_post').select(['created_at', 'reaction_count', 'comment_count', 'hot_score']).where('id', '=', post.id).executeTakeFirstOrThrow();
+    const expectScoreOfCounts = async (reactions: number, comments: number) => {
+      const row = await stored();
+      expect([row.reaction_count, row.comment_count]).toEqual([reactions, comments]);
+      expect(row.hot_score).toBeCloseTo(hotScore(row), 12);
+    };
+    await expectScoreOfCounts(0, 0);
+    await Promise.all([bob, carol, admin].map((who) => t.call(who, 'POST', `/posts/${post.id}/reactions`, { kind: 'celebrate' })));
+    await expectScoreOfCounts(3, 0);
+    const comment = await t.comment(bob, post.id);
+    await t.comment(carol, post.id, { parentId: comment.id });
+    await expectScoreOfCounts(3, 2);
+    expect((await t.call(bob, 'DELETE', `/posts/${post.id}/reactions/celebrate`)).statusCode).toBe(204);
+    expect((await t.call(bob, 'DELETE', `/comments/${comment.id}`)).statusCode).toBe(204);
+    await expectScoreOfCounts(2, 0);
+    expect(hotScore(await stored())).toBeGreaterThan(hotScore({ ...(await stored()), reaction_count: 1 }));
+  });
+
   it('concurrent reactions and comments leave exact counters', async () => {
     const post = await t.post(alice);
     const people = [alice, bob, carol, admin];
@@ -172,6 +193,8 @@ describeEachDialect('community: comments and reactions', (dialect) => {
     expect(results.filter((r) => r.statusCode >= 300).map((r) => r.body)).toEqual([]);
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(16 + 12);
     expect(await postOf(post.id)).toMatchObject({ reactionCount: 16, commentCount: 12, reactions: { like: 4, love: 4, insightful: 4, celebrate: 4 } });
+    const counted = await t.core.database.db.selectFrom('community_post').select(['created_at', 'reaction_count', 'comment_count', 'hot_score']).where('id', '=', post.id).executeTakeFirstOrThrow();
+    expect(counted.hot_score).toBeCloseTo(hotScore(counted), 12);
 
     const removals = people.flatMap((who) => [t.call(who, 'DELETE', `/posts/${post.id}/reactions/like`), t.call(who, 'DELETE', `/posts/${post.id}/reactions/like`)]);
     await Promise.all(removals);

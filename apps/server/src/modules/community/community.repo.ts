@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { isPostgres } from '../../core/db/portable.js';
 import type { CommentRow, CommunityTables, Moderated, PostRow, ReactionCounters, ReactionKind, ReactionRow, ReportRow } from './community.tables.js';
 
 type Executor = Kysely<CommunityTables>;
@@ -21,7 +22,10 @@ export type FeedSort = 'recent' | 'top';
 /** The keyset of a feed page: (created_at, id) for `recent`, (hot_score, id) for `top`. */
 export type FeedKey = [string, string] | [number, string];
 
-/** Above every key of each sort: the bound of a first page (see `postListing`). */
+/** The column a sort ranks posts by (then by id). */
+const sortKey = (sort: FeedSort) => (sort === 'top' ? 'hot_score' : 'created_at');
+
+/** Above every key of each sort: the bound of a first page (see `onPage`). */
 const KEY_CEILING: Record<FeedSort, string | number> = { recent: '9999-12-31T23:59:59.999Z', top: Number.MAX_VALUE };
 
 export interface FeedQuery {
@@ -59,34 +63,86 @@ export function communityRepo(handle: Db | Tx) {
   /** Everyone `blockerId` blocks, as a subquery: lists leave their authors out in the statement that reads them. */
   const blockedBy = (blockerId: string) => db.selectFrom('community_block').select('blocked_id').where('blocker_id', '=', blockerId);
 
+  /** Only what lists show: visible posts, never tombstones, nor (for `blockerId`) the authors they block. */
+  function listable(query: Branch, options: ListOptions): Branch {
+    // Hidden and removed posts are out of every list; their author and moderators open them one by one.
+    let listed = query.where(post('moderation'), '=', 'visible');
+    // Tombstones of deleted accounts' posts stay reachable by id (others' comments hang on them), never in a list.
+    listed = listed.where(post('erased_at'), 'is', null);
+    if (options.blockerId) listed = listed.where(post('author_id'), 'not in', blockedBy(options.blockerId));
+    if (options.unpinnedOnly) listed = listed.where(post('pinned_at'), 'is', null);
+    return listed;
+  }
+
   /**
-   * One query per kind of source in `scope`. Every branch but `anyBy` leaves out `anyBy`'s authors
-   * (whose posts it already has), so no post is in two branches.
+   * The bound of a page on its sort key. Every page bounds the key, the first one by a ceiling above
+   * every key. The bound is what both planners turn into an index range (an OR alone is only a
+   * filter: PostgreSQL read every newer row before the page), and it makes SQLite read an author's or
+   * a course's posts from the index of this sort's key: on the author equality alone it may take the
+   * other sort's index and sort every candidate (a second for a reader of 100 authors with 2,000 posts each).
    */
-  function scopeBranches(scope: PostScope): Branch[] {
-    const posts = () => anyDb.selectFrom('community_post');
-    const others = (branch: Branch) => (scope.anyBy?.length ? branch.where(post('author_id'), 'not in', scope.anyBy) : branch);
-    const branches: Branch[] = [];
-    if (scope.anyBy?.length) branches.push(posts().where('author_id', 'in', scope.anyBy));
-    if (scope.publicBy?.length) branches.push(others(posts().where('author_id', 'in', scope.publicBy).where('visibility', '=', 'public')));
-    if (scope.followersBy?.length) branches.push(others(posts().where('author_id', 'in', scope.followersBy).where('visibility', '=', 'followers')));
-    if (scope.followedBy) {
-      // CROSS JOIN fixes SQLite's loop order: the follows, then each author's posts from
-      // (author_id, created_at, id), into a sorter that keeps only the page. ORed with the other
-      // sources, `author_id IN (followees)` fetched and sorted every candidate row (10 ms for 10,000),
-      // and a free join order may walk the global time index: every recent post, for a reader of a few quiet authors.
-      const followed = anyDb
+  function onPage(query: Branch, feed: FeedQuery): Branch {
+    const key = sortKey(feed.sort);
+    const [x, id] = feed.after ?? [KEY_CEILING[feed.sort], undefined];
+    const bounded = query.where(post(key), '<=', x);
+    if (id === undefined) return bounded;
+    return bounded.where((eb) => eb.or([eb(post(key), '<', x), eb.and([eb(post(key), '=', x), eb(post('id'), '<', id)])]));
+  }
+
+  /**
+   * The followed authors' public and followers-only posts that may be on the page. On PostgreSQL,
+   * each author's newest (or best) `feed.limit` posts, read from the index of the page's order
+   * (LATERAL … LIMIT): the page is among them, and an author's older posts are never read. A plain
+   * join of follows and posts had the planner hash-join every post of the site (340–450 ms at
+   * 200,000 posts). SQLite has no LATERAL, and needs none: the CROSS JOIN fixes its loop order — the
+   * follows, then each author's posts from the index of the page's order, into a sorter that keeps
+   * only the page. ORed with the other sources, `author_id IN (followees)` fetched and sorted every
+   * candidate row (10 ms for 10,000), and a free join order may walk the global time index: every
+   * recent post, for a reader of a few quiet authors.
+   */
+  function followedPosts(followerId: string, exceptAuthors: string[] | undefined, feed: FeedQuery, options: ListOptions): Branch {
+    const visibleToFollowers = (query: Branch) => query.where(post('visibility'), 'in', ['public', 'followers']);
+    if (isPostgres(anyDb)) {
+      const key = sortKey(feed.sort);
+      let follows = anyDb
         .selectFrom('community_follow')
-        .crossJoin('community_post')
-        .where('community_follow.follower_id', '=', scope.followedBy)
-        .whereRef('community_post.author_id', '=', 'community_follow.followee_id')
-        .where('community_post.visibility', 'in', ['public', 'followers']);
-      branches.push(others(followed));
+        .crossJoinLateral((eb) =>
+          onPage(listable(visibleToFollowers(eb.selectFrom('community_post').selectAll('community_post').whereRef('community_post.author_id', '=', 'community_follow.followee_id')), options), feed)
+            .orderBy(post(key), 'desc')
+            .orderBy(post('id'), 'desc')
+            .limit(feed.limit)
+            .as('community_post'),
+        )
+        .where('community_follow.follower_id', '=', followerId);
+      if (exceptAuthors?.length) follows = follows.where('community_follow.followee_id', 'not in', exceptAuthors);
+      return follows.selectAll('community_post');
     }
+    let joined = anyDb
+      .selectFrom('community_follow')
+      .crossJoin('community_post')
+      .where('community_follow.follower_id', '=', followerId)
+      .whereRef('community_post.author_id', '=', 'community_follow.followee_id');
+    if (exceptAuthors?.length) joined = joined.where(post('author_id'), 'not in', exceptAuthors);
+    return onPage(listable(visibleToFollowers(joined.selectAll('community_post')), options), feed);
+  }
+
+  /**
+   * One query per kind of source in `scope`, each of only the posts that may be on the page. Every
+   * branch but `anyBy` leaves out `anyBy`'s authors (whose posts it already has), so no post is in two branches.
+   */
+  function scopeBranches(scope: PostScope, feed: FeedQuery, options: ListOptions): Branch[] {
+    const posts = () => anyDb.selectFrom('community_post').selectAll('community_post');
+    const others = (branch: Branch) => (scope.anyBy?.length ? branch.where(post('author_id'), 'not in', scope.anyBy) : branch);
+    const paged = (branch: Branch) => onPage(listable(branch, options), feed);
+    const branches: Branch[] = [];
+    if (scope.anyBy?.length) branches.push(paged(posts().where('author_id', 'in', scope.anyBy)));
+    if (scope.publicBy?.length) branches.push(paged(others(posts().where('author_id', 'in', scope.publicBy).where('visibility', '=', 'public'))));
+    if (scope.followersBy?.length) branches.push(paged(others(posts().where('author_id', 'in', scope.followersBy).where('visibility', '=', 'followers'))));
+    if (scope.followedBy) branches.push(followedPosts(scope.followedBy, scope.anyBy, feed, options));
     if (scope.courseIds?.length) {
       let inCourse = posts().where('visibility', '=', 'course').where('course_id', 'in', scope.courseIds);
       if (scope.courseAuthor) inCourse = inCourse.where('author_id', '=', scope.courseAuthor);
-      branches.push(others(inCourse));
+      branches.push(paged(others(inCourse)));
     }
     return branches;
   }
@@ -97,25 +153,8 @@ export function communityRepo(handle: Db | Tx) {
    * of the query, so paging neither repeats nor skips while posts arrive.
    */
   function postListing(scope: PostScope, feed: FeedQuery, options: ListOptions = {}) {
-    const key = feed.sort === 'top' ? 'hot_score' : 'created_at';
-    const branches = scopeBranches(scope).map((branch) => {
-      // Hidden and removed posts are out of every list; their author and moderators open them one by one.
-      let query = branch.selectAll('community_post').where(post('moderation'), '=', 'visible');
-      // Tombstones of deleted accounts' posts stay reachable by id (others' comments hang on them), never in a list.
-      query = query.where(post('erased_at'), 'is', null);
-      if (options.blockerId) query = query.where(post('author_id'), 'not in', blockedBy(options.blockerId));
-      if (options.unpinnedOnly) query = query.where(post('pinned_at'), 'is', null);
-      // Every page bounds the key, the first one by a ceiling above every key. The bound is what both
-      // planners turn into an index range (an OR alone is only a filter: PostgreSQL read every newer
-      // row before the page), and it makes SQLite read an author's or a course's posts from the index
-      // of this sort's key: on the author equality alone it may take the other sort's index and sort
-      // every candidate (a second for a reader of 100 authors with 2,000 posts each).
-      const [x, id] = feed.after ?? [KEY_CEILING[feed.sort], undefined];
-      query = query.where(post(key), '<=', x);
-      if (id !== undefined) query = query.where((eb) => eb.or([eb(post(key), '<', x), eb.and([eb(post(key), '=', x), eb(post('id'), '<', id)])]));
-      return query;
-    });
-    const [first, ...rest] = branches;
+    const key = sortKey(feed.sort);
+    const [first, ...rest] = scopeBranches(scope, feed, options);
     if (!first) return undefined;
     const all = rest.reduce((union, branch) => union.unionAll(branch), first);
     return all.orderBy(key, 'desc').orderBy('id', 'desc').limit(feed.limit);
@@ -137,11 +176,29 @@ export function communityRepo(handle: Db | Tx) {
       await db.deleteFrom('community_comment').where('post_id', '=', id).execute();
       await db.deleteFrom('community_post').where('id', '=', id).execute();
     },
-    /** Adds `delta` to a post counter in place (`x = x + delta`): concurrent writers never lose an update. */
-    async bumpPost(id: string, column: 'comment_count' | keyof ReactionCounters, delta: number): Promise<void> {
-      await db
+    /** Adds `delta` to a post counter in place (`x = x + delta`): concurrent writers never lose an update. False: no such post. */
+    async bumpPost(id: string, column: 'comment_count' | keyof ReactionCounters, delta: number): Promise<boolean> {
+      const result = await db
         .updateTable('community_post')
         .set({ [column]: sql`${sql.ref(column)} + ${delta}` } as never)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /**
+     * Adds `deltas` to a post's counters in place and sets its "top" score from the counts they make,
+     * in one statement (the right-hand side reads the row as it was). The score is hotScore's
+     * (community.service.ts): log10(1 + reactions + 2 × comments), each count at least 0, plus the
+     * post's `recency` term, which never changes.
+     */
+    async countOnPost(id: string, deltas: Partial<Record<'comment_count' | keyof ReactionCounters, number>>, recency: number): Promise<void> {
+      const counted = (column: 'comment_count' | 'reaction_count') => sql<number>`(case when ${sql.ref(column)} + ${deltas[column] ?? 0} < 0 then 0 else ${sql.ref(column)} + ${deltas[column] ?? 0} end)`;
+      await db
+        .updateTable('community_post')
+        .set({
+          ...Object.fromEntries(Object.entries(deltas).map(([column, delta]) => [column, sql`${sql.ref(column)} + ${delta}`])),
+          hot_score: sql<number>`log10(1 + ${counted('reaction_count')} + 2 * ${counted('comment_count')}) + ${recency}`,
+        } as never)
         .where('id', '=', id)
         .execute();
     },
@@ -167,10 +224,11 @@ export function communityRepo(handle: Db | Tx) {
       const result = await db.updateTable('community_comment').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async bumpComment(id: string, column: 'reply_count' | keyof ReactionCounters, delta: number): Promise<void> {
+    /** Adds `deltas` to a comment's counters in place (`x = x + n`), in one statement. */
+    async bumpComment(id: string, deltas: Partial<Record<'reply_count' | keyof ReactionCounters, number>>): Promise<void> {
       await db
         .updateTable('community_comment')
-        .set({ [column]: sql`${sql.ref(column)} + ${delta}` } as never)
+        .set(Object.fromEntries(Object.entries(deltas).map(([column, delta]) => [column, sql`${sql.ref(column)} + ${delta}`])) as never)
         .where('id', '=', id)
         .execute();
     },

@@ -87,9 +87,11 @@ const SCORE_DECAY_SECONDS = 45_000;
  */
 export function hotScore(post: Pick<PostRow, 'created_at' | 'comment_count' | 'reaction_count'>): number {
   const engagement = Math.max(0, post.reaction_count) + 2 * Math.max(0, post.comment_count);
-  const age = Date.parse(post.created_at) / 1000 - SCORE_EPOCH_SECONDS;
-  return Math.log10(1 + engagement) + age / SCORE_DECAY_SECONDS;
+  return Math.log10(1 + engagement) + recencyOf(post.created_at);
 }
+
+/** The recency term of the "top" score: fixed at the post's creation (counter updates compute the rest in SQL, see `countOnPost`). */
+export const recencyOf = (createdAt: string): number => (Date.parse(createdAt) / 1000 - SCORE_EPOCH_SECONDS) / SCORE_DECAY_SECONDS;
 
 const MENTION_TOKEN = /(?:^|[^\w@])@(usr_[a-z0-9]{1,60})\b/g;
 const MAX_MENTIONS = 20;
@@ -99,6 +101,7 @@ const reactionCounts = (row: ReactionCounters) => ({ like: row.like_count, love:
 /**
  * Takes the post's row lock (a no-op update): every transaction that writes a post's comments or
  * reactions takes it first, so that they serialise per post in one order and never deadlock.
+ * False when the post is gone.
  */
 export const lockPost = (r: ReturnType<typeof communityRepo>, postId: string) => r.bumpPost(postId, 'comment_count', 0);
 const UNMODERATED = { moderation: 'visible', moderation_reason: null, moderated_by: null, moderated_at: null } as const;
@@ -193,9 +196,11 @@ export function createCommunityService(deps: CommunityServiceDeps) {
     ...(post.visibility === 'course' && post.course_id ? [`course:${post.course_id}`] : []),
   ];
 
-  async function refreshScore(tx: Tx, postId: string) {
-    const post = await communityRepo(tx).findPost(postId);
-    if (post) await communityRepo(tx).setHotScore(postId, hotScore(post));
+  /** Counts a reaction added (1) or taken back (-1) on its target, and moves a post's score with it: one statement. */
+  async function countReaction(r: ReturnType<typeof communityRepo>, target: Target, kind: ReactionKind, delta: 1 | -1) {
+    const deltas = { reaction_count: delta, [counterColumn(kind)]: delta };
+    if (target.type === 'post') await r.countOnPost(target.post.id, deltas, recencyOf(target.post.created_at));
+    else await r.bumpComment(target.row.id, deltas);
   }
 
   // ── views ──────────────────────────────────────────────────────────────
@@ -526,15 +531,14 @@ export function createCommunityService(deps: CommunityServiceDeps) {
       };
       await withTransaction(db, async (tx) => {
         const r = communityRepo(tx);
-        // Lock the post first (every writer of its comments does), then re-read: the post or the
-        // parent may have gone since the checks above, and a reply must never outlive its parent.
-        await lockPost(r, postId);
-        if (!(await r.findPost(postId))) throw postNotFound();
+        // Lock the post first (every writer of its comments does), which also tells whether it is still
+        // there, then re-read the parent: either may have gone since the checks above, and a reply must
+        // never outlive its parent.
+        if (!(await lockPost(r, postId))) throw postNotFound();
         if (parent && !(await r.findComment(parent.id))) throw invalid(CommunityErrors.COMMUNITY_PARENT_NOT_FOUND, '/body/parentId', 'No such comment on this post.');
         await r.insertComment(row);
-        await r.bumpPost(postId, 'comment_count', 1);
-        if (parent) await r.bumpComment(parent.id, 'reply_count', 1);
-        await refreshScore(tx, postId);
+        await r.countOnPost(postId, { comment_count: 1 }, recencyOf(post.created_at));
+        if (parent) await r.bumpComment(parent.id, { reply_count: 1 });
         const scopes = [...new Set([`user:${post.author_id}`, ...(parent ? [`user:${parent.author_id}`] : [])])];
         await events.append<CommentCreatedPayload>(tx, {
           type: CommunityEvents.commentCreated,
@@ -613,9 +617,8 @@ export function createCommunityService(deps: CommunityServiceDeps) {
         if (!current) throw commentNotFound();
         checkVersion(current.version, expected);
         const removed = await r.deleteCommentTree(id);
-        await r.bumpPost(post.id, 'comment_count', -removed);
-        if (current.parent_id) await r.bumpComment(current.parent_id, 'reply_count', -1);
-        await refreshScore(tx, post.id);
+        await r.countOnPost(post.id, { comment_count: -removed }, recencyOf(post.created_at));
+        if (current.parent_id) await r.bumpComment(current.parent_id, { reply_count: -1 });
         await events.append<CommentDeletedPayload>(tx, {
           type: CommunityEvents.commentDeleted,
           scopes: [...new Set([`user:${post.author_id}`, `user:${comment.author_id}`])],
@@ -632,15 +635,11 @@ export function createCommunityService(deps: CommunityServiceDeps) {
       const createdAt = clock.now().toISOString();
       const created = await withTransaction(db, async (tx) => {
         const r = communityRepo(tx);
-        await lockPost(r, target.post.id);
-        const exists = targetType === 'post' ? await r.findPost(targetId) : await r.findComment(targetId);
-        if (!exists) throw targetType === 'post' ? postNotFound() : commentNotFound();
+        if (!(await lockPost(r, target.post.id))) throw targetType === 'post' ? postNotFound() : commentNotFound();
+        if (targetType === 'comment' && !(await r.findComment(targetId))) throw commentNotFound();
         const inserted = await r.insertReaction({ target_type: targetType, target_id: targetId, user_id: viewer.userId, kind, post_id: target.post.id, created_at: createdAt });
         if (!inserted) return false;
-        const bump = targetType === 'post' ? r.bumpPost : r.bumpComment;
-        await bump(targetId, 'reaction_count', 1);
-        await bump(targetId, counterColumn(kind), 1);
-        if (targetType === 'post') await refreshScore(tx, targetId);
+        await countReaction(r, target, kind, 1);
         await events.append<ReactionPayload>(tx, {
           type: CommunityEvents.reactionCreated,
           scopes: [`user:${target.row.author_id}`],
@@ -664,10 +663,7 @@ export function createCommunityService(deps: CommunityServiceDeps) {
         const r = communityRepo(tx);
         await lockPost(r, target.post.id);
         if (!(await r.deleteReaction(targetType, targetId, viewer.userId, kind))) return;
-        const bump = targetType === 'post' ? r.bumpPost : r.bumpComment;
-        await bump(targetId, 'reaction_count', -1);
-        await bump(targetId, counterColumn(kind), -1);
-        if (targetType === 'post') await refreshScore(tx, targetId);
+        await countReaction(r, target, kind, -1);
         await events.append<ReactionPayload>(tx, {
           type: CommunityEvents.reactionDeleted,
           scopes: [`user:${target.row.author_id}`],

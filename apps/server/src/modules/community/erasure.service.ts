@@ -246,7 +246,7 @@ export function createErasureService(deps: ErasureDeps) {
         if (!gone.length) return;
         const r = communityRepo(tx);
         for (const [postId, n] of countBy(gone, (c) => c.post_id)) await r.bumpPost(postId, 'comment_count', -n);
-        for (const [parentId, n] of countBy(gone, (c) => c.parent_id)) await r.bumpComment(parentId, 'reply_count', -n);
+        for (const [parentId, n] of countBy(gone, (c) => c.parent_id)) await r.bumpComment(parentId, { reply_count: -n });
         await refreshScores(tx, postIds);
         done.commentsRemoved += gone.length;
       }

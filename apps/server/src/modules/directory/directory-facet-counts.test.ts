@@ -1,9 +1,10 @@
-import type { KyselyPlugin } from 'kysely';
+import { CompiledQuery, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Principal } from '../../core/http/access.js';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { call, createProfile, directoryApp, importCsv, type DirectoryTestApp } from '../../../test/support/directory.js';
 import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
+import { recordStatements } from '../../../test/support/statements.js';
 import { countFacets } from './directory.facets.js';
 import { directoryRepo } from './directory.repo.js';
 import { createDirectoryService, MANAGE_PERMISSION } from './directory.service.js';
@@ -200,5 +201,40 @@ describeEachDialect('directory: maintained facet counts', (dialect) => {
     await createFacetCounts(db);
     expect(await maintained()).toEqual(before);
     expect(await maintained()).toEqual(await recount());
+  });
+});
+
+describeEachDialect('directory: the indexes of filtered counts', (dialect) => {
+  let t: DirectoryTestApp;
+  let admin: SignedIn;
+  beforeAll(async () => {
+    t = await directoryApp({ dialect });
+    admin = await signUpAdmin(t);
+  });
+  afterAll(() => t.destroy());
+
+  // The filters' indexes carry the facet columns; a profile at every length limit must still fit an index entry.
+  it('store a profile whose facet values and skills are as long as allowed, and find it by them', async () => {
+    const long = (n: number, tag: string) => `${tag}${'𝔵'.repeat(n - tag.length)}`;
+    const profile = { program: long(200, 'p'), department: long(200, 'd'), industry: long(100, 'i'), country: long(100, 'c') };
+    const skills = Array.from({ length: 50 }, (_, i) => long(60, `s${i}`));
+    const created = await createProfile(t, admin, { name: 'Longest', ...profile, skills, visibility: { program: 'public', department: 'public', industry: 'public', country: 'public', skills: 'public' } });
+    const res = await call(t, 'GET', `/search?${new URLSearchParams({ ...profile, skills: skills[49]! })}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ total: 1, items: [{ id: created.id }] });
+  });
+
+  it.runIf(dialect === 'sqlite')('count a two-facet filter from a covering index, never reading the profiles themselves', async () => {
+    const { db } = t.core.database;
+    const statements = recordStatements();
+    try {
+      await directoryRepo(db, dialect).facetRows({ level: 1, industry: 'Media', country: 'Chile' });
+    } finally {
+      statements.restore();
+    }
+    const counted = statements.seen.find((s) => s.includes('from directory_profile p'))!;
+    // Its parameters: each filter's value and the viewer's level, in the repo's order of filters.
+    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${counted}`, ['Media', 1, 'Chile', 1]));
+    expect(plan.rows.map((r) => r.detail)).toEqual([expect.stringMatching(/^SEARCH p USING COVERING INDEX directory_profile_(industry|country)_facets \(/)]);
   });
 });

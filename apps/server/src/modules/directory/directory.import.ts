@@ -133,7 +133,8 @@ export function createDirectoryImports(deps: DirectoryImportsDeps) {
     if (existing) {
       const data = { ...dataOf(existing), ...fields };
       row = rowOf({ ...existing, version: existing.version + 1, updated_at: now }, data);
-      await r.update(row, existing, data.skills);
+      // Changed since it was read: the job is retried from the last stored batch (never a lost update).
+      if (!(await r.update(row, existing, data.skills))) throw new Error(`profile ${existing.id} changed while the import stored it`);
     } else {
       const data: ProfileData = {
         name: fields.name!,

@@ -119,7 +119,11 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       const row = await db.selectFrom('directory_state').select('version').where('name', '=', 'data').executeTakeFirstOrThrow();
       return Number(row.version);
     },
-    /** Moves the data version on; returns the new one (the version of this write). */
+    /**
+     * Moves the data version on; returns the new one (the version of this write). Every profile
+     * write does this first: its row lock orders the directory's writers, so that on PostgreSQL they
+     * never lock a profile and the version row in opposite orders (a deadlock).
+     */
     async bumpVersion(): Promise<number> {
       const row = await db.updateTable('directory_state').set((eb) => ({ version: eb('version', '+', 1) })).where('name', '=', 'data').returning('version').executeTakeFirstOrThrow();
       return Number(row.version);
@@ -155,12 +159,15 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       await this.logChange(version, null, row);
     },
 
-    /** Updates `previous` (when its version is still current) to `row`; returns false when it was not. */
+    /**
+     * Updates `previous` (when its version is still current) to `row`; returns false when it was not,
+     * and the caller must then roll back (the data version has moved).
+     */
     async update(row: ProfileRow, previous: ProfileRow, skills: string[]): Promise<boolean> {
       const { id, ...changes } = row;
+      const version = await this.bumpVersion();
       const result = await db.updateTable('directory_profile').set(changes).where('id', '=', id).where('version', '=', previous.version).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
-      const version = await this.bumpVersion();
       await this.replaceSkills(id, skills);
       await this.index(row);
       // Every write bumps the version, so the row just replaced is exactly `previous`.

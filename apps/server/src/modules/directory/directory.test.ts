@@ -113,6 +113,24 @@ describeEachDialect('directory: profiles', (dialect) => {
     const skills = await t.core.database.db.selectFrom('directory_profile_skill').selectAll().where('profile_id', '=', profile.id).execute();
     expect(skills).toEqual([]);
   });
+
+  // Both take the data version's row lock first; a delete that took it before the profile's, while
+  // an update held the profile's and waited for the version's, was a deadlock on PostgreSQL (503).
+  it('updates and a delete of one profile at once: the delete goes through, no deadlock, nothing left behind', async () => {
+    for (let round = 0; round < 8; round++) {
+      const profile = await createProfile(t, admin, { name: `Raced ${round}`, skills: ['Racing'], country: 'Racingland' });
+      const [updated, deleted, updatedAgain] = await Promise.all([
+        call(t, 'PATCH', `/profiles/${profile.id}`, admin, { country: `Elsewhere ${round}` }),
+        call(t, 'DELETE', `/profiles/${profile.id}`, admin),
+        call(t, 'PATCH', `/profiles/${profile.id}`, admin, { skills: ['Racing', 'Winning'] }),
+      ]);
+      expect(deleted.statusCode, deleted.body).toBe(204);
+      for (const res of [updated, updatedAgain]) expect([200, 404, 412], res.body).toContain(res.statusCode);
+      expect((await call(t, 'GET', `/profiles/${profile.id}`)).statusCode).toBe(404);
+      const skills = await t.core.database.db.selectFrom('directory_profile_skill').selectAll().where('profile_id', '=', profile.id).execute();
+      expect(skills).toEqual([]);
+    }
+  });
 });
 
 describeEachDialect('directory: search and export never reveal a field the caller may not see', (dialect) => {
