@@ -112,11 +112,13 @@ export function createChatService(deps: {
   notifyDelayMs?: number;
   courses?: CourseMembership;
   sendLimit?: SendLimit;
+  /** How many sends' transactions may run at once (group-commit.ts); 1 unless the database takes several writers. */
+  sendConcurrency?: number;
 }) {
   const { db, clock, events, cursors, users, courses } = deps;
   const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
   const scheduleNotify = deps.jobs ? notifyScheduler(deps.jobs, deps.notifyDelayMs ?? 0) : undefined;
-  const commitSend = groupCommit(db, events);
+  const commitSend = groupCommit(db, events, { concurrency: deps.sendConcurrency });
   const sendContext = sendContextRead(db);
   const now = () => clock.now().toISOString();
 
@@ -534,6 +536,8 @@ export function createChatService(deps: {
       let outcome: { message: MessageRow } | { existingId: string };
       try {
         outcome = await commitSend({
+          // The seq's row: the first lock a send takes.
+          lockOrder: id,
           // Reads only: a refusal here leaves the other sends of its batch alone.
           async check(tx): Promise<{ existingId: string } | Pick<ConversationRow, 'kind' | 'direct_key'>> {
             const since = new Date(at.getTime() - sendLimit.windowMs).toISOString();

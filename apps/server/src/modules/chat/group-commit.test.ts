@@ -27,12 +27,15 @@ describeEachDialect('group commit', (dialect) => {
     opened = await openTestDatabase(dialect);
     database = opened.database;
     await database.db.schema.createTable('t_note').addColumn('id', 'text', (c) => c.primaryKey()).execute();
+    await database.db.schema.createTable('t_counter').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('n', 'integer').execute();
+    await database.db.insertInto('t_counter').values([{ id: 'x', n: 0 }, { id: 'y', n: 0 }]).execute();
   });
   afterAll(() => opened.close());
 
   const stored = async () => (await database.db.selectFrom('t_note').select('id').orderBy('id').execute()).map((r) => r.id as string);
   /** Inserts `id`; refuses in `check` when told to; counts the transactions it committed in. */
   const note = (id: string, commits: Set<Tx>, refuse = false): CheckedWrite<void, string> => ({
+    lockOrder: 'notes',
     async check() {
       if (refuse) throw new Error(`refused ${id}`);
     },
@@ -68,5 +71,64 @@ describeEachDialect('group commit', (dialect) => {
     expect((await stored()).filter((id) => id.startsWith('b'))).toEqual(['b1', 'b2', 'b3']);
     // Only the events of committed transactions count: b1 alone, then b2 and b3 each alone after the batch failed.
     expect(calls.filter((c) => c.committed).map((c) => c.ids)).toEqual([['b1'], ['b2'], ['b3']]);
+  });
+
+  /** Counts row `row` up; then, if given, waits for `after`. Its lock order is the row. */
+  const bump = (label: string, row: string, applied: string[], after?: () => Promise<void>): CheckedWrite<void, string> => ({
+    lockOrder: row,
+    async check() {},
+    async apply(tx) {
+      await tx.updateTable('t_counter').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', row).execute();
+      applied.push(label);
+      await after?.();
+      return label;
+    },
+  });
+
+  it('a batch applies its writes in lock order, those with the same lock order in the order they came', async () => {
+    const commit = groupCommit(database.db, recordedAppends().events);
+    const applied: string[] = [];
+    // The first runs alone; the others share the next batch.
+    await Promise.all(['y0', 'y1', 'x1', 'y2', 'x2'].map((label) => commit(bump(label, label[0]!, applied))));
+    expect(applied).toEqual(['y0', 'x1', 'x2', 'y1', 'y2']);
+  });
+
+  it.runIf(dialect === 'postgres')('batches run side by side, and two that lock the same rows take them in one order (no deadlock)', async () => {
+    const commit = groupCommit(database.db, recordedAppends().events, { maxBatch: 2, concurrency: 2 });
+    // Two gates hold both slots, so that the four writes after them queue, then form two batches that start together.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let gated = 0;
+    let twoGated!: () => void;
+    const bothHeld = new Promise<void>((resolve) => (twoGated = resolve));
+    const gates = [0, 1].map(() =>
+      commit({
+        lockOrder: 'gate',
+        check: async () => {},
+        apply: async () => {
+          if (++gated === 2) twoGated();
+          await gate;
+        },
+      }),
+    );
+    // The second gate's batch started while the first's transaction was open.
+    expect(await Promise.race([bothHeld.then(() => true), new Promise((resolve) => setTimeout(resolve, 2000, false))])).toBe(true);
+    // Each write, having locked its row, waits (at most 300 ms) until another batch has locked one too.
+    // Applied in the order they came, the batches [y1, x1] and [x2, y2] would each hold one row and wait
+    // for the other's: a deadlock, which fails a batch, whose writes then run again alone.
+    let locked = 0;
+    let twoLocked!: () => void;
+    const two = new Promise<void>((resolve) => (twoLocked = resolve));
+    const waitForAnother = async () => {
+      if (++locked === 2) twoLocked();
+      await Promise.race([two, new Promise((resolve) => setTimeout(resolve, 300))]);
+    };
+    const applied: string[] = [];
+    const writes = [bump('y1', 'y', applied, waitForAnother), bump('x1', 'x', applied, waitForAnother), bump('x2', 'x', applied, waitForAnother), bump('y2', 'y', applied, waitForAnother)].map((w) => commit(w));
+    open();
+    await Promise.all(gates);
+    expect(await Promise.all(writes)).toEqual(['y1', 'x1', 'x2', 'y2']);
+    // Each write applied once: both batches committed whole.
+    expect(applied.sort()).toEqual(['x1', 'x2', 'y1', 'y2']);
   });
 });

@@ -27,7 +27,7 @@ export interface ChatModule extends LyceumModule {
 
 /** The core services chat uses (a subset of app.ts's CoreServices, named here so imports flow one way). */
 export interface ChatCore {
-  config: Pick<Config, 'chat'>;
+  config: Pick<Config, 'chat' | 'database'>;
   database: Database;
   clock: Clock;
   events: EventLog;
@@ -60,6 +60,8 @@ export async function createChatModule(core: ChatCore, deps: ChatDeps): Promise<
     notifyDelayMs: core.config.chat.notifyDelayMs,
     courses: deps.learning?.membership,
     sendLimit: deps.sendLimit,
+    // Half the pool: sends' batches run side by side, and leave connections to the requests and jobs.
+    sendConcurrency: core.config.database.kind === 'postgres' ? Math.max(1, Math.floor(core.config.database.poolMax / 2)) : 1,
   });
   const erasure = chatAccountErasure({ db: database.db, clock, events, jobs });
 
