@@ -4,7 +4,7 @@ import type { LearningContext } from './courses.service.js';
 import { analyseItems, type AnalysedAttempt } from './item-analysis.js';
 import type { ItemAnalysisView } from './item-analysis.schemas.js';
 import type { LearningTables } from './learning.tables.js';
-import { quizzesRepo } from './quizzes.repo.js';
+import { quizReads } from './quizzes.repo.js';
 import { json, type QuizService } from './quizzes.service.js';
 import type { AnswerKey, QuestionContent } from './scoring.js';
 
@@ -15,11 +15,12 @@ const CHUNK = 500;
 export function createItemAnalysisService(ctx: Pick<LearningContext, 'database'> & { quizzes: QuizService }) {
   const { database, quizzes } = ctx;
   const db = database.db as unknown as Kysely<LearningTables>;
+  const reads = quizReads(database.db);
 
   return {
     async analyse(principal: Principal, quizId: string): Promise<ItemAnalysisView> {
       const { quiz } = await quizzes.managed(principal, quizId);
-      const questions = await quizzesRepo(database.db).questionsOf(quizId);
+      const questions = await reads.questionsOf(database.db, quizId);
       const graded = await db
         .selectFrom('learning_attempt')
         .select(['id', 'user_id', 'number', 'score', 'layout'])

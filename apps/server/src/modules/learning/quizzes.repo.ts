@@ -1,31 +1,68 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
+import { compileRead, type ReadBuilder } from '../../core/db/prepared-read.js';
 import type { AnswerRow, AttemptRow, LearningTables, QuestionRow, QuizRow } from './learning.tables.js';
 
 type LDb = Kysely<LearningTables> | Transaction<LearningTables>;
 
+/**
+ * The reads of every attempt request (start, save, submit), built and compiled once per database:
+ * building a Kysely query costs more than SQLite takes to run it. Each runs through the handle it
+ * is given, the root or an open transaction.
+ */
+export function quizReads(root: Db) {
+  const prepare = <Args extends unknown[], Row>(build: ReadBuilder<Args, Row>) => {
+    const read = compileRead(root, build);
+    return async (handle: Db | Tx, ...args: Args): Promise<Row[]> => (await handle.executeQuery<Row>(read.query(args))).rows;
+  };
+  const first =
+    <Args extends unknown[], Row>(all: (handle: Db | Tx, ...args: Args) => Promise<Row[]>) =>
+    async (handle: Db | Tx, ...args: Args): Promise<Row | undefined> =>
+      (await all(handle, ...args))[0];
+  const l = (db: Db) => db as unknown as LDb;
+  return {
+    findQuiz: first(prepare((db, id: string) => l(db).selectFrom('learning_quiz').selectAll().where('id', '=', id))),
+    /** The quiz with what decides who may see it, in one read: its course's status, visibility and owner; whether the user co-teaches it; their enrollment. */
+    quizWithSight: first(
+      prepare((db, id: string, userId: string) =>
+        l(db)
+          .selectFrom('learning_quiz as z')
+          .innerJoin('learning_course as c', 'c.id', 'z.course_id')
+          .leftJoin('learning_enrollment as e', (join) => join.onRef('e.course_id', '=', 'z.course_id').on('e.user_id', '=', userId))
+          .selectAll('z')
+          .select((eb) => [
+            'c.status as course_status',
+            'c.visibility as course_visibility',
+            'c.owner_id as course_owner_id',
+            'e.status as enrollment_status',
+            eb.exists(eb.selectFrom('learning_course_teacher as t').select('t.user_id').whereRef('t.course_id', '=', 'z.course_id').where('t.user_id', '=', userId)).as('co_teaches'),
+          ])
+          .where('z.id', '=', id),
+      ),
+    ),
+    findAttempt: first(prepare((db, id: string) => l(db).selectFrom('learning_attempt').selectAll().where('id', '=', id))),
+    attemptsOf: prepare((db, quizId: string, userId: string) => l(db).selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number')),
+    questionsOf: prepare((db, quizId: string) => l(db).selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id')),
+    answersOf: prepare((db, attemptId: string) => l(db).selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId)),
+  };
+}
+
+export type QuizReads = ReturnType<typeof quizReads>;
+
+/** One repo per handle: building its few dozen closures on every call showed in the attempt paths' profile. */
+const repos = new WeakMap<Db | Tx, ReturnType<typeof buildRepo>>();
+
 /** Kysely queries on quizzes, questions, attempts and answers. */
 export function quizzesRepo(handle: Db | Tx) {
+  let repo = repos.get(handle);
+  if (!repo) repos.set(handle, (repo = buildRepo(handle)));
+  return repo;
+}
+
+function buildRepo(handle: Db | Tx) {
   const db = handle as unknown as LDb;
   const updated = (result: { numUpdatedRows: bigint }) => Number(result.numUpdatedRows) === 1;
   return {
-    findQuiz: (id: string) => db.selectFrom('learning_quiz').selectAll().where('id', '=', id).executeTakeFirst(),
-    /** The quiz with what decides who may see it, in one read: its course's status, visibility and owner; whether the user co-teaches it; their enrollment. */
-    quizWithSight: (id: string, userId: string | null) =>
-      db
-        .selectFrom('learning_quiz as z')
-        .innerJoin('learning_course as c', 'c.id', 'z.course_id')
-        .leftJoin('learning_enrollment as e', (join) => join.onRef('e.course_id', '=', 'z.course_id').on('e.user_id', '=', userId ?? ''))
-        .selectAll('z')
-        .select((eb) => [
-          'c.status as course_status',
-          'c.visibility as course_visibility',
-          'c.owner_id as course_owner_id',
-          'e.status as enrollment_status',
-          eb.exists(eb.selectFrom('learning_course_teacher as t').select('t.user_id').whereRef('t.course_id', '=', 'z.course_id').where('t.user_id', '=', userId ?? '')).as('co_teaches'),
-        ])
-        .where('z.id', '=', id)
-        .executeTakeFirst(),
     insertQuiz: (row: QuizRow) => db.insertInto('learning_quiz').values(row).execute(),
     async updateQuiz(id: string, version: number, changes: Partial<QuizRow>) {
       return updated(await db.updateTable('learning_quiz').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
@@ -44,7 +81,6 @@ export function quizzesRepo(handle: Db | Tx) {
     },
 
     findQuestion: (id: string) => db.selectFrom('learning_question').selectAll().where('id', '=', id).executeTakeFirst(),
-    questionsOf: (quizId: string) => db.selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id').execute(),
     questionsByIds: (ids: string[]) => (ids.length ? db.selectFrom('learning_question').selectAll().where('id', 'in', ids).execute() : Promise.resolve([] as QuestionRow[])),
     insertQuestion: (row: QuestionRow) => db.insertInto('learning_question').values(row).execute(),
     async updateQuestion(id: string, version: number, changes: Partial<QuestionRow>) {
@@ -53,13 +89,10 @@ export function quizzesRepo(handle: Db | Tx) {
     setQuestionPosition: (id: string, position: number) => db.updateTable('learning_question').set({ position }).where('id', '=', id).execute(),
     deleteQuestion: (id: string) => db.deleteFrom('learning_question').where('id', '=', id).execute(),
 
-    findAttempt: (id: string) => db.selectFrom('learning_attempt').selectAll().where('id', '=', id).executeTakeFirst(),
     insertAttempt: (row: AttemptRow) => db.insertInto('learning_attempt').values(row).execute(),
     async updateAttempt(id: string, version: number, changes: Partial<AttemptRow>) {
       return updated(await db.updateTable('learning_attempt').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
     },
-    attemptsOf: (quizId: string, userId: string) =>
-      db.selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number').execute(),
     async listAttempts(quizId: string, userId: string | undefined, afterId: string | undefined, limit: number) {
       let q = db.selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId);
       if (userId) q = q.where('user_id', '=', userId);
@@ -76,7 +109,6 @@ export function quizzesRepo(handle: Db | Tx) {
         .where('id', 'in', db.selectFrom('learning_answer').select('attempt_id').where('question_id', '=', questionId))
         .execute(),
 
-    answersOf: (attemptId: string) => db.selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId).execute(),
     findAnswer: (attemptId: string, questionId: string) =>
       db.selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId).where('question_id', '=', questionId).executeTakeFirst(),
     insertAnswer: (row: AnswerRow) => db.insertInto('learning_answer').values(row).execute(),

@@ -37,7 +37,7 @@ import type {
   ResponseValue,
 } from './quizzes.schemas.js';
 import { learningRepo } from './learning.repo.js';
-import { quizzesRepo } from './quizzes.repo.js';
+import { quizReads, quizzesRepo } from './quizzes.repo.js';
 import { authoredFields, buildQuestion, checkResponse, correctResponse, scoreResponse, type AnswerKey, type QuestionContent } from './scoring.js';
 
 export const AUTOSUBMIT_JOB = 'learning.attempt.autosubmit';
@@ -146,11 +146,12 @@ export function createQuizService(
   const { database, clock, events, cursors, courses, jobs, onGraded, activity } = ctx;
   const { db } = database;
   const repo = (handle: typeof db | Tx = db) => quizzesRepo(handle);
+  const reads = quizReads(db);
   const iso = () => clock.now().toISOString();
 
   /** The quiz if the caller may see it (staff: always; others: published, in a course whose lessons they may see). */
   async function quizAccess(handle: typeof db | Tx, principal: Principal | null, quizId: string): Promise<{ quiz: QuizRow; access: CourseSight }> {
-    const found = await repo(handle).quizWithSight(quizId, principal?.userId ?? null);
+    const found = await reads.quizWithSight(handle, quizId, principal?.userId ?? '');
     if (!found) throw quizNotFound();
     const { course_status, course_visibility, course_owner_id, enrollment_status, co_teaches, ...quiz } = found;
     const access: CourseSight = {
@@ -170,9 +171,9 @@ export function createQuizService(
 
   /** The attempt if the caller may see it: their own, or any in a course they teach. */
   async function attemptAccess(handle: typeof db | Tx, principal: Principal, attemptId: string, found?: AttemptRow) {
-    const attempt = found ?? (await repo(handle).findAttempt(attemptId));
+    const attempt = found ?? (await reads.findAttempt(handle, attemptId));
     if (!attempt) throw attemptNotFound();
-    const quiz = await repo(handle).findQuiz(attempt.quiz_id);
+    const quiz = await reads.findQuiz(handle, attempt.quiz_id);
     const access = await courses.accessOf(principal, attempt.course_id, handle);
     if (!quiz || !access || (attempt.user_id !== principal.userId && !access.staff)) throw attemptNotFound();
     return { attempt, quiz, access, own: attempt.user_id === principal.userId };
@@ -183,7 +184,7 @@ export function createQuizService(
    * exist by foreign keys. Anyone else learns 404, or 403 when they teach the course.
    */
   async function ownAttempt(handle: typeof db | Tx, principal: Principal, attemptId: string, refusal: string): Promise<AttemptRow> {
-    const attempt = await repo(handle).findAttempt(attemptId);
+    const attempt = await reads.findAttempt(handle, attemptId);
     if (attempt?.user_id === principal.userId) return attempt;
     await attemptAccess(handle, principal, attemptId, attempt);
     throw forbidden(refusal);
@@ -193,7 +194,7 @@ export function createQuizService(
   async function contentOf(handle: typeof db | Tx, attempt: AttemptRow): Promise<AttemptContent> {
     const r = repo(handle);
     const questions = await r.questionsByIds(json<LayoutEntry[]>(attempt.layout, []).map((l) => l.q));
-    const answers = await r.answersOf(attempt.id);
+    const answers = await reads.answersOf(handle, attempt.id);
     return { questions: new Map(questions.map((q) => [q.id, q])), answers: new Map(answers.map((a) => [a.question_id, a])) };
   }
 
@@ -337,17 +338,17 @@ export function createQuizService(
   /** The deadline job: submits the attempt if it is still open. Idempotent. */
   async function autoSubmit(attemptId: string): Promise<AttemptRow | undefined> {
     return withTransaction(db, async (tx) => {
-      const attempt = await repo(tx).findAttempt(attemptId);
+      const attempt = await reads.findAttempt(tx, attemptId);
       if (!attempt) return undefined;
       if (attempt.status !== 'open') return attempt;
-      const quiz = await repo(tx).findQuiz(attempt.quiz_id);
+      const quiz = await reads.findQuiz(tx, attempt.quiz_id);
       if (!quiz) return attempt;
       return (await settle(tx, attempt, quiz, { submit: { auto: true }, actorId: null })).attempt;
     });
   }
 
   async function placeQuestion(tx: Tx, quizId: string, questionId: string, position: number | undefined) {
-    const list = await repo(tx).questionsOf(quizId);
+    const list = await reads.questionsOf(tx, quizId);
     const current = list.find((q) => q.id === questionId);
     if (!current) return;
     const others = list.filter((q) => q.id !== questionId);
@@ -464,14 +465,14 @@ export function createQuizService(
     // ── questions (staff only: they carry the answer keys) ─────────────
     async listQuestions(principal: Principal, quizId: string): Promise<{ items: QuestionView[] }> {
       const { quiz } = await managedQuiz(db, principal, quizId);
-      return { items: (await repo().questionsOf(quiz.id)).map(questionView) };
+      return { items: (await reads.questionsOf(db, quiz.id)).map(questionView) };
     },
 
     async createQuestion(principal: Principal, quizId: string, input: QuestionCreate): Promise<QuestionView> {
       const { content, key } = buildQuestion(input);
       return withTransaction(db, async (tx) => {
         const { quiz } = await managedQuiz(tx, principal, quizId);
-        const existing = await repo(tx).questionsOf(quiz.id);
+        const existing = await reads.questionsOf(tx, quiz.id);
         if (existing.length >= 500) throw invalid('A quiz holds 500 questions at most.');
         const now = iso();
         const row: QuestionRow = {
@@ -546,7 +547,7 @@ export function createQuizService(
         if (expected !== undefined && expected !== question.version) throw versionMismatch(question.version);
         if (await hasAttempts(tx, quiz.id)) throw conflict(LearningErrors.LEARNING_QUIZ_HAS_ATTEMPTS, 'Students have attempted this quiz: correct the question instead (attempts are regraded).');
         await repo(tx).deleteQuestion(question.id);
-        for (const [i, q] of (await repo(tx).questionsOf(quiz.id)).entries()) if (q.position !== i + 1) await repo(tx).setQuestionPosition(q.id, i + 1);
+        for (const [i, q] of (await reads.questionsOf(tx, quiz.id)).entries()) if (q.position !== i + 1) await repo(tx).setQuestionPosition(q.id, i + 1);
         await questionEvent(tx, question, quiz.course_id, 'deleted', 0, principal.userId);
       });
     },
@@ -563,12 +564,12 @@ export function createQuizService(
             throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not open now.');
           }
           const r = repo(tx);
-          const previous = await r.attemptsOf(quiz.id, principal.userId);
+          const previous = await reads.attemptsOf(tx, quiz.id, principal.userId);
           const open = previous.find((a) => a.status === 'open');
           if (open && !expired(open)) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, `Attempt ${open.id} is still open: continue or submit it.`);
           if (open) await settle(tx, open, quiz, { submit: { auto: true }, actorId: null });
           if (quiz.max_attempts !== null && previous.length >= quiz.max_attempts) throw conflict(LearningErrors.LEARNING_NO_ATTEMPTS_LEFT, 'No attempts left for this quiz.');
-          const questions = await r.questionsOf(quiz.id);
+          const questions = await reads.questionsOf(tx, quiz.id);
           if (!questions.length) throw conflict(LearningErrors.LEARNING_QUIZ_EMPTY, 'The quiz has no questions yet.');
           let drawn = quiz.draw_count !== null && quiz.draw_count < questions.length ? shuffled(questions).slice(0, quiz.draw_count) : questions;
           drawn = quiz.shuffle_questions ? shuffled(drawn) : quiz.draw_count !== null ? drawn.sort((a, b) => a.position - b.position) : drawn;
@@ -639,7 +640,7 @@ export function createQuizService(
       const view = await withTransaction(db, async (tx) => {
         const attempt = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may answer.');
         if (expired(attempt)) {
-          await settle(tx, attempt, (await repo(tx).findQuiz(attempt.quiz_id))!, { submit: { auto: true }, actorId: null });
+          await settle(tx, attempt, (await reads.findQuiz(tx, attempt.quiz_id))!, { submit: { auto: true }, actorId: null });
           return undefined;
         }
         if (attempt.status !== 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt is already submitted.');
@@ -671,7 +672,7 @@ export function createQuizService(
     async submit(principal: Principal, attemptId: string): Promise<AttemptView> {
       return withTransaction(db, async (tx) => {
         const attempt = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may submit it.');
-        const quiz = (await repo(tx).findQuiz(attempt.quiz_id))!;
+        const quiz = (await reads.findQuiz(tx, attempt.quiz_id))!;
         const settled = attempt.status === 'open' ? await settle(tx, attempt, quiz, { submit: { auto: expired(attempt) }, actorId: principal.userId }) : { attempt, content: await contentOf(tx, attempt) };
         return attemptView(settled.attempt, quiz.feedback, settled.content);
       });
