@@ -40,3 +40,12 @@ export function compileRead<Args extends unknown[], Row>(db: Db, build: ReadBuil
     query: (args) => CompiledQuery.raw(compiled.sql, parameters(args)),
   };
 }
+
+/**
+ * A read compiled once that runs through whichever handle it is given, the root or an open
+ * transaction: for hot reads that must see the caller's transaction (prepareRead runs outside any).
+ */
+export function compileReadOn<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>) {
+  const read = compileRead(db, build);
+  return async (handle: Pick<Db, 'executeQuery'>, ...args: Args): Promise<Row[]> => (await handle.executeQuery<Row>(read.query(args))).rows;
+}

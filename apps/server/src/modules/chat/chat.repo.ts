@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
 import { isPostgres } from '../../core/db/portable.js';
-import { compileRead } from '../../core/db/prepared-read.js';
+import { compileReadOn } from '../../core/db/prepared-read.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
 
 type Executor = Kysely<ChatTables>;
@@ -40,7 +40,7 @@ export interface SendContextRow {
  * then run in the sender's transaction.
  */
 export function sendContextRead(handle: Db) {
-  const read = compileRead(handle, (root: Db, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number) =>
+  const read = compileReadOn(handle, (root: Db, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number) =>
     (root as unknown as Executor)
       .selectFrom('chat_conversation as c')
       .innerJoin('chat_member as me', (join) => join.onRef('me.conversation_id', '=', 'c.id').on('me.user_id', '=', senderId))
@@ -56,7 +56,7 @@ export function sendContextRead(handle: Db) {
       .where('c.id', '=', conversationId),
   );
   return async (tx: Tx, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number): Promise<SendContextRow | undefined> =>
-    (await tx.executeQuery<SendContextRow>(read.query([conversationId, senderId, clientMessageId, since, offset]))).rows[0];
+    (await read(tx, conversationId, senderId, clientMessageId, since, offset))[0] as SendContextRow | undefined;
 }
 
 /** One repo per handle: building its few dozen closures on every call showed in the send path's profile. */

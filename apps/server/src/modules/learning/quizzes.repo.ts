@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import { compileRead, type ReadBuilder } from '../../core/db/prepared-read.js';
+import { compileReadOn } from '../../core/db/prepared-read.js';
 import type { AnswerRow, AttemptRow, LearningTables, QuestionRow, QuizRow } from './learning.tables.js';
 
 type LDb = Kysely<LearningTables> | Transaction<LearningTables>;
@@ -11,20 +11,16 @@ type LDb = Kysely<LearningTables> | Transaction<LearningTables>;
  * is given, the root or an open transaction.
  */
 export function quizReads(root: Db) {
-  const prepare = <Args extends unknown[], Row>(build: ReadBuilder<Args, Row>) => {
-    const read = compileRead(root, build);
-    return async (handle: Db | Tx, ...args: Args): Promise<Row[]> => (await handle.executeQuery<Row>(read.query(args))).rows;
-  };
   const first =
     <Args extends unknown[], Row>(all: (handle: Db | Tx, ...args: Args) => Promise<Row[]>) =>
     async (handle: Db | Tx, ...args: Args): Promise<Row | undefined> =>
       (await all(handle, ...args))[0];
   const l = (db: Db) => db as unknown as LDb;
   return {
-    findQuiz: first(prepare((db, id: string) => l(db).selectFrom('learning_quiz').selectAll().where('id', '=', id))),
+    findQuiz: first(compileReadOn(root, (db, id: string) => l(db).selectFrom('learning_quiz').selectAll().where('id', '=', id))),
     /** The quiz with what decides who may see it, in one read: its course's status, visibility and owner; whether the user co-teaches it; their enrollment. */
     quizWithSight: first(
-      prepare((db, id: string, userId: string) =>
+      compileReadOn(root, (db, id: string, userId: string) =>
         l(db)
           .selectFrom('learning_quiz as z')
           .innerJoin('learning_course as c', 'c.id', 'z.course_id')
@@ -40,10 +36,10 @@ export function quizReads(root: Db) {
           .where('z.id', '=', id),
       ),
     ),
-    findAttempt: first(prepare((db, id: string) => l(db).selectFrom('learning_attempt').selectAll().where('id', '=', id))),
-    attemptsOf: prepare((db, quizId: string, userId: string) => l(db).selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number')),
-    questionsOf: prepare((db, quizId: string) => l(db).selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id')),
-    answersOf: prepare((db, attemptId: string) => l(db).selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId)),
+    findAttempt: first(compileReadOn(root, (db, id: string) => l(db).selectFrom('learning_attempt').selectAll().where('id', '=', id))),
+    attemptsOf: compileReadOn(root, (db, quizId: string, userId: string) => l(db).selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number')),
+    questionsOf: compileReadOn(root, (db, quizId: string) => l(db).selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id')),
+    answersOf: compileReadOn(root, (db, attemptId: string) => l(db).selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId)),
   };
 }
 
