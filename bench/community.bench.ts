@@ -98,7 +98,13 @@ async function runOn(database: 'SQLite' | 'PostgreSQL') {
   process.stdout.write(`community on ${database}: seeded in ${info.seedSeconds.toFixed(0)} s (directory ${info.directorySeconds.toFixed(0)} s)\n`);
   const asReader = (req: object) => ({ ...req, headers: { authorization: `Bearer ${pick(info.readerTokens)}` } });
   try {
-    const search = await measure(`${database}: GET /directory/search with two facet filters (varied), as a member`, server, {
+    // First from a cold start (no warm-up: the first search of each of the 256 filters counts it), then cached.
+    const searchCold = await measure(`${database}: GET /directory/search with two facet filters (varied), as a member, from a cold start`, server, {
+      path: '/',
+      warmup: false,
+      requests: [{ method: 'GET', setupRequest: (req) => asReader({ ...req, path: `/api/v1/directory/search?${facetQuery()}` }) }],
+    });
+    const search = await measure(`${database}: GET /directory/search with two facet filters (varied), as a member, cached`, server, {
       path: '/',
       requests: [{ method: 'GET', setupRequest: (req) => asReader({ ...req, path: `/api/v1/directory/search?${facetQuery()}` }) }],
     });
@@ -132,7 +138,7 @@ async function runOn(database: 'SQLite' | 'PostgreSQL') {
     });
     const csv = await exportOnce(server, info.readerTokens[0]!, 'csv');
     const json = await exportOnce(server, info.readerTokens[0]!, 'json');
-    return { database, info, rows: [search, searchText, searchWhileWriting, wholeWhileWriting, feedOne, feed, feedTop], search, searchWhileWriting, wholeWhileWriting, writes, feedOne, exports: [csv, json] };
+    return { database, info, rows: [searchCold, search, searchText, searchWhileWriting, wholeWhileWriting, feedOne, feed, feedTop], searchCold, search, searchWhileWriting, wholeWhileWriting, writes, feedOne, exports: [csv, json] };
   } finally {
     await stop(server);
   }
@@ -149,7 +155,7 @@ export async function communitySection(baseline: Row): Promise<Section> {
   const targets = runs.flatMap((r) => {
     const csv = r.exports[0]!;
     return [
-      `- ${r.database}: directory search with two facet filters, p99 < 50 ms at ${connections} connections: **${r.search.p99} ms** — ${scaledVerdict(answeredUnder50(r.search))}`,
+      `- ${r.database}: directory search with two facet filters, p99 < 50 ms at ${connections} connections: cached **${r.search.p99} ms** — ${scaledVerdict(answeredUnder50(r.search))}; from a cold start (each filter's first search counts it) **${r.searchCold.p99} ms** — ${scaledVerdict(answeredUnder50(r.searchCold))}`,
       `- ${r.database}: the same while a profile keeps changing (${r.writes} changes in ${2 * (loadSeconds + 2)} s; every change moves the data version the search caches follow): **${r.searchWhileWriting.p99} ms** — ${scaledVerdict(answeredUnder50(r.searchWhileWriting))}; the whole directory: p99 ${r.wholeWhileWriting.p99} ms`,
       `- ${r.database}: full export of ${counts.profiles.toLocaleString('en')} profiles (CSV) < 5 s: **${csv.seconds.toFixed(2)} s**, server RSS peak ${csv.rssPeak.toFixed(0)} MiB (+${(csv.rssPeak - csv.rssBefore).toFixed(0)}) — ${scaledVerdict(csv.seconds < 5)}`,
       `- ${r.database}: home feed page (20 posts) for a reader following ${counts.followed} authors: p50 **${r.feedOne.p50} ms**, p99 ${r.feedOne.p99} ms alone`,

@@ -1,5 +1,7 @@
 import { expect } from 'vitest';
+import { addToTally, tallyFrom, type FacetRow, type Tally } from '../../src/modules/directory/directory.facets.js';
 import { IMPORT_JOB } from '../../src/modules/directory/directory.import.js';
+import type { VisibilityLevel } from '../../src/modules/directory/directory.tables.js';
 import type { DirectoryModule } from '../../src/modules/directory/index.js';
 import type { TestAppOptions } from './app.js';
 import { bearer, identityApp, type IdentityTestApp, type SignedIn } from './identity.js';
@@ -40,4 +42,11 @@ export async function importCsv(t: DirectoryTestApp, admin: SignedIn, csv: strin
   const res = await t.app.inject({ method: 'POST', url: '/api/v1/directory/import', headers: { ...bearer(admin.accessToken), 'content-type': 'text/csv' }, payload: csv });
   expect(res.statusCode, res.body).toBe(201);
   return runImport(t, admin, res.json().id as string);
+}
+
+/** The counts of `rows` as a viewer at `level` sees them, counted by the server's rules (the reference the database's counts are held to). */
+export function tallyOf(rows: FacetRow[], level: VisibilityLevel): Tally {
+  const tally = tallyFrom([]);
+  for (const row of rows) addToTally(tally, row, level, 1);
+  return tally;
 }

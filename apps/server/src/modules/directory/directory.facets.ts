@@ -10,7 +10,8 @@ export const FACET_COLUMNS = [
 /** The columns facet counts are made of: each value with its visibility level. */
 export type FacetRow = Pick<ProfileRow, (typeof FACET_COLUMNS)[number]>;
 
-const COLUMNS = [
+/** Each single-valued facet with its column and the visibility level column that guards it. */
+export const FACET_SCALARS = [
   ['graduationYear', 'graduation_year', 'vis_graduation_year'],
   ['program', 'program', 'vis_program'],
   ['department', 'department', 'vis_department'],
@@ -44,7 +45,7 @@ export function addToTally(tally: Tally, row: FacetRow, level: VisibilityLevel, 
     else tally.counts[facet].set(key, count);
   };
   tally.total += sign;
-  for (const [facet, column, vis] of COLUMNS) {
+  for (const [facet, column, vis] of FACET_SCALARS) {
     const value = row[column];
     if (value === null || Number(row[vis]) > level) continue;
     add(facet, facet === 'graduationYear' ? Number(value) : value);
@@ -54,18 +55,25 @@ export function addToTally(tally: Tally, row: FacetRow, level: VisibilityLevel, 
   }
 }
 
-/** The counts of the matching profiles, in one pass (one query instead of a count and one GROUP BY per facet). */
-export function tallyOf(rows: FacetRow[], level: VisibilityLevel): Tally {
-  const tally = { total: 0, counts: emptyCounts() };
-  for (const row of rows) addToTally(tally, row, level, 1);
-  return tally;
+/** The answer of a search: the total and each facet's `limit` most frequent values. */
+export const answerOf = (tally: Tally, limit: number): { total: number; facets: FacetCounts } => ({ total: tally.total, facets: topOfEach(tally.counts, limit) });
+
+/** A count made by the database: a facet's value (as text) and how many profiles have it; `total`/'' counts the profiles. */
+export interface CountedRow {
+  facet: string;
+  value: string;
+  count: number | string;
 }
 
-/** The answer of a search: the total and each facet's `limit` most frequent values. */
-export const answerOf = (tally: Tally, limit: number) => ({ total: tally.total, facets: topOfEach(tally.counts, limit) });
-
-/** The total and every facet's counts from the matching profiles. A value counts only when the viewer may see its field. */
-export const countFacets = (rows: FacetRow[], level: VisibilityLevel, limit: number): { total: number; facets: FacetCounts } => answerOf(tallyOf(rows, level), limit);
+/** The tally of counts made by the database (the maintained counts, or a search's). */
+export function tallyFrom(rows: CountedRow[]): Tally {
+  const tally = { total: 0, counts: emptyCounts() };
+  for (const { facet, value, count } of rows) {
+    if (facet === 'total') tally.total = Number(count);
+    else tally.counts[facet as FacetName].set(facet === 'graduationYear' ? Number(value) : value, Number(count));
+  }
+  return tally;
+}
 
 /** A change to one maintained count (directory_facet_count): `total`/'' counts every profile. */
 export interface FacetCountChange {
@@ -78,7 +86,7 @@ export interface FacetCountChange {
 /** Every maintained count a profile adds to: each value it has, at its field's level and every level above. */
 function* contributions(row: FacetRow): Generator<Omit<FacetCountChange, 'delta'>> {
   for (const level of LEVELS) yield { facet: 'total', level, value: '' };
-  for (const [facet, column, vis] of COLUMNS) {
+  for (const [facet, column, vis] of FACET_SCALARS) {
     const value = row[column];
     if (value === null) continue;
     for (const level of LEVELS.slice(Number(row[vis]))) yield { facet, level, value: String(value) };
@@ -111,15 +119,4 @@ export function facetCountChanges(before: FacetRow | null, after: FacetRow | nul
     .filter(([, change]) => change.delta !== 0)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([, change]) => change);
-}
-
-/** The answer of an unfiltered search from the maintained counts' top rows of each facet (ordered here as by countFacets). */
-export function maintainedFacets(rows: Array<{ facet: string; value: string; count: number }>, limit: number): { total: number; facets: FacetCounts } {
-  const counts = emptyCounts();
-  let total = 0;
-  for (const { facet, value, count } of rows) {
-    if (facet === 'total') total = count;
-    else counts[facet as FacetName].set(facet === 'graduationYear' ? Number(value) : value, count);
-  }
-  return { total, facets: topOfEach(counts, limit) };
 }

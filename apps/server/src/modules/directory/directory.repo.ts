@@ -1,6 +1,6 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import { FACET_COLUMNS, facetCountChanges, type FacetCountChange, type FacetRow } from './directory.facets.js';
+import { FACET_COLUMNS, FACET_SCALARS, facetCountChanges, tallyFrom, type CountedRow, type FacetCountChange, type FacetRow, type Tally } from './directory.facets.js';
 import { FACETS } from './directory.schemas.js';
 import type { DirectoryTables, DuplicateRow, ExportAuditRow, ImportErrorRow, ImportRow, ProfileRow, ReviewAuditRow, VisibilityLevel } from './directory.tables.js';
 
@@ -242,12 +242,26 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       return rows.map((r) => ({ ...r, sort_value: typeof r.sort_value === 'string' ? r.sort_value : Number(r.sort_value) }));
     },
 
-    /** What facet counts and the total are computed from: one row per matching profile, in one pass. */
-    async facetRows(filter: ProfileFilter): Promise<FacetRow[]> {
-      const { rows } = await sql<FacetRow>`
-        select ${sql.join(FACET_COLUMNS.map((c) => sql.ref(`p.${c}`)))}
-        from directory_profile p where ${whereAll(filter)}`.execute(db);
-      return rows;
+    /**
+     * The total and every value's count of each facet among the profiles matching `filter`, counted
+     * in the database in one pass: the matching profiles' facet columns are read once (on SQLite
+     * from a filter's covering index), then grouped per facet, a value counting only where the
+     * viewer may see its field (the rules of directory.facets.ts's addToTally). Only the counts
+     * come back, not a row per profile (turning ~2,500 rows into objects cost more than reading them).
+     */
+    async facetTally(filter: ProfileFilter): Promise<Tally> {
+      const level = sql.lit(filter.level);
+      const scalars = FACET_SCALARS.map(
+        ([facet, column, vis]) =>
+          sql`select ${sql.lit(facet)}, cast(${sql.ref(column)} as text), count(*) from matching where ${sql.ref(column)} is not null and ${sql.ref(vis)} <= ${level} group by ${sql.ref(column)}`,
+      );
+      const skill = dialect === 'postgres' ? sql`cross join lateral jsonb_array_elements_text(cast(matching.skills as jsonb)) as s(value)` : sql`join json_each(matching.skills) s`;
+      const { rows } = await sql<CountedRow>`
+        with matching as materialized (select ${sql.join(FACET_COLUMNS.map((c) => sql.ref(`p.${c}`)))} from directory_profile p where ${whereAll(filter)})
+        select 'total' as facet, '' as value, count(*) as count from matching
+        union all ${sql.join(scalars, sql` union all `)}
+        union all select 'skills', s.value, count(*) from matching ${skill} where matching.vis_skills <= ${level} group by s.value`.execute(db);
+      return tallyFrom(rows);
     },
 
     /** Every profile in id order, a page at a time (exports). */

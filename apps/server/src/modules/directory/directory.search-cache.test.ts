@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { tallyOf, type FacetRow } from './directory.facets.js';
+import { tallyOf } from '../../../test/support/directory.js';
+import type { FacetRow } from './directory.facets.js';
 import type { ProfileChange } from './directory.repo.js';
 import { createSearchCache, type CachedCounts } from './directory.search-cache.js';
 
@@ -18,10 +19,10 @@ function fakeNode() {
   });
   let computed = 0;
   const filter = { level: 1 as const, country: 'Chile' };
-  const counts = (at: number, rows: FacetRow[], during?: () => void) =>
+  const counts = (at: number, rows: FacetRow[], during?: () => void | Promise<void>) =>
     cache.counts(at, 'chile', filter, async (): Promise<CachedCounts<string>> => {
       computed++;
-      during?.();
+      await during?.();
       return { tally: tallyOf(rows, 1) };
     });
   return { state, counts, computed: () => computed };
@@ -47,6 +48,23 @@ describe('directory search cache', () => {
       node.state.version = 2;
     });
     await node.counts(1, [inChile(0)]);
+    expect(node.computed()).toBe(2);
+  });
+
+  it('counts a filter missed by concurrent searches once, and only for searches at the same data version', async () => {
+    const node = fakeNode();
+    let release = () => {};
+    const counting = new Promise<void>((resolve) => (release = resolve));
+    const first = node.counts(1, [inChile(0)], () => counting);
+    const second = node.counts(1, [inChile(0)]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // A search after a write does not take the answer counted before it.
+    node.state.changes.set(2, { before: null, after: inChile(1) });
+    node.state.version = 2;
+    const third = node.counts(2, [inChile(0), inChile(1)]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    release();
+    expect((await Promise.all([first, second, third])).map((c) => c.tally!.total)).toEqual([1, 1, 2]);
     expect(node.computed()).toBe(2);
   });
 

@@ -27,6 +27,13 @@ interface Entry<V> {
   value: V;
 }
 
+/** Cached values by key, and the misses being computed with the version they are computed at. */
+interface Store<V> {
+  entries: Map<string, Entry<V>>;
+  computing: Map<string, { at: number; value: Promise<V> }>;
+}
+const store = <V>(): Store<V> => ({ entries: new Map(), computing: new Map() });
+
 export interface SearchCacheDeps {
   maxEntries: number;
   /** The directory's data version now (directory_state.version). */
@@ -44,21 +51,22 @@ export interface SearchCacheDeps {
  * was or now is in. Counts stay exact: a count is only cached when the data version did not move
  * while it was counted. Filters with words are dropped on any write (whether a profile matches
  * words is the full-text index's decision, not one the server repeats). Works with several nodes:
- * each reads the changes recorded by all of them.
+ * each reads the changes recorded by all of them. Concurrent misses of one key at one version are
+ * computed once: the searches that arrive while it is computed wait for that answer.
  */
 export function createSearchCache<A, P>(deps: SearchCacheDeps) {
   let version = -1;
   let catchingUp: Promise<void> = Promise.resolve();
-  const counts = new Map<string, Entry<CachedCounts<A>>>();
-  const pages = new Map<string, Entry<P>>();
+  const counts = store<CachedCounts<A>>();
+  const pages = store<P>();
   const isUnfiltered = (f: ProfileFilter) =>
     !f.words?.length && f.yearFrom === undefined && f.yearTo === undefined && !f.program && !f.department && !f.industry && !f.country && !f.skills?.length;
 
   function apply(change: ProfileChange): void {
     const { before, after } = change;
-    for (const [key, { filter, value }] of counts) {
+    for (const [key, { filter, value }] of counts.entries) {
       if (filter.words?.length || !value.tally) {
-        counts.delete(key);
+        counts.entries.delete(key);
         continue;
       }
       const was = before !== null && matchesFilter(filter, before);
@@ -68,9 +76,9 @@ export function createSearchCache<A, P>(deps: SearchCacheDeps) {
       if (is) addToTally(value.tally, after, filter.level, 1);
       delete value.answer;
     }
-    for (const [key, { filter }] of pages) {
+    for (const [key, { filter }] of pages.entries) {
       const affected = filter.words?.length || isUnfiltered(filter) || [before, after].some((row) => row !== null && matchesFilter(filter, row));
-      if (affected) pages.delete(key);
+      if (affected) pages.entries.delete(key);
     }
   }
 
@@ -83,8 +91,8 @@ export function createSearchCache<A, P>(deps: SearchCacheDeps) {
         if (!changes) throw new Error('the changes since the cached version are no longer kept');
         changes.forEach(apply);
       } catch {
-        counts.clear();
-        pages.clear();
+        counts.entries.clear();
+        pages.entries.clear();
       }
       version = at;
     });
@@ -92,7 +100,7 @@ export function createSearchCache<A, P>(deps: SearchCacheDeps) {
     return at === version;
   }
 
-  async function get<V>(entries: Map<string, Entry<V>>, at: number, key: string, filter: ProfileFilter, compute: () => Promise<V>): Promise<V> {
+  async function get<V>({ entries, computing }: Store<V>, at: number, key: string, filter: ProfileFilter, compute: () => Promise<V>): Promise<V> {
     if (!(await reach(at))) return compute();
     const hit = entries.get(key);
     if (hit !== undefined) {
@@ -101,13 +109,23 @@ export function createSearchCache<A, P>(deps: SearchCacheDeps) {
       entries.set(key, hit);
       return hit.value;
     }
-    const value = await compute();
-    // Cached only when counted from the data of version `at` exactly, and the cache is still there.
-    if ((await deps.dataVersion()) === at && version === at) {
-      entries.set(key, { filter, value });
-      if (entries.size > deps.maxEntries) entries.delete(entries.keys().next().value!);
+    const joined = computing.get(key);
+    if (joined?.at === at) return joined.value;
+    const value = (async () => {
+      const value = await compute();
+      // Cached only when counted from the data of version `at` exactly, and the cache is still there.
+      if ((await deps.dataVersion()) === at && version === at) {
+        entries.set(key, { filter, value });
+        if (entries.size > deps.maxEntries) entries.delete(entries.keys().next().value!);
+      }
+      return value;
+    })();
+    computing.set(key, { at, value });
+    try {
+      return await value;
+    } finally {
+      if (computing.get(key)?.value === value) computing.delete(key);
     }
-    return value;
   }
 
   return {

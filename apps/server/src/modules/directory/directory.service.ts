@@ -14,7 +14,7 @@ import type { UsersDirectory } from '../identity/index.js';
 import { DirectoryErrors, profileNotFound } from './directory.errors.js';
 import { DirectoryEvents, type ExportedPayload, type ProfileChangedPayload, type ProfileDeletedPayload } from './directory.events.js';
 import { csvHeader, csvLines } from './directory.export.js';
-import { answerOf, maintainedFacets, tallyOf, type FacetCounts } from './directory.facets.js';
+import { answerOf, tallyFrom, type FacetCounts } from './directory.facets.js';
 import { directoryRepo, type DialectName, type ExportRow, type ProfileFilter, type SortSpec } from './directory.repo.js';
 import { createSearchCache, type CachedCounts } from './directory.search-cache.js';
 import {
@@ -218,7 +218,7 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
    */
   async function facetCounts(version: number, filter: ProfileFilter): Promise<Answer> {
     const cached = await cache.counts(version, filterKey(filter), filter, async (): Promise<CachedCounts<Answer>> =>
-      cache.isUnfiltered(filter) ? { answer: maintainedFacets(await repo().facetCounts(filter.level, FACET_TOP), FACET_TOP) } : { tally: tallyOf(await repo().facetRows(filter), filter.level) },
+      cache.isUnfiltered(filter) ? { answer: answerOf(tallyFrom(await repo().facetCounts(filter.level, FACET_TOP)), FACET_TOP) } : { tally: await repo().facetTally(filter) },
     );
     return (cached.answer ??= answerOf(cached.tally!, FACET_TOP));
   }
