@@ -23,7 +23,7 @@ import type { JobQueue } from './core/jobs/types.js';
 import { createMailer, type Mailer } from './core/mail/mailer.js';
 import type { LyceumModule } from './core/module.js';
 import { registerHealthRoutes } from './core/observability/health.routes.js';
-import { loggerOptions } from './core/observability/logger.js';
+import { loggerOptions, OneLinePerRequest } from './core/observability/logger.js';
 import { createMetrics, type Metrics } from './core/observability/metrics.js';
 import { createFanout } from './core/realtime/fanout.js';
 import { createRealtimeGateway, eventNamer, type RealtimeGateway } from './core/realtime/gateway.js';
@@ -119,8 +119,10 @@ async function createProductModules(core: CoreServices): Promise<ProductModules>
  */
 export async function buildApp({ config, clock = systemClock, extraModules = [], logger }: BuildOptions): Promise<LyceumApp> {
   if (config.database.kind === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const requestLines = new OneLinePerRequest();
   const app = Fastify({
     logger: logger === undefined ? loggerOptions(config.logLevel) : logger,
+    logController: requestLines,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -138,6 +140,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     schemaController: validationOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log = app.log;
+  requestLines.writeTo(log);
   const routes: LyceumApp['routes'] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {

@@ -39,6 +39,15 @@ describe('logs', () => {
     for (const secret of ['usr_sneaky', 'query-secret-123', 'cookie-secret-456']) expect(all).not.toContain(secret);
   });
 
+  it('writes one line per request, when it completes: method, path, IP, status and time', async () => {
+    const res = await lyceum.app.inject({ method: 'GET', url: '/health/live?token=query-secret-789' });
+    const mine = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId === res.headers['x-request-id']);
+    expect(mine).toEqual([
+      expect.objectContaining({ level: 30, msg: 'request completed', req: expect.objectContaining({ method: 'GET', path: '/health/live', ip: '127.0.0.1' }), res: { statusCode: 200 }, responseTime: expect.any(Number) }),
+    ]);
+    expect(lines.join('')).not.toContain('query-secret-789');
+  });
+
   it('logs a 500 with its stack and request id', () => {
     const failure = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');
     expect(failure).toMatchObject({ level: 50, reqId: expect.stringMatching(/^req_/), err: { message: 'secret internal detail' } });
