@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp, type LyceumApp, type ModuleFactory } from '../apps/server/src/app.js';
 import type { Principal } from '../apps/server/src/core/http/access.js';
@@ -81,6 +82,16 @@ export const portOf = (lyceum: LyceumApp) => {
 };
 
 export const principalOf = (userId: string, role: Role): Principal => ({ kind: 'user', userId, roles: [role], permissions: permissionsOf([role]) });
+
+/**
+ * After a bulk seed, before serving, what autovacuum would do on PostgreSQL: planner statistics and
+ * the full-text indexes' pending entries moved into the index. A PostgreSQL server may run without
+ * autovacuum (this machine's does), and without statistics the planner guesses: the directory's
+ * word search read every profile of a country (~0.5 s a query). Nothing to do on SQLite.
+ */
+export async function settleSeed(lyceum: LyceumApp): Promise<void> {
+  if (lyceum.core.config.database.kind === 'postgres') await sql`vacuum analyze`.execute(lyceum.core.database.db);
+}
 
 /** Inserts rows in chunks (one multi-row insert each) inside one transaction. */
 export async function insertMany(lyceum: LyceumApp, table: string, rows: Array<Record<string, unknown>>, chunk = 500): Promise<void> {

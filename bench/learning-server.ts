@@ -3,7 +3,7 @@
 // Structure (courses, lessons, quizzes, one real attempt per quiz) goes through the learning
 // services; the mass rows (accounts, enrollments, attempts) are bulk-inserted copies of real ones.
 import { newId } from '../apps/server/src/core/ids.js';
-import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf, seededRandom } from './fixtures.js';
+import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf, seededRandom, settleSeed } from './fixtures.js';
 import { scaled } from './support.js';
 
 const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS;
@@ -103,6 +103,7 @@ for (let s = 0; s < studentCount && copies < attemptCount - courseCount; s += 20
   await insertMany(lyceum, 'learning_answer', answers);
 }
 
+await settleSeed(lyceum);
 // Students who take part in the load: their tokens and a quiz of one of their courses.
 const loadStudents = Array.from({ length: Math.min(studentCount, 1000) }, (_, i) => Math.floor((i * studentCount) / Math.min(studentCount, 1000)));
 const tokens = await accessTokens(lyceum, loadStudents.map((i) => studentIds[i]!), 'student');

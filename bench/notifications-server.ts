@@ -3,7 +3,7 @@
 // smtp-server (SMTP_URL). The course goes through the learning service, the enrollments are bulk rows.
 import { withTransaction } from '../apps/server/src/core/db/transaction.js';
 import { newId } from '../apps/server/src/core/ids.js';
-import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf } from './fixtures.js';
+import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf, settleSeed } from './fixtures.js';
 import { answer, scaled } from './support.js';
 
 const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1', env: { SMTP_URL: process.env.BENCH_SMTP_URL ?? '' } });
@@ -56,4 +56,5 @@ answer({
   },
 });
 
+await settleSeed(lyceum);
 process.send?.({ port: portOf(lyceum), seedSeconds: (performance.now() - started) / 1000, courseId: course.id, teacherToken, studentTokens, jobConcurrency: lyceum.core.config.jobs.concurrency });

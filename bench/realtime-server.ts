@@ -1,7 +1,7 @@
 // Lyceum for the realtime benchmark: 10,000 users with access tokens (at BENCH_SCALE=1), a group
 // conversation of 1,000 members, and a direct conversation for every other pair of users (the
 // sustained-throughput senders). Conversations go through the chat service.
-import { accessTokens, benchApp, bulkUsers, portOf, principalOf } from './fixtures.js';
+import { accessTokens, benchApp, bulkUsers, portOf, principalOf, settleSeed } from './fixtures.js';
 import { scaled } from './support.js';
 
 const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1' });
@@ -25,5 +25,6 @@ for (let i = 0; i + 1 < userCount; i += 2) {
   pairs.push({ a: i, b: i + 1, conversationId: conversation.id });
 }
 
+await settleSeed(lyceum);
 const tokens = await accessTokens(lyceum, userIds, 'student');
 process.send?.({ port: portOf(lyceum), seedSeconds: (performance.now() - started) / 1000, groupId: group.id, groupSize, tokens, pairs });
