@@ -44,6 +44,13 @@ describeEachDialect('chat: full-text message search', (dialect) => {
     expect(await hits(ann, { q: 'pineapple anchovies' })).toEqual([]);
   });
 
+  it('messages sent at once, which share a transaction, are each findable once acknowledged, once', async () => {
+    const g = await group(t, ann, [ben]);
+    const sent = await Promise.all(Array.from({ length: 6 }, (_, n) => send(t, n % 2 ? ann : ben, g.id, `kumquat number ${n}`)));
+    const found = await hits(ann, { q: 'kumquat', conversationId: g.id });
+    expect(found.map((h) => h.messageId).sort()).toEqual(sent.map((m) => m.id).sort());
+  });
+
   it('a conversation filter needs membership (404 otherwise), and leaving a group takes its messages out of my results', async () => {
     const g = await group(t, ann, [ben, cat]);
     await say(ann, g.id, 'quokka sighting at noon');

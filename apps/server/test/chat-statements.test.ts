@@ -40,15 +40,18 @@ describe('chat: what a message costs the database (SQLite)', () => {
     expect(ack.ok, JSON.stringify(ack)).toBe(true);
   };
 
-  it('a group message is one transaction of one read and six writes, whatever the group size; the next one of a burst skips the notify job', async () => {
+  it('a group message is one transaction of one read and eight writes, whatever the group size; the next one of a burst skips the notify job', async () => {
     const g = await group(t, ann, [ben, cat]);
     const first = await statements.transactionOf(viaSocket(g.id, 'one'));
     expect(tables(first)).toEqual([
-      'select chat_conversation', // membership, resend, send limit and blocks in one read
-      'update chat_conversation', // the seq
-      'insert chat_message',
-      'update chat_member', // the sender's watermarks
+      'select chat_conversation', // membership, resend, send limit, blocks and the seq in one read
       'insert core_jobs', // the notify job of this window
+      // The batch's flush, a statement each for all its messages:
+      'update chat_conversation', // the seqs
+      'insert chat_message',
+      'insert chat_message_search', // the search index
+      'insert chat_message_fts',
+      'update chat_member', // the senders' watermarks
       'insert core_events', // the transaction's events, appended last
       'insert core_event_scopes',
     ]);
@@ -72,14 +75,18 @@ describe('chat: what a message costs the database (SQLite)', () => {
     expect(sent.map((r) => (r.status === 'fulfilled' ? r.value.message.seq : r.reason)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // The refused send ran at once (alone); the others waited for its commit and shared the next transaction.
     const transactions = statements.seen.join('\n').split(/^begin$/m).filter((tx) => tx.includes('insert into "chat_message"'));
-    expect(transactions.map((tx) => tx.match(/insert into "chat_message"/g)!.length)).toEqual([8]);
-    expect(transactions.map((tx) => tx.match(/insert into "core_events"/g)!.length)).toEqual([1]);
+    // Each statement of the flush and of the append ran once for all eight; only the read ran once per send.
+    const counts = (pattern: RegExp) => transactions.map((tx) => tx.match(pattern)?.length);
+    expect(counts(/^select "c"."kind"/gm)).toEqual([8]);
+    for (const write of [/^update "chat_conversation"/gm, /^insert into "chat_message"/gm, /^insert into "chat_message_fts"/gm, /^update "chat_member"/gm, /^insert into "core_events"/gm]) {
+      expect(counts(write), String(write)).toEqual([1]);
+    }
   });
 
   it('the REST send costs the same; a resend only reads', async () => {
     const d = await direct(t, ann, ben);
     const post = () => ok(api(t, ann, 'POST', `/conversations/${d.id}/messages`, { body: 'rest', clientMessageId: 'rest-1' }), 201);
-    expect(await statements.transactionOf(post)).toHaveLength(7);
+    expect(await statements.transactionOf(post)).toHaveLength(9);
     const resend = await statements.transactionOf(() => ok(api(t, ann, 'POST', `/conversations/${d.id}/messages`, { body: 'rest', clientMessageId: 'rest-1' }), 200));
     expect(tables(resend)).toEqual(['select chat_conversation']);
   });

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
 import { isPostgres } from '../../core/db/portable.js';
+import { inParts } from '../../core/db/parts.js';
 import { compileReadOn } from '../../core/db/prepared-read.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
 
@@ -27,24 +28,26 @@ export interface LastMessageRow {
 export interface SendContextRow {
   kind: ConversationRow['kind'];
   direct_key: string | null;
+  last_seq: number;
   existing_id: string | null;
   limit_reached_by: string | null;
   blocked: SqlBool;
 }
 
 /**
- * Everything a send must check, in one read: the conversation (only if `senderId` is a member), an
- * earlier message with the same client id (none when it is null), the message `offset` places back
- * among those the sender sent after `since` (present: the send limit is reached), and whether either
- * person of a direct conversation blocked the other. Built and compiled once (it runs on every send),
- * then run in the sender's transaction.
+ * Everything a send must check, in one read: the conversation (only if `senderId` is a member) and
+ * its last seq, an earlier message with the same client id (none when it is null), the message
+ * `offset` places back among those the sender sent after `since` (present: the send limit is
+ * reached), and whether either person of a direct conversation blocked the other. Built and compiled
+ * once (it runs on every send), then run in the sender's transaction. On PostgreSQL it locks the
+ * conversation's row, as the seq it reads is taken (SQLite's one writer needs no lock).
  */
 export function sendContextRead(handle: Db) {
-  const read = compileReadOn(handle, (root: Db, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number) =>
-    (root as unknown as Executor)
+  const read = compileReadOn(handle, (root: Db, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number) => {
+    const query = (root as unknown as Executor)
       .selectFrom('chat_conversation as c')
       .innerJoin('chat_member as me', (join) => join.onRef('me.conversation_id', '=', 'c.id').on('me.user_id', '=', senderId))
-      .select(['c.kind', 'c.direct_key'])
+      .select(['c.kind', 'c.direct_key', 'c.last_seq'])
       .select((eb) => [
         eb.selectFrom('chat_message').select('id').where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_message_id', '=', clientMessageId).as('existing_id'),
         eb.selectFrom('chat_message').select('created_at').where('sender_id', '=', senderId).where('created_at', '>', since).orderBy('created_at', 'desc').limit(1).offset(offset).as('limit_reached_by'),
@@ -53,8 +56,9 @@ export function sendContextRead(handle: Db) {
             on (b.blocker_id = ${senderId} and b.blocked_id = peer.user_id) or (b.blocker_id = peer.user_id and b.blocked_id = ${senderId})
           where peer.conversation_id = c.id and peer.user_id <> ${senderId}) else false end`.as('blocked'),
       ])
-      .where('c.id', '=', conversationId),
-  );
+      .where('c.id', '=', conversationId);
+    return isPostgres(root) ? query.forUpdate('c') : query;
+  });
   return async (tx: Tx, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number): Promise<SendContextRow | undefined> =>
     (await read(tx, conversationId, senderId, clientMessageId, since, offset))[0] as SendContextRow | undefined;
 }
@@ -81,16 +85,13 @@ function buildRepo(handle: Db | Tx) {
       const result = await db.updateTable('chat_conversation').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    /** Takes the next seq: the row lock serialises concurrent senders, so seqs are gap-free and unique. */
-    async nextSeq(id: string, at: string): Promise<number> {
-      const row = await db
-        .updateTable('chat_conversation')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', 1), activity_at: at }))
-        .where('id', '=', id)
-        .returning('last_seq')
-        .executeTakeFirstOrThrow();
-      return Number(row.last_seq);
-    },
+    /** Sets conversations' last seq and activity, one statement for all of them (a send batch's). */
+    setLastSeqs: (rows: Array<{ id: string; seq: number; at: string }>) =>
+      isPostgres(db)
+        ? sql`update "chat_conversation" c set last_seq = v.seq, activity_at = v.at
+            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, seq integer, at text) where c.id = v.id`.execute(db)
+        : sql`update "chat_conversation" set last_seq = j.value ->> 'seq', activity_at = j.value ->> 'at'
+            from json_each(${JSON.stringify(rows)}) j where chat_conversation.id = j.value ->> 'id'`.execute(db),
     changeMemberCount: (id: string, delta: number) =>
       db.updateTable('chat_conversation').set((eb) => ({ member_count: eb('member_count', '+', delta) })).where('id', '=', id).execute(),
     /** The caller's conversations, most recently active first; keyset on (activity_at, id). */
@@ -177,6 +178,15 @@ function buildRepo(handle: Db | Tx) {
         .where('user_id', '=', userId)
         .execute(),
 
+    /** advanceWatermarks for many members (each once), in one statement: a send batch's senders. */
+    advanceManyWatermarks: (rows: Array<{ conversationId: string; userId: string; seq: number }>) =>
+      isPostgres(db)
+        ? sql`update "chat_member" m set read_seq = greatest(m.read_seq, v.seq), delivered_seq = greatest(m.delivered_seq, v.seq)
+            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v("conversationId" text, "userId" text, seq integer)
+            where m.conversation_id = v."conversationId" and m.user_id = v."userId"`.execute(db)
+        : sql`update "chat_member" set read_seq = max(read_seq, j.value ->> 'seq'), delivered_seq = max(delivered_seq, j.value ->> 'seq')
+            from json_each(${JSON.stringify(rows)}) j where chat_member.conversation_id = j.value ->> 'conversationId' and chat_member.user_id = j.value ->> 'userId'`.execute(db),
+
     setMute: (conversationId: string, userId: string, mutedUntil: string | null) =>
       db.updateTable('chat_member').set({ muted_until: mutedUntil }).where('conversation_id', '=', conversationId).where('user_id', '=', userId).execute(),
     /** Members, but `exceptId`, who have not read up to `seq` and whose mute (if any) has ended by `at`: whom a message is to notify. */
@@ -197,7 +207,24 @@ function buildRepo(handle: Db | Tx) {
     /** The newest message that is not deleted. */
     latestLiveMessage: (conversationId: string) =>
       db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst(),
-    insertMessage: (row: MessageRow) => db.insertInto('chat_message').values(row).execute(),
+    async insertMessages(rows: MessageRow[]): Promise<void> {
+      for (const part of inParts(rows)) await db.insertInto('chat_message').values(part).execute();
+    },
+    /**
+     * SQLite: adds new messages to the search index (PostgreSQL's GIN index keeps itself), in two
+     * statements whatever their number. FTS5 writes what it holds out as a new segment (to be merged
+     * later) whenever a statement opens a savepoint, as every insert that fires a trigger does:
+     * indexed by a trigger on insert, each message was a segment of its own, and cost most of its
+     * send. Edits and deletes, rare, stay with the triggers.
+     */
+    async indexForSearch(messageIds: string[]): Promise<void> {
+      if (isPostgres(db) || !messageIds.length) return;
+      const ids = JSON.stringify(messageIds);
+      await sql`insert into "chat_message_search" (message_id)
+        select m.id from json_each(${ids}) j join chat_message m on m.id = j.value where m.body is not null and m.deleted_at is null`.execute(db);
+      await sql`insert into "chat_message_fts" (rowid, body)
+        select s.doc, m.body from json_each(${ids}) j join chat_message_search s on s.message_id = j.value join chat_message m on m.id = j.value`.execute(db);
+    },
     findMessage: (conversationId: string, id: string) =>
       db.selectFrom('chat_message').selectAll().where('conversation_id', '=', conversationId).where('id', '=', id).executeTakeFirst(),
     findByClientId: (conversationId: string, senderId: string, clientMessageId: string) =>

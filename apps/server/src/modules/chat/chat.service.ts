@@ -100,6 +100,30 @@ const muteOf = (mutedUntil: string | null, at: string) =>
   mutedUntil !== null && mutedUntil > at ? { muted: true, mutedUntil: mutedUntil === MUTED_FOREVER ? null : mutedUntil } : { muted: false, mutedUntil: null };
 const invalidMute = (path: string, message: string) => new AppError(422, 'VALIDATION_FAILED', `Cannot mute: ${message}.`, { errors: [{ path, message }] });
 
+/** A send's write: the message it stores, or the earlier one with the same client message id. */
+type SendOutcome = { message: MessageRow } | { existingId: string };
+
+const sentMessages = (outcomes: readonly SendOutcome[]) => outcomes.flatMap((o) => ('message' in o ? [o.message] : []));
+
+/** The last of `rows` (in order) for each key. */
+const lastBy = <T>(rows: readonly T[], key: (row: T) => string) => [...new Map(rows.map((row) => [key(row), row])).values()];
+
+/**
+ * Writes a send batch's messages (group-commit.ts), in a few statements whatever their number: each
+ * conversation's new last seq, the messages, their search index (findable once acknowledged), the
+ * senders' watermarks (what one sends, one has read). Seqs grow in batch order, so a conversation's
+ * (and a sender's) last message in the batch holds its highest.
+ */
+async function storeSent(tx: Tx, outcomes: SendOutcome[]): Promise<void> {
+  const messages = sentMessages(outcomes);
+  if (!messages.length) return;
+  const repo = chatRepo(tx);
+  await repo.setLastSeqs(lastBy(messages, (m) => m.conversation_id).map((m) => ({ id: m.conversation_id, seq: m.seq, at: m.created_at })));
+  await repo.insertMessages(messages);
+  await repo.indexForSearch(messages.map((m) => m.id));
+  await repo.advanceManyWatermarks(lastBy(messages, (m) => `${m.conversation_id} ${m.sender_id}`).map((m) => ({ conversationId: m.conversation_id, userId: m.sender_id, seq: m.seq })));
+}
+
 export function createChatService(deps: {
   db: Db;
   clock: Clock;
@@ -118,7 +142,7 @@ export function createChatService(deps: {
   const { db, clock, events, cursors, users, courses } = deps;
   const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
   const scheduleNotify = deps.jobs ? notifyScheduler(deps.jobs, deps.notifyDelayMs ?? 0) : undefined;
-  const commitSend = groupCommit(db, events, { concurrency: deps.sendConcurrency });
+  const commitSend = groupCommit<SendOutcome>(db, events, { concurrency: deps.sendConcurrency, flush: storeSent });
   const sendContext = sendContextRead(db);
   const now = () => clock.now().toISOString();
 
@@ -521,11 +545,12 @@ export function createChatService(deps: {
 
     /**
      * Stores a message once: a resend with the same `clientMessageId` returns the first one
-     * (`created: false`). The conversation's row lock hands out seqs 1, 2, 3… without gaps. One read
-     * checks membership, the resend, the send limit and blocks; then the seq, the message, the
-     * sender's watermarks and the event (a group's members are not listed: the room reaches them,
-     * and notifications are decided later, by `notifyUnread`). Concurrent sends share a transaction
-     * (group commit); each returns once its transaction has committed.
+     * (`created: false`). Seqs are 1, 2, 3… without gaps: each is read under the conversation's row
+     * lock (PostgreSQL; SQLite has one writer). One read checks membership, the resend, the send limit
+     * and blocks and gives the seq; then the event (a group's members are not listed: the room reaches
+     * them, and notifications are decided later, by `notifyUnread`). Concurrent sends share a
+     * transaction (group commit), whose flush (storeSent) writes their messages, seqs and watermarks
+     * together; each returns once its transaction has committed.
      */
     async send(principal: Principal, id: string, input: SendMessage): Promise<{ message: MessageView; created: boolean }> {
       const me = principal.userId;
@@ -533,30 +558,42 @@ export function createChatService(deps: {
       const createdAt = at.toISOString();
       const messageId = newId('msg');
       const resent = async (existingId: string) => ({ message: await service.getMessage(principal, id, existingId), created: false });
-      let outcome: { message: MessageRow } | { existingId: string };
+      let outcome: SendOutcome;
       try {
         outcome = await commitSend({
           // The seq's row: the first lock a send takes.
           lockOrder: id,
-          // Reads only: a refusal here leaves the other sends of its batch alone.
-          async check(tx): Promise<{ existingId: string } | Pick<ConversationRow, 'kind' | 'direct_key'>> {
+          // Reads only (on PostgreSQL, locking the seq's row): a refusal here leaves the other sends of its batch alone.
+          async check(tx, earlier): Promise<{ existingId: string } | (Pick<ConversationRow, 'kind' | 'direct_key'> & { seq: number })> {
             const since = new Date(at.getTime() - sendLimit.windowMs).toISOString();
+            // Messages of this batch are stored by its flush, after every check: they are counted from `earlier`.
+            const batch = sentMessages(earlier);
+            const minePending = batch
+              .filter((m) => m.sender_id === me && m.created_at > since)
+              .map((m) => m.created_at)
+              .sort()
+              .reverse();
             // The send limit is reached if the sender already has `max` messages in the window.
-            const context = await sendContext(tx, id, me, input.clientMessageId ?? null, since, sendLimit.max - 1);
+            const offset = sendLimit.max - 1 - minePending.length;
+            const context = await sendContext(tx, id, me, input.clientMessageId ?? null, since, Math.max(0, offset));
             if (!context) throw conversationNotFound();
             if (context.existing_id) return { existingId: context.existing_id };
-            if (context.limit_reached_by) throw rateLimited(Math.max(1, Math.ceil((Date.parse(context.limit_reached_by) + sendLimit.windowMs - at.getTime()) / 1000)));
+            const pendingResend = input.clientMessageId && batch.find((m) => m.conversation_id === id && m.sender_id === me && m.client_message_id === input.clientMessageId);
+            if (pendingResend) return { existingId: pendingResend.id };
+            const limitReachedBy = offset < 0 ? minePending[sendLimit.max - 1] : context.limit_reached_by;
+            if (limitReachedBy) throw rateLimited(Math.max(1, Math.ceil((Date.parse(limitReachedBy) + sendLimit.windowMs - at.getTime()) / 1000)));
             if (context.blocked) throw blocked();
             if (input.replyToId && !(await chatRepo(tx).findMessage(id, input.replyToId))) {
               throw new AppError(422, ChatErrors.CHAT_REPLY_NOT_FOUND, 'The message replied to is not in this conversation.', { errors: [{ path: '/body/replyToId', message: 'no such message here' }] });
             }
-            return { kind: context.kind, direct_key: context.direct_key };
+            // The next seq: after the conversation's stored last one, or its last one in this batch.
+            const seq = (batch.filter((m) => m.conversation_id === id).at(-1)?.seq ?? Number(context.last_seq)) + 1;
+            return { kind: context.kind, direct_key: context.direct_key, seq };
           },
           async apply(tx, checked, append) {
             if ('existingId' in checked) return checked;
-            const repo = chatRepo(tx);
-            const seq = await repo.nextSeq(id, createdAt);
-            const mentioned = (await repo.membersAmong(id, (input.mentions ?? []).filter((u) => u !== me))).sort();
+            const { seq } = checked;
+            const mentioned = (await chatRepo(tx).membersAmong(id, (input.mentions ?? []).filter((u) => u !== me))).sort();
             const message: MessageRow = {
               id: messageId,
               conversation_id: id,
@@ -574,9 +611,6 @@ export function createChatService(deps: {
               version: 1,
               created_at: createdAt,
             };
-            await repo.insertMessage(message);
-            // What one sends, one has read.
-            await repo.advanceWatermarks(id, me, seq, seq);
             const kind: ConversationKind = checked.kind;
             // The message's event, then one per member mentioned: appended with the batch's others.
             append([

@@ -10,7 +10,7 @@ export interface ConversationRow {
   direct_key: string | null;
   course_id: string | null;
   created_by: string;
-  /** Seq of the newest message; incremented (`last_seq = last_seq + 1`) in the sending transaction. */
+  /** Seq of the newest message; read (on PostgreSQL, locked) and set in the sending transaction. */
   last_seq: number;
   member_count: number;
   /** Time of the newest message (or creation): the order of "my conversations". */

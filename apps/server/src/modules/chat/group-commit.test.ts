@@ -73,6 +73,28 @@ describeEachDialect('group commit', (dialect) => {
     expect(calls.filter((c) => c.committed).map((c) => c.ids)).toEqual([['b1'], ['b2'], ['b3']]);
   });
 
+  it('each check sees what the batch’s earlier writes returned; flush runs once per transaction, after its writes, with what they returned', async () => {
+    const { events } = recordedAppends();
+    const flushed: Array<{ results: string[]; seen: string[] }> = [];
+    const commit = groupCommit<string>(database.db, events, {
+      flush: async (tx, results) => void flushed.push({ results, seen: (await tx.selectFrom('t_note').select('id').where('id', 'like', 'c%').orderBy('id').execute()).map((r) => r.id as string) }),
+    });
+    const commits = new Set<Tx>();
+    const checked: Record<string, string[]> = {};
+    const seeing = (write: CheckedWrite<void, string>, id: string): CheckedWrite<void, string> => ({ ...write, check: async (tx, earlier) => void (checked[id] = [...earlier]) });
+    await Promise.all([note('c0', commits), note('c1', commits), note('c2', commits), note('c3', commits)].map((w, i) => commit(seeing(w, `c${i}`))));
+    // c0 runs alone; the others share the next transaction.
+    expect(checked).toEqual({ c0: [], c1: [], c2: ['c1'], c3: ['c1', 'c2'] });
+    expect(flushed).toEqual([
+      { results: ['c0'], seen: ['c0'] },
+      { results: ['c1', 'c2', 'c3'], seen: ['c0', 'c1', 'c2', 'c3'] },
+    ]);
+    // A batch that fails (a1 is stored already) runs its writes again alone, and flushes each.
+    flushed.length = 0;
+    await Promise.allSettled([note('c4', commits), note('c5', commits), note('c6', commits, true), note('a1', commits), note('c7', commits)].map((w) => commit(w)));
+    expect(flushed.map((f) => f.results)).toEqual([['c4'], ['c5'], ['c7']]);
+  });
+
   /** Counts row `row` up; then, if given, waits for `after`. Its lock order is the row. */
   const bump = (label: string, row: string, applied: string[], after?: () => Promise<void>): CheckedWrite<void, string> => ({
     lockOrder: row,

@@ -5,20 +5,25 @@ import type { EventInput, EventLog } from '../../core/events/types.js';
 /** Queues events for the one append that ends the transaction. */
 export type AppendLater = (events: ReadonlyArray<EventInput<unknown>>) => void;
 
-/** A write in two steps: `check` only reads (a refusal throws there), `apply` writes what was checked. */
+/**
+ * A write in two steps: `check` only reads (a refusal throws there), `apply` writes what was checked,
+ * or returns it for the batch's `flush` to write with the others.
+ */
 export interface CheckedWrite<C, R> {
   /**
-   * The row `apply` locks first (a conversation's id). A batch applies its writes in this order, so
-   * that batches running side by side take their row locks in one order and never deadlock.
+   * The row the write locks first (a conversation's id). A batch checks and applies its writes in
+   * this order, so that batches running side by side take their row locks in one order and never
+   * deadlock.
    */
   lockOrder: string;
-  check(tx: Tx): Promise<C>;
+  /** `earlier`: what the batch's writes applied before this one returned (what `flush` has yet to write). */
+  check(tx: Tx, earlier: readonly R[]): Promise<C>;
   /** Its events go to `append`: they are stored after the batch's last write, all in one appendMany. */
   apply(tx: Tx, checked: C, append: AppendLater): Promise<R>;
 }
 
 interface Pending {
-  write: CheckedWrite<any, unknown>;
+  write: CheckedWrite<any, any>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -28,12 +33,13 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /**
  * Group commit: writes that arrive while a transaction is running wait, then share the next one,
  * so that a burst of messages costs one commit (SQLite's one writer, its fsync) instead of one each,
- * and one append of all their events (a few multi-row statements) instead of one each. The events
- * keep the order of the writes, so a conversation's events still follow its seqs.
+ * and one `flush` of their rows and one append of their events (a few multi-row statements each)
+ * instead of a few statements each. The events keep the order of the writes, so a conversation's
+ * events still follow its seqs.
  * Each write still settles only once its transaction has committed: an acknowledgement means durable.
- * A refusal in `check` touches nothing and concerns its write alone; a failure in `apply` or in the
- * append (a unique key raced, the database) rolls the batch back, and its writes run again, each in
- * its own transaction.
+ * A refusal in `check` touches nothing and concerns its write alone; a failure in `apply`, `flush`
+ * or the append (a unique key raced, the database) rolls the batch back, and its writes run again,
+ * each in its own transaction.
  *
  * This is on top of the SQLite driver's own group commit (core/db), and stays for both databases:
  * sends alone, each its own transaction and append, measured two to four times slower on SQLite
@@ -45,7 +51,20 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * by side on the pool; they queue only where they must: on a shared conversation's row (the seq),
  * and on the event log's lock, which each takes last, for its one append and its commit.
  */
-export function groupCommit(db: Db, events: EventLog, { maxBatch = 100, concurrency = 1 }: { maxBatch?: number; concurrency?: number } = {}) {
+export function groupCommit<R>(
+  db: Db,
+  events: EventLog,
+  {
+    maxBatch = 100,
+    concurrency = 1,
+    flush,
+  }: {
+    maxBatch?: number;
+    concurrency?: number;
+    /** Runs once per transaction, after its writes were applied and before its append, with what they returned: rows written for the whole batch at once. */
+    flush?: (tx: Tx, results: R[]) => Promise<void>;
+  } = {},
+) {
   const queue: Pending[] = [];
   let running = 0;
 
@@ -55,16 +74,20 @@ export function groupCommit(db: Db, events: EventLog, { maxBatch = 100, concurre
       const outcomes: Outcome[] = [];
       const appended: Array<EventInput<unknown>> = [];
       const append: AppendLater = (inputs) => void appended.push(...inputs);
+      const results: R[] = [];
       for (const { write } of batch) {
         let checked: unknown;
         try {
-          checked = await write.check(tx);
+          checked = await write.check(tx, results);
         } catch (error) {
           outcomes.push({ ok: false, error });
           continue;
         }
-        outcomes.push({ ok: true, value: await write.apply(tx, checked, append) });
+        const value = (await write.apply(tx, checked, append)) as R;
+        results.push(value);
+        outcomes.push({ ok: true, value });
       }
+      if (flush && results.length) await flush(tx, results);
       await events.appendMany(tx, appended);
       return outcomes;
     });
@@ -101,7 +124,7 @@ export function groupCommit(db: Db, events: EventLog, { maxBatch = 100, concurre
     }
   }
 
-  return function commit<C, R>(write: CheckedWrite<C, R>): Promise<R> {
+  return function commit<C>(write: CheckedWrite<C, R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
       pump();
