@@ -1,10 +1,11 @@
-import { CompiledQuery, SelectQueryNode, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, DeleteQueryNode, InsertQueryNode, SelectQueryNode, UpdateQueryNode, type Compilable, type Kysely, type RootOperationNode } from 'kysely';
 
 type Db = Kysely<any>;
 
 /**
- * A SELECT built and compiled once, run many times with new argument values. For hot reads (one
- * row by primary key), building and compiling a Kysely query costs more than running it.
+ * A SELECT (or, with compileWriteOn, a write) built and compiled once, run many times with new
+ * argument values. For hot reads (one row by primary key), building and compiling a Kysely query
+ * costs more than running it.
  *
  * `build` receives stand-ins for its arguments; each must end up as a bound value (a `where`
  * operand, a `limit`), not as an identifier or a list to expand (`in` takes one stand-in per value).
@@ -25,10 +26,18 @@ export interface CompiledRead {
   query(args: readonly unknown[]): CompiledQuery;
 }
 
-export function compileRead<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>): CompiledRead {
-  const placeholders = Array.from({ length: Math.max(0, build.length - 1) }, (_, i) => new Placeholder(i));
+/**
+ * `arity` is the number of arguments, for a `build` that takes them as a rest parameter (an `in`
+ * list or rows of a given length); by default, the parameters `build` declares after `db`.
+ */
+export function compileRead<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>, arity = build.length - 1): CompiledRead {
+  return compile(db, build, arity, (node) => SelectQueryNode.is(node), 'compileRead: only SELECT queries can be prepared');
+}
+
+function compile<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>, arity: number, accepts: (node: RootOperationNode) => boolean, refusal: string): CompiledRead {
+  const placeholders = Array.from({ length: Math.max(0, arity) }, (_, i) => new Placeholder(i));
   const compiled = build(db, ...(placeholders as unknown as Args)).compile();
-  if (!SelectQueryNode.is(compiled.query)) throw new Error('compileRead: only SELECT queries can be prepared');
+  if (!accepts(compiled.query)) throw new Error(refusal);
   // Each parameter is either an argument (by position) or a constant of the query.
   const sources = compiled.parameters.map((value) => (value instanceof Placeholder ? value : { constant: value }));
   const unused = placeholders.find((p) => !sources.includes(p));
@@ -45,7 +54,18 @@ export function compileRead<Args extends unknown[], Row>(db: Db, build: ReadBuil
  * A read compiled once that runs through whichever handle it is given, the root or an open
  * transaction: for hot reads that must see the caller's transaction (prepareRead runs outside any).
  */
-export function compileReadOn<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>) {
-  const read = compileRead(db, build);
+export function compileReadOn<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>, arity?: number) {
+  const read = compileRead(db, build, arity);
   return async (handle: Pick<Db, 'executeQuery'>, ...args: Args): Promise<Row[]> => (await handle.executeQuery<Row>(read.query(args))).rows;
+}
+
+const isWrite = (node: RootOperationNode) => InsertQueryNode.is(node) || UpdateQueryNode.is(node) || DeleteQueryNode.is(node);
+
+/**
+ * An INSERT, UPDATE or DELETE compiled once, run through the handle it is given, like
+ * compileReadOn; it resolves to the number of rows it changed.
+ */
+export function compileWriteOn<Args extends unknown[]>(db: Db, build: ReadBuilder<Args, unknown>, arity = build.length - 1) {
+  const write = compile(db, build, arity, isWrite, 'compileWriteOn: only INSERT, UPDATE and DELETE queries can be prepared');
+  return async (handle: Pick<Db, 'executeQuery'>, ...args: Args): Promise<number> => Number((await handle.executeQuery(write.query(args))).numAffectedRows ?? 0);
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { Db, Tx } from '../../core/db/database.js';
+import { compileReadOn, compileWriteOn } from '../../core/db/prepared-read.js';
 import type { EventLog } from '../../core/events/types.js';
 import { localDate } from '../../core/time-zone.js';
 import type { UsersDirectory } from '../identity/index.js';
@@ -37,9 +38,20 @@ export interface StreakView {
  * profile, UTC when unset) at the moment of the activity: a day already counted stays counted when
  * the learner later moves to another zone.
  */
-export function createActivity(ctx: { clock: Clock; events: EventLog; users: Pick<UsersDirectory, 'lookup'> }) {
-  const { clock, events, users } = ctx;
+export function createActivity(ctx: { db: Db; clock: Clock; events: EventLog; users: Pick<UsersDirectory, 'lookup'> }) {
+  const { db, clock, events, users } = ctx;
   const h = (handle: unknown) => handle as Kysely<LearningTables>;
+
+  // The writes every submission makes, and the read after a new day, compiled once.
+  const insertAchievement = compileWriteOn(db, (q, userId: string, achievement: Achievement, at: string) =>
+    h(q).insertInto('learning_achievement').values({ user_id: userId, achievement, awarded_at: at }).onConflict((oc) => oc.columns(['user_id', 'achievement']).doNothing()),
+  );
+  const insertDay = compileWriteOn(db, (q, userId: string, day: string, at: string) =>
+    h(q).insertInto('learning_activity_day').values({ user_id: userId, day, first_at: at }).onConflict((oc) => oc.columns(['user_id', 'day']).doNothing()),
+  );
+  const lastDays = compileReadOn(db, (q, userId: string, until: string, limit: number) =>
+    h(q).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).where('day', '<=', until).orderBy('day', 'desc').limit(limit),
+  );
 
   /** The learner's zone, read through `handle` when it is an open transaction (SQLite has one connection). */
   async function zoneOf(handle: unknown, userId: string): Promise<string> {
@@ -48,12 +60,7 @@ export function createActivity(ctx: { clock: Clock; events: EventLog; users: Pic
   }
 
   async function award(tx: Tx, userId: string, achievement: Achievement): Promise<boolean> {
-    const result = await h(tx)
-      .insertInto('learning_achievement')
-      .values({ user_id: userId, achievement, awarded_at: clock.now().toISOString() })
-      .onConflict((oc) => oc.columns(['user_id', 'achievement']).doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+    if (!(await insertAchievement(tx, userId, achievement, clock.now().toISOString()))) return false;
     await events.append<AchievementAwardedPayload>(tx, {
       type: LearningEvents.achievementAwarded,
       scopes: [`user:${userId}`],
@@ -81,13 +88,8 @@ export function createActivity(ctx: { clock: Clock; events: EventLog; users: Pic
   /** Records a day of activity at `at`; a new day may complete a 7-day streak. */
   async function recordDay(tx: Tx, userId: string, at: string): Promise<void> {
     const day = localDate(new Date(at), await zoneOf(tx, userId));
-    const result = await h(tx)
-      .insertInto('learning_activity_day')
-      .values({ user_id: userId, day, first_at: at })
-      .onConflict((oc) => oc.columns(['user_id', 'day']).doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return;
-    const days = (await h(tx).selectFrom('learning_activity_day').select('day').where('user_id', '=', userId).where('day', '<=', day).orderBy('day', 'desc').limit(STREAK_ACHIEVEMENT_DAYS).execute()).map((r) => r.day);
+    if (!(await insertDay(tx, userId, day, at))) return;
+    const days = (await lastDays(tx, userId, day, STREAK_ACHIEVEMENT_DAYS)).map((r) => r.day);
     if (currentRun(days, day) >= STREAK_ACHIEVEMENT_DAYS) await award(tx, userId, 'streak_7');
   }
 

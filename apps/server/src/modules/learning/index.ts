@@ -94,7 +94,7 @@ export async function createLearningModule(core: LearningCore, deps: LearningDep
   const { db } = database;
   const context = { database, clock, events, cursors, users: deps.identity.users };
   const courses = createCourseService(context);
-  const activity = createActivity({ clock, events, users: deps.identity.users });
+  const activity = createActivity({ db, clock, events, users: deps.identity.users });
   const progress = createProgressService({ ...context, courses, activity });
   const enrollments = createEnrollmentService({ ...context, courses, progressOf: progress.compute });
   const quizzes = createQuizService({ ...context, courses, jobs: core.jobs, onGraded: progress.checkCompletion, activity });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Tx } from '../../core/db/database.js';
+import { compileReadOn } from '../../core/db/prepared-read.js';
 import { withTransaction } from '../../core/db/transaction.js';
 import type { Principal } from '../../core/http/access.js';
 import { AppError } from '../../core/http/problem.js';
@@ -32,35 +33,40 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
   const iso = () => clock.now().toISOString();
   const h = (handle: unknown) => handle as Kysely<LearningTables>;
 
-  /** Three reads whatever the course's size: lessons with completions, quizzes with graded attempts, time studied and certificate. */
-  async function compute(handle: unknown, courseId: string, courseTitle: string, userId: string): Promise<CourseProgressView> {
-    const q = h(handle);
-    const lessonRows = await q
+  // compute's reads, compiled once: a submission that passes runs them (the completion check).
+  const lessonsOf = compileReadOn(db, (q, courseId: string, userId: string) =>
+    h(q)
       .selectFrom('learning_lesson as l')
       .leftJoin('learning_lesson_completion as c', (join) => join.onRef('c.lesson_id', '=', 'l.id').on('c.user_id', '=', userId))
       .select(['l.id', 'l.minutes', 'c.lesson_id as completed'])
       .where('l.course_id', '=', courseId)
       .where('l.status', '=', 'published')
-      .where('l.required', '=', 1)
-      .execute();
-    const done = lessonRows.filter((l) => l.completed !== null);
-    // One row per graded attempt (oldest first), or one without an attempt for an untried quiz.
-    const quizRows = await q
+      .where('l.required', '=', 1),
+  );
+  // One row per graded attempt (oldest first), or one without an attempt for an untried quiz.
+  const quizzesOf = compileReadOn(db, (q, courseId: string, userId: string) =>
+    h(q)
       .selectFrom('learning_quiz as z')
       .leftJoin('learning_attempt as a', (join) => join.onRef('a.quiz_id', '=', 'z.id').on('a.user_id', '=', userId).on('a.status', '=', 'graded'))
       .select(['z.id', 'z.title', 'z.required', 'a.number', 'a.score', 'a.max_score', 'a.passed'])
       .where('z.course_id', '=', courseId)
       .where('z.status', '=', 'published')
       .orderBy('z.id')
-      .orderBy('a.number')
-      .execute();
-    const rest = await q
-      .selectNoFrom((eb) => [
-        eb.selectFrom('learning_study_session').select((s) => s.fn.sum<number | string | null>('seconds').as('total')).where('user_id', '=', userId).where('course_id', '=', courseId).where('ended_at', 'is not', null).as('studied'),
-        eb.selectFrom('learning_certificate').select('code').where('course_id', '=', courseId).where('user_id', '=', userId).as('code'),
-        eb.selectFrom('learning_certificate').select('issued_at').where('course_id', '=', courseId).where('user_id', '=', userId).as('issued_at'),
-      ])
-      .executeTakeFirstOrThrow();
+      .orderBy('a.number'),
+  );
+  const studiedAndCertificate = compileReadOn(db, (q, courseId: string, userId: string) =>
+    h(q).selectNoFrom((eb) => [
+      eb.selectFrom('learning_study_session').select((s) => s.fn.sum<number | string | null>('seconds').as('total')).where('user_id', '=', userId).where('course_id', '=', courseId).where('ended_at', 'is not', null).as('studied'),
+      eb.selectFrom('learning_certificate').select('code').where('course_id', '=', courseId).where('user_id', '=', userId).as('code'),
+      eb.selectFrom('learning_certificate').select('issued_at').where('course_id', '=', courseId).where('user_id', '=', userId).as('issued_at'),
+    ]),
+  );
+
+  /** The lessons and quizzes part of a student's progress, which the completion rule reads: two reads whatever the course's size. */
+  async function tally(handle: Kysely<LearningTables> | Tx, courseId: string, userId: string) {
+    const lessonRows = await lessonsOf(handle, courseId, userId);
+    const done = lessonRows.filter((l) => l.completed !== null);
+    const quizRows = await quizzesOf(handle, courseId, userId);
     const quizzes = new Map<string, { title: string; required: number; attempts: Array<{ score: number; maxScore: number; passed: boolean }> }>();
     for (const row of quizRows) {
       let quiz = quizzes.get(row.id);
@@ -80,32 +86,50 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
         passed: z.attempts.some((a) => a.passed),
       };
     });
-    const lessonsCompleted = done.length;
     const required = quizProgress.filter((z) => z.required);
-    const quizzesPassed = required.filter((z) => z.passed).length;
-    const total = lessonRows.length + required.length;
     return {
-      courseId,
-      courseTitle,
-      lessonsCompleted,
+      lessonsCompleted: done.length,
       lessonsRequired: lessonRows.length,
-      quizzesPassed,
+      quizzesPassed: required.filter((z) => z.passed).length,
       quizzesRequired: required.length,
-      percent: total ? Math.floor(((lessonsCompleted + quizzesPassed) * 100) / total) : 0,
       minutesOfLessonsCompleted: done.reduce((sum, l) => sum + l.minutes, 0),
-      minutesStudied: Math.floor(Number(rest.studied ?? 0) / 60),
-      completed: rest.code !== null,
-      certificateCode: rest.code,
-      completedAt: rest.issued_at,
       quizzes: quizProgress,
     };
   }
 
-  /** Issues the certificate (once) when the student has met the completion rule. Call inside the writing transaction. */
+  /** The completion rule: every required published lesson completed and every required published quiz passed (a course that requires nothing is never completed). */
+  const meetsRule = (t: Awaited<ReturnType<typeof tally>>) => t.lessonsRequired + t.quizzesRequired > 0 && t.lessonsCompleted >= t.lessonsRequired && t.quizzesPassed >= t.quizzesRequired;
+
+  /** Three reads whatever the course's size: lessons with completions, quizzes with graded attempts, time studied and certificate. */
+  async function compute(handle: Kysely<LearningTables> | Tx, courseId: string, courseTitle: string, userId: string): Promise<CourseProgressView> {
+    const t = await tally(handle, courseId, userId);
+    // A select without `from` returns one row.
+    const rest = (await studiedAndCertificate(handle, courseId, userId))[0]!;
+    const total = t.lessonsRequired + t.quizzesRequired;
+    return {
+      courseId,
+      courseTitle,
+      lessonsCompleted: t.lessonsCompleted,
+      lessonsRequired: t.lessonsRequired,
+      quizzesPassed: t.quizzesPassed,
+      quizzesRequired: t.quizzesRequired,
+      percent: total ? Math.floor(((t.lessonsCompleted + t.quizzesPassed) * 100) / total) : 0,
+      minutesOfLessonsCompleted: t.minutesOfLessonsCompleted,
+      minutesStudied: Math.floor(Number(rest.studied ?? 0) / 60),
+      completed: rest.code !== null,
+      certificateCode: rest.code,
+      completedAt: rest.issued_at,
+      quizzes: t.quizzes,
+    };
+  }
+
+  /**
+   * Issues the certificate (once) when the student has met the completion rule. Call inside the
+   * writing transaction. Two reads while the rule is not met (most passing submissions), three after.
+   */
   async function checkCompletion(tx: Tx, courseId: string, userId: string, actorId: string | null): Promise<void> {
-    const p = await compute(tx, courseId, '', userId);
-    if (p.completed || p.lessonsRequired + p.quizzesRequired === 0) return;
-    if (p.lessonsCompleted < p.lessonsRequired || p.quizzesPassed < p.quizzesRequired) return;
+    if (!meetsRule(await tally(tx, courseId, userId))) return;
+    if ((await studiedAndCertificate(tx, courseId, userId))[0]!.code !== null) return;
     const course = await h(tx).selectFrom('learning_course').select(['title']).where('id', '=', courseId).executeTakeFirst();
     if (!course) return;
     const code = certificateCode();

@@ -1,21 +1,64 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import { compileReadOn } from '../../core/db/prepared-read.js';
+import { compileReadOn, compileWriteOn } from '../../core/db/prepared-read.js';
 import type { AnswerRow, AttemptRow, LearningTables, QuestionRow, QuizRow } from './learning.tables.js';
 
 type LDb = Kysely<LearningTables> | Transaction<LearningTables>;
 
+const l = (db: Db) => db as unknown as LDb;
+
+/** What an attempt's writes need of its quiz, read with the attempt. */
+export type AttemptQuiz = Pick<QuizRow, 'id' | 'title' | 'passing_score' | 'feedback'>;
+
+/** A question of an attempt with the attempt's stored answer to it (`a_*`, null when unanswered). */
+export type QuestionWithAnswer = QuestionRow & { [K in keyof Omit<AnswerRow, 'attempt_id'> as `a_${K}`]: AnswerRow[K] | null };
+
+/** Statements compiled once per count: an `in` list or a multi-row insert has SQL of its own for each length. */
+function perCount<F>(compile: (count: number) => F): (count: number) => F {
+  const compiled = new Map<number, F>();
+  return (count) => {
+    let statement = compiled.get(count);
+    if (!statement) compiled.set(count, (statement = compile(count)));
+    return statement;
+  };
+}
+
+/** Compiled inserts take their rows as one flat list of values, row after row, in the order of `columns`. */
+const valuesOf = <Row>(columns: ReadonlyArray<keyof Row>, rows: readonly Row[]) => rows.flatMap((row) => columns.map((c) => row[c]));
+const rowsOf = <Row>(columns: ReadonlyArray<keyof Row & string>, values: readonly unknown[]) =>
+  Array.from({ length: values.length / columns.length }, (_, r) => Object.fromEntries(columns.map((c, i) => [c, values[r * columns.length + i]])) as Row);
+
+/** Every column of `Row`, in a fixed order: a column added to the row type but not here does not compile. */
+const allColumns =
+  <Row>() =>
+  <const Columns extends ReadonlyArray<keyof Row & string>>(columns: Columns & ([Exclude<keyof Row, Columns[number]>] extends [never] ? unknown : never)) =>
+    columns;
+const ATTEMPT_COLUMNS = allColumns<AttemptRow>()(['id', 'quiz_id', 'course_id', 'user_id', 'number', 'status', 'open_key', 'layout', 'started_at', 'deadline_at', 'submitted_at', 'score', 'max_score', 'passed', 'version']);
+const ANSWER_COLUMNS = allColumns<AnswerRow>()(['attempt_id', 'question_id', 'response', 'client_timestamp', 'points', 'comment', 'updated_at']);
+
 /**
- * The reads of every attempt request (start, save, submit), built and compiled once per database:
- * building a Kysely query costs more than SQLite takes to run it. Each runs through the handle it
- * is given, the root or an open transaction.
+ * The statements of every attempt request (start, save, submit), built and compiled once per
+ * database: building a Kysely query costs more than SQLite takes to run it. Each runs through the
+ * handle it is given, the root or an open transaction.
  */
 export function quizReads(root: Db) {
   const first =
     <Args extends unknown[], Row>(all: (handle: Db | Tx, ...args: Args) => Promise<Row[]>) =>
     async (handle: Db | Tx, ...args: Args): Promise<Row | undefined> =>
       (await all(handle, ...args))[0];
-  const l = (db: Db) => db as unknown as LDb;
+  const withAnswers = perCount((count) =>
+    compileReadOn(
+      root,
+      (db, attemptId: string, ...ids: string[]) =>
+        l(db)
+          .selectFrom('learning_question as q')
+          .leftJoin('learning_answer as a', (join) => join.onRef('a.question_id', '=', 'q.id').on('a.attempt_id', '=', attemptId))
+          .selectAll('q')
+          .select(['a.question_id as a_question_id', 'a.response as a_response', 'a.client_timestamp as a_client_timestamp', 'a.points as a_points', 'a.comment as a_comment', 'a.updated_at as a_updated_at'])
+          .where('q.id', 'in', ids),
+      count + 1,
+    ),
+  );
   return {
     findQuiz: first(compileReadOn(root, (db, id: string) => l(db).selectFrom('learning_quiz').selectAll().where('id', '=', id))),
     /** The quiz with what decides who may see it, in one read: its course's status, visibility and owner; whether the user co-teaches it; their enrollment. */
@@ -37,13 +80,79 @@ export function quizReads(root: Db) {
       ),
     ),
     findAttempt: first(compileReadOn(root, (db, id: string) => l(db).selectFrom('learning_attempt').selectAll().where('id', '=', id))),
+    /** The attempt with what its writes need of its quiz (`quiz_*`), in one read. */
+    attemptWithQuiz: first(
+      compileReadOn(root, (db, id: string) =>
+        l(db)
+          .selectFrom('learning_attempt as a')
+          .innerJoin('learning_quiz as z', 'z.id', 'a.quiz_id')
+          .selectAll('a')
+          .select(['z.title as quiz_title', 'z.passing_score as quiz_passing_score', 'z.feedback as quiz_feedback'])
+          .where('a.id', '=', id),
+      ),
+    ),
     attemptsOf: compileReadOn(root, (db, quizId: string, userId: string) => l(db).selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number')),
     questionsOf: compileReadOn(root, (db, quizId: string) => l(db).selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id')),
-    answersOf: compileReadOn(root, (db, attemptId: string) => l(db).selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId)),
+    /** The questions `ids` with the attempt's stored answer to each, in one read. */
+    questionsWithAnswers: async (handle: Db | Tx, attemptId: string, ids: readonly string[]): Promise<QuestionWithAnswer[]> =>
+      ids.length ? ((await withAnswers(ids.length)(handle, attemptId, ...ids)) as QuestionWithAnswer[]) : [],
   };
 }
 
 export type QuizReads = ReturnType<typeof quizReads>;
+
+/** The writes of every attempt request, compiled once per database like quizReads; each resolves to the number of rows it changed. */
+export function quizWrites(root: Db) {
+  const insertAttempt = compileWriteOn(root, (db, ...values: unknown[]) => l(db).insertInto('learning_attempt').values(rowsOf<AttemptRow>(ATTEMPT_COLUMNS, values)), ATTEMPT_COLUMNS.length);
+  const upsertAnswers = (kind: 'points only' | 'response') =>
+    perCount((count) =>
+      compileWriteOn(
+        root,
+        (db, ...values: unknown[]) =>
+          l(db)
+            .insertInto('learning_answer')
+            .values(rowsOf<AnswerRow>(ANSWER_COLUMNS, values))
+            .onConflict((oc) =>
+              oc.columns(['attempt_id', 'question_id']).doUpdateSet((eb) =>
+                kind === 'points only'
+                  ? { points: eb.ref('excluded.points') }
+                  : { response: eb.ref('excluded.response'), client_timestamp: eb.ref('excluded.client_timestamp'), points: eb.ref('excluded.points'), updated_at: eb.ref('excluded.updated_at') },
+              ),
+            ),
+        count * ANSWER_COLUMNS.length,
+      ),
+    );
+  const responses = upsertAnswers('response');
+  const points = upsertAnswers('points only');
+  const upsert = async (statement: typeof responses, handle: Db | Tx, rows: AnswerRow[]) => (rows.length ? statement(rows.length)(handle, ...valuesOf(ANSWER_COLUMNS, rows)) : 0);
+  return {
+    insertAttempt: (handle: Db | Tx, row: AttemptRow) => insertAttempt(handle, ...valuesOf(ATTEMPT_COLUMNS, [row])),
+    /** A new version of the attempt, if it still has `version` (answers were saved). */
+    touchAttempt: compileWriteOn(root, (db, id: string, version: number) =>
+      l(db)
+        .updateTable('learning_attempt')
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('id', '=', id)
+        .where('version', '=', version),
+    ),
+    /** Writes a score (and the submission), if the attempt still has `version`. */
+    scoreAttempt: compileWriteOn(
+      root,
+      (db, id: string, version: number, status: AttemptRow['status'], score: number | null, maxScore: number, passed: number | null, openKey: string | null, submittedAt: string | null) =>
+        l(db)
+          .updateTable('learning_attempt')
+          .set((eb) => ({ status, score, max_score: maxScore, passed, open_key: openKey, submitted_at: submittedAt, version: eb('version', '+', 1) }))
+          .where('id', '=', id)
+          .where('version', '=', version),
+    ),
+    /** Writes the students' responses (one statement for all; unscored again until submission). */
+    saveResponses: (handle: Db | Tx, rows: AnswerRow[]) => upsert(responses, handle, rows),
+    /** Writes scored points (one statement for all): rows without a stored answer are inserted whole. */
+    savePoints: (handle: Db | Tx, rows: AnswerRow[]) => upsert(points, handle, rows),
+  };
+}
+
+export type QuizWrites = ReturnType<typeof quizWrites>;
 
 /** One repo per handle: building its few dozen closures on every call showed in the attempt paths' profile. */
 const repos = new WeakMap<Db | Tx, ReturnType<typeof buildRepo>>();
@@ -85,10 +194,6 @@ function buildRepo(handle: Db | Tx) {
     setQuestionPosition: (id: string, position: number) => db.updateTable('learning_question').set({ position }).where('id', '=', id).execute(),
     deleteQuestion: (id: string) => db.deleteFrom('learning_question').where('id', '=', id).execute(),
 
-    insertAttempt: (row: AttemptRow) => db.insertInto('learning_attempt').values(row).execute(),
-    async updateAttempt(id: string, version: number, changes: Partial<AttemptRow>) {
-      return updated(await db.updateTable('learning_attempt').set({ ...changes, version: version + 1 }).where('id', '=', id).where('version', '=', version).executeTakeFirst());
-    },
     async listAttempts(quizId: string, userId: string | undefined, afterId: string | undefined, limit: number) {
       let q = db.selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId);
       if (userId) q = q.where('user_id', '=', userId);
@@ -108,31 +213,6 @@ function buildRepo(handle: Db | Tx) {
     findAnswer: (attemptId: string, questionId: string) =>
       db.selectFrom('learning_answer').selectAll().where('attempt_id', '=', attemptId).where('question_id', '=', questionId).executeTakeFirst(),
     insertAnswer: (row: AnswerRow) => db.insertInto('learning_answer').values(row).execute(),
-    /** Writes the students' responses (one statement for all; unscored again until submission). */
-    saveResponses: (rows: AnswerRow[]) =>
-      rows.length
-        ? db
-            .insertInto('learning_answer')
-            .values(rows)
-            .onConflict((oc) =>
-              oc.columns(['attempt_id', 'question_id']).doUpdateSet((eb) => ({
-                response: eb.ref('excluded.response'),
-                client_timestamp: eb.ref('excluded.client_timestamp'),
-                points: eb.ref('excluded.points'),
-                updated_at: eb.ref('excluded.updated_at'),
-              })),
-            )
-            .execute()
-        : Promise.resolve(),
-    /** Writes scored points (one statement for all): rows without a stored answer are inserted whole. */
-    savePoints: (rows: AnswerRow[]) =>
-      rows.length
-        ? db
-            .insertInto('learning_answer')
-            .values(rows)
-            .onConflict((oc) => oc.columns(['attempt_id', 'question_id']).doUpdateSet((eb) => ({ points: eb.ref('excluded.points') })))
-            .execute()
-        : Promise.resolve(),
     updateAnswer: (attemptId: string, questionId: string, changes: Partial<AnswerRow>) =>
       db.updateTable('learning_answer').set(changes).where('attempt_id', '=', attemptId).where('question_id', '=', questionId).execute(),
   };

@@ -37,7 +37,7 @@ import type {
   ResponseValue,
 } from './quizzes.schemas.js';
 import { learningRepo } from './learning.repo.js';
-import { quizReads, quizzesRepo } from './quizzes.repo.js';
+import { quizReads, quizWrites, quizzesRepo, type AttemptQuiz } from './quizzes.repo.js';
 import { authoredFields, buildQuestion, checkResponse, correctResponse, scoreResponse, type AnswerKey, type QuestionContent } from './scoring.js';
 
 export const AUTOSUBMIT_JOB = 'learning.attempt.autosubmit';
@@ -147,6 +147,7 @@ export function createQuizService(
   const { db } = database;
   const repo = (handle: typeof db | Tx = db) => quizzesRepo(handle);
   const reads = quizReads(db);
+  const writes = quizWrites(db);
   const iso = () => clock.now().toISOString();
 
   /** The quiz if the caller may see it (staff: always; others: published, in a course whose lessons they may see). */
@@ -180,22 +181,31 @@ export function createQuizService(
   }
 
   /**
-   * The caller's own attempt, for the student's writes (save, submit). One read: its quiz and course
-   * exist by foreign keys. Anyone else learns 404, or 403 when they teach the course.
+   * The caller's own attempt and what its writes need of its quiz, for the student's writes (save,
+   * submit). One read: its course exists by foreign keys. Anyone else learns 404, or 403 when they
+   * teach the course.
    */
-  async function ownAttempt(handle: typeof db | Tx, principal: Principal, attemptId: string, refusal: string): Promise<AttemptRow> {
-    const attempt = await reads.findAttempt(handle, attemptId);
-    if (attempt?.user_id === principal.userId) return attempt;
-    await attemptAccess(handle, principal, attemptId, attempt);
+  async function ownAttempt(handle: typeof db | Tx, principal: Principal, attemptId: string, refusal: string): Promise<{ attempt: AttemptRow; quiz: AttemptQuiz }> {
+    const found = await reads.attemptWithQuiz(handle, attemptId);
+    if (found?.user_id === principal.userId) {
+      const { quiz_title, quiz_passing_score, quiz_feedback, ...attempt } = found;
+      return { attempt, quiz: { id: attempt.quiz_id, title: quiz_title, passing_score: quiz_passing_score, feedback: quiz_feedback } };
+    }
+    await attemptAccess(handle, principal, attemptId, found);
     throw forbidden(refusal);
   }
 
-  /** The attempt's questions and stored answers: what its score and its view are made of. */
+  /** The attempt's questions and stored answers (one read): what its score and its view are made of. */
   async function contentOf(handle: typeof db | Tx, attempt: AttemptRow): Promise<AttemptContent> {
-    const r = repo(handle);
-    const questions = await r.questionsByIds(json<LayoutEntry[]>(attempt.layout, []).map((l) => l.q));
-    const answers = await reads.answersOf(handle, attempt.id);
-    return { questions: new Map(questions.map((q) => [q.id, q])), answers: new Map(answers.map((a) => [a.question_id, a])) };
+    const rows = await reads.questionsWithAnswers(handle, attempt.id, json<LayoutEntry[]>(attempt.layout, []).map((l) => l.q));
+    const content: AttemptContent = { questions: new Map(), answers: new Map() };
+    for (const { a_question_id, a_response, a_client_timestamp, a_points, a_comment, a_updated_at, ...question } of rows) {
+      content.questions.set(question.id, question);
+      if (a_question_id !== null) {
+        content.answers.set(question.id, { attempt_id: attempt.id, question_id: question.id, response: a_response!, client_timestamp: a_client_timestamp, points: a_points, comment: a_comment, updated_at: a_updated_at! });
+      }
+    }
+    return content;
   }
 
   function checkWindow(opens: string | null, closes: string | null) {
@@ -211,10 +221,10 @@ export function createQuizService(
   /** Scores an attempt from its answers and writes the auto-scored points; returns the totals and the answers as now stored. */
   async function score(tx: Tx, attempt: AttemptRow, content: AttemptContent) {
     const answers = new Map(content.answers);
-    const writes: AnswerRow[] = [];
+    const rescored: AnswerRow[] = [];
     const write = (row: AnswerRow) => {
       answers.set(row.question_id, row);
-      writes.push(row);
+      rescored.push(row);
     };
     const unanswered = (questionId: string, points: number): AnswerRow => ({ attempt_id: attempt.id, question_id: questionId, response: 'null', client_timestamp: null, points, comment: null, updated_at: iso() });
     let total = 0;
@@ -238,7 +248,7 @@ export function createQuizService(
       if (!answer) write(unanswered(q, points));
       else if (answer.points !== points) write({ ...answer, points });
     }
-    await repo(tx).savePoints(writes);
+    await writes.savePoints(tx, rescored);
     return { total: round(total), max, pending, content: { questions: content.questions, answers } };
   }
 
@@ -249,7 +259,7 @@ export function createQuizService(
   async function settle(
     tx: Tx,
     attempt: AttemptRow,
-    quiz: QuizRow,
+    quiz: Pick<QuizRow, 'id' | 'title' | 'passing_score'>,
     options: { submit?: { auto: boolean }; actorId: string | null },
     loaded?: AttemptContent,
   ): Promise<{ attempt: AttemptRow; content: AttemptContent }> {
@@ -258,14 +268,16 @@ export function createQuizService(
     const { total, max, pending, content } = await score(tx, attempt, loaded ?? (await contentOf(tx, attempt)));
     const graded = pending === 0;
     const passed = graded ? (max === 0 ? true : (total / max) * 100 >= quiz.passing_score) : null;
-    const changes: Partial<AttemptRow> = {
+    const changes = {
       status: graded ? 'graded' : 'submitted',
       score: graded ? total : null,
       max_score: max,
       passed: passed === null ? null : passed ? 1 : 0,
-      ...(options.submit ? { open_key: null, submitted_at: iso() } : {}),
-    };
-    if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, changes))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
+      open_key: options.submit ? null : attempt.open_key,
+      submitted_at: options.submit ? iso() : attempt.submitted_at,
+    } satisfies Partial<AttemptRow>;
+    const written = await writes.scoreAttempt(tx, attempt.id, attempt.version, changes.status, changes.score, changes.max_score, changes.passed, changes.open_key, changes.submitted_at);
+    if (!written) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
     const next: AttemptRow = { ...attempt, ...changes, version: attempt.version + 1 };
     const changed = attempt.status !== 'graded' || Number(attempt.score) !== total || Number(attempt.max_score) !== max;
     const newGrade = graded && changed;
@@ -308,7 +320,6 @@ export function createQuizService(
       if (!q) continue;
       const type = q.type as QuestionType;
       const content = json<QuestionContent>(q.content, {});
-      const key = json<AnswerKey>(q.answer_key, {});
       const answer = answers.get(q.id);
       const response = answer ? json<ResponseValue | null>(answer.response, null) : null;
       const byId = <T extends { id: string }>(list: T[] | undefined, order: string[] | undefined) =>
@@ -323,7 +334,8 @@ export function createQuizService(
         const points = answer?.points === null || answer?.points === undefined ? null : Number(answer.points);
         const result: NonNullable<AttemptView['questions'][number]['result']> = { correct: points === null ? null : points >= q.points, points };
         if (level === 'answers' || level === 'explanations') {
-          const correct = correctResponse(type, key);
+          // The key is read only where it is shown.
+          const correct = correctResponse(type, json<AnswerKey>(q.answer_key, {}));
           if (correct) result.correctAnswer = correct;
         }
         if (level === 'explanations' && q.explanation) result.explanation = q.explanation;
@@ -563,7 +575,6 @@ export function createQuizService(
           if ((quiz.opens_at && now.getTime() < Date.parse(quiz.opens_at)) || (quiz.closes_at && now.getTime() >= Date.parse(quiz.closes_at))) {
             throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not open now.');
           }
-          const r = repo(tx);
           const previous = await reads.attemptsOf(tx, quiz.id, principal.userId);
           const open = previous.find((a) => a.status === 'open');
           if (open && !expired(open)) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, `Attempt ${open.id} is still open: continue or submit it.`);
@@ -602,7 +613,7 @@ export function createQuizService(
             passed: null,
             version: 1,
           };
-          await r.insertAttempt(row);
+          await writes.insertAttempt(tx, row);
           if (deadline) await jobs.enqueue(tx, AUTOSUBMIT_JOB, { attemptId: row.id }, { runAt: new Date(deadline), uniqueKey: `${AUTOSUBMIT_JOB}:${row.id}` });
           await events.append<AttemptStartedPayload>(tx, {
             type: LearningEvents.attemptStarted,
@@ -638,9 +649,9 @@ export function createQuizService(
     /** Saves answers (idempotent per question; an answer older than the stored one, by clientTimestamp, is ignored). */
     async saveAnswers(principal: Principal, attemptId: string, body: AnswersPatch): Promise<AttemptView> {
       const view = await withTransaction(db, async (tx) => {
-        const attempt = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may answer.');
+        const { attempt, quiz } = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may answer.');
         if (expired(attempt)) {
-          await settle(tx, attempt, (await reads.findQuiz(tx, attempt.quiz_id))!, { submit: { auto: true }, actorId: null });
+          await settle(tx, attempt, quiz, { submit: { auto: true }, actorId: null });
           return undefined;
         }
         if (attempt.status !== 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt is already submitted.');
@@ -658,9 +669,9 @@ export function createQuizService(
           answers.set(a.questionId, row);
           saved.set(a.questionId, row);
         }
-        await repo(tx).saveResponses([...saved.values()]);
+        await writes.saveResponses(tx, [...saved.values()]);
         // The version check fails if a submission (or another save) got in first.
-        if (!(await repo(tx).updateAttempt(attempt.id, attempt.version, {}))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
+        if (!(await writes.touchAttempt(tx, attempt.id, attempt.version))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
         // An open attempt shows no results yet, whatever the quiz's feedback level.
         return attemptView({ ...attempt, version: attempt.version + 1 }, 'none', { questions, answers });
       });
@@ -671,8 +682,7 @@ export function createQuizService(
     /** Submits and scores; submitting again returns the result unchanged. */
     async submit(principal: Principal, attemptId: string): Promise<AttemptView> {
       return withTransaction(db, async (tx) => {
-        const attempt = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may submit it.');
-        const quiz = (await reads.findQuiz(tx, attempt.quiz_id))!;
+        const { attempt, quiz } = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may submit it.');
         const settled = attempt.status === 'open' ? await settle(tx, attempt, quiz, { submit: { auto: expired(attempt) }, actorId: principal.userId }) : { attempt, content: await contentOf(tx, attempt) };
         return attemptView(settled.attempt, quiz.feedback, settled.content);
       });
