@@ -72,8 +72,4 @@ export async function seedDirectory(db: Db, dialect: DialectName, count: number,
     for (const part of inParts([...counts.values()])) await tx.insertInto('directory_facet_count').values(part).execute();
     if (dialect === 'postgres') await sql`select setval('directory_profile_doc_seq', ${count})`.execute(tx);
   });
-  // What autovacuum does after a bulk load (the bench's PostgreSQL may run without it): the planner's
-  // statistics (without them it checks the words of every profile of a country, ~0.5 s a search) and
-  // the full-text indexes' pending entries moved into the index.
-  if (dialect === 'postgres') await sql`vacuum analyze directory_profile, directory_profile_skill, directory_facet_count`.execute(db);
 }

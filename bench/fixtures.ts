@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp, type LyceumApp, type ModuleFactory } from '../apps/server/src/app.js';
 import type { Principal } from '../apps/server/src/core/http/access.js';
@@ -90,7 +89,9 @@ export const principalOf = (userId: string, role: Role): Principal => ({ kind: '
  * word search read every profile of a country (~0.5 s a query). Nothing to do on SQLite.
  */
 export async function settleSeed(lyceum: LyceumApp): Promise<void> {
-  if (lyceum.core.config.database.kind === 'postgres') await sql`vacuum analyze`.execute(lyceum.core.database.db);
+  const { database } = lyceum.core.config;
+  // A connection of its own: the app's pool fails a query after its timeout, and this one takes longer.
+  if (database.kind === 'postgres') await adminQuery(database.url, 'vacuum analyze');
 }
 
 /** Inserts rows in chunks (one multi-row insert each) inside one transaction. */
