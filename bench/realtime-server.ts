@@ -4,7 +4,8 @@
 import { accessTokens, benchApp, bulkUsers, portOf, principalOf, settleSeed } from './fixtures.js';
 import { scaled } from './support.js';
 
-const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1' });
+const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS;
+const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1', env: synchronous ? { SQLITE_SYNCHRONOUS: synchronous } : {} });
 const { chat } = lyceum.product;
 const started = performance.now();
 
