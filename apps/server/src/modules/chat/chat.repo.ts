@@ -1,6 +1,6 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import { isPostgres } from '../../core/db/portable.js';
+import { isPostgres, jsonRecords } from '../../core/db/portable.js';
 import { inParts } from '../../core/db/parts.js';
 import { compileReadOn } from '../../core/db/prepared-read.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
@@ -87,11 +87,8 @@ function buildRepo(handle: Db | Tx) {
     },
     /** Sets conversations' last seq and activity, one statement for all of them (a send batch's). */
     setLastSeqs: (rows: Array<{ id: string; seq: number; at: string }>) =>
-      isPostgres(db)
-        ? sql`update "chat_conversation" c set last_seq = v.seq, activity_at = v.at
-            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, seq integer, at text) where c.id = v.id`.execute(db)
-        : sql`update "chat_conversation" set last_seq = j.value ->> 'seq', activity_at = j.value ->> 'at'
-            from json_each(${JSON.stringify(rows)}) j where chat_conversation.id = j.value ->> 'id'`.execute(db),
+      sql`update "chat_conversation" set last_seq = v.seq, activity_at = v.at
+        from ${jsonRecords(db, 'v', rows, { id: 'text', seq: 'integer', at: 'text' })} where chat_conversation.id = v.id`.execute(db),
     changeMemberCount: (id: string, delta: number) =>
       db.updateTable('chat_conversation').set((eb) => ({ member_count: eb('member_count', '+', delta) })).where('id', '=', id).execute(),
     /** The caller's conversations, most recently active first; keyset on (activity_at, id). */
@@ -180,12 +177,10 @@ function buildRepo(handle: Db | Tx) {
 
     /** advanceWatermarks for many members (each once), in one statement: a send batch's senders. */
     advanceManyWatermarks: (rows: Array<{ conversationId: string; userId: string; seq: number }>) =>
-      isPostgres(db)
-        ? sql`update "chat_member" m set read_seq = greatest(m.read_seq, v.seq), delivered_seq = greatest(m.delivered_seq, v.seq)
-            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v("conversationId" text, "userId" text, seq integer)
-            where m.conversation_id = v."conversationId" and m.user_id = v."userId"`.execute(db)
-        : sql`update "chat_member" set read_seq = max(read_seq, j.value ->> 'seq'), delivered_seq = max(delivered_seq, j.value ->> 'seq')
-            from json_each(${JSON.stringify(rows)}) j where chat_member.conversation_id = j.value ->> 'conversationId' and chat_member.user_id = j.value ->> 'userId'`.execute(db),
+      sql`update "chat_member"
+        set read_seq = case when read_seq < v.seq then v.seq else read_seq end, delivered_seq = case when delivered_seq < v.seq then v.seq else delivered_seq end
+        from ${jsonRecords(db, 'v', rows, { conversationId: 'text', userId: 'text', seq: 'integer' })}
+        where chat_member.conversation_id = v."conversationId" and chat_member.user_id = v."userId"`.execute(db),
 
     setMute: (conversationId: string, userId: string, mutedUntil: string | null) =>
       db.updateTable('chat_member').set({ muted_until: mutedUntil }).where('conversation_id', '=', conversationId).where('user_id', '=', userId).execute(),
