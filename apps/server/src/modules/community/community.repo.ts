@@ -28,6 +28,12 @@ const sortKey = (sort: FeedSort) => (sort === 'top' ? 'hot_score' : 'created_at'
 /** The home feed's window on PostgreSQL, in posts per row of the page (see `homeWindow`). */
 const HOME_WINDOW = 50;
 
+/** A query's posts in the page's order (the sort key, then id, both descending), the first `limit` of them. */
+const inPageOrder = (query: Branch, feed: FeedQuery, limit: number): Branch => query.orderBy(post(sortKey(feed.sort)), 'desc').orderBy(post('id'), 'desc').limit(limit);
+
+/** The posts of an author that their followers see (in a followed author's branch, and in the home window). */
+const forFollowers = (eb: ExpressionBuilder<any, any>) => eb(post('visibility'), 'in', ['public', 'followers']);
+
 /** Above every key of each sort: the bound of a first page (see `onPage`). */
 const KEY_CEILING: Record<FeedSort, string | number> = { recent: '9999-12-31T23:59:59.999Z', top: Number.MAX_VALUE };
 
@@ -93,8 +99,7 @@ export function communityRepo(handle: Db | Tx) {
   }
 
   /** A source's posts in the page's order, at most a page of them: bounded, whatever the source's size. */
-  const pageOf = (query: Branch, feed: FeedQuery, options: ListOptions): Branch =>
-    onPage(listable(query, options), feed).orderBy(post(sortKey(feed.sort)), 'desc').orderBy(post('id'), 'desc').limit(feed.limit);
+  const pageOf = (query: Branch, feed: FeedQuery, options: ListOptions): Branch => inPageOrder(onPage(listable(query, options), feed), feed, feed.limit);
 
   /**
    * PostgreSQL: for each row of `sources`, its posts (`post_column = source_column`) that may be on
@@ -121,7 +126,7 @@ export function communityRepo(handle: Db | Tx) {
    * index: every recent post, for a reader of a few quiet authors.
    */
   function followedPosts(followerId: string, exceptAuthors: string[] | undefined, feed: FeedQuery, options: ListOptions): Branch {
-    const visibleToFollowers = (query: Branch) => query.where(post('visibility'), 'in', ['public', 'followers']);
+    const visibleToFollowers = (query: Branch) => query.where(forFollowers);
     if (isPostgres(anyDb)) {
       let follows: Branch = anyDb.selectFrom('community_follow').where('community_follow.follower_id', '=', followerId);
       if (exceptAuthors?.length) follows = follows.where('community_follow.followee_id', 'not in', exceptAuthors);
@@ -167,10 +172,13 @@ export function communityRepo(handle: Db | Tx) {
     return branches;
   }
 
-  /** Whether a post is one of the home feed's sources (scopeBranches' branches, as one condition). */
+  /**
+   * Whether a post is one of the home feed's sources, as one condition: the branches scopeBranches
+   * makes of a home scope (`anyBy`, `followedBy`, `courseIds`; listPosts uses it for no other).
+   */
   function inHomeFeed(eb: ExpressionBuilder<any, any>, scope: PostScope) {
     const followees = eb.selectFrom('community_follow').select('followee_id').where('follower_id', '=', scope.followedBy!);
-    const sources = [eb.and([eb(post('visibility'), 'in', ['public', 'followers']), eb(post('author_id'), 'in', followees)])];
+    const sources = [eb.and([forFollowers(eb), eb(post('author_id'), 'in', followees)])];
     if (scope.anyBy?.length) sources.push(eb(post('author_id'), 'in', scope.anyBy));
     if (scope.courseIds?.length) sources.push(eb.and([eb(post('visibility'), '=', 'course'), eb(post('course_id'), 'in', scope.courseIds)]));
     return eb.or(sources);
@@ -186,13 +194,9 @@ export function communityRepo(handle: Db | Tx) {
    * compiled that plan (60 ms for a reader of 2,000 authors) even when they never ran.
    */
   function homeWindow(scope: PostScope, feed: FeedQuery, options: ListOptions = {}) {
-    const key = sortKey(feed.sort);
-    const newest = onPage(anyDb.selectFrom('community_post').selectAll('community_post'), feed)
-      .orderBy(post(key), 'desc')
-      .orderBy(post('id'), 'desc')
-      .limit(feed.limit * HOME_WINDOW);
+    const newest = inPageOrder(onPage(anyDb.selectFrom('community_post').selectAll('community_post'), feed), feed, feed.limit * HOME_WINDOW);
     const inWindow = anyDb.selectFrom(newest.as('community_post')).selectAll('community_post').where((eb) => inHomeFeed(eb, scope));
-    return listable(inWindow, options).orderBy(post(key), 'desc').orderBy(post('id'), 'desc').limit(feed.limit);
+    return inPageOrder(listable(inWindow, options), feed, feed.limit);
   }
 
   /**
