@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { SelectQueryNode, type KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeEachDialect, openTestDatabase, type DialectName, type TestDatabase } from '../../../test/support/databases.js';
@@ -39,6 +40,23 @@ function capturingLogger(): { logger: FastifyBaseLogger; lines: LogLine[] } {
 }
 
 const ids = (events: StoredEvent[]) => events.map((e) => e.id);
+
+/**
+ * The same database, deaf to other nodes (no LISTEN), counting the SELECTs run through its `db`:
+ * once started, a log on it runs none but its dispatcher's pages.
+ */
+function countingReads(database: Database): { database: Database; reads: () => number } {
+  let reads = 0;
+  const counter: KyselyPlugin = {
+    transformQuery: ({ node }) => {
+      if (SelectQueryNode.is(node)) reads++;
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  return { database: { ...database, db: database.db.withPlugin(counter), listen: undefined }, reads: () => reads };
+}
+
 const DAY_MS = 86_400_000;
 
 describeEachDialect('event log', (dialect: DialectName) => {
@@ -62,13 +80,13 @@ describeEachDialect('event log', (dialect: DialectName) => {
    * Another node on the same database, with connections of its own. On PostgreSQL its poll is far
    * slower than any test, so only NOTIFY can wake it in time; SQLite has no NOTIFY and polls.
    */
-  async function otherNode(testDb: TestDatabase): Promise<EventLog> {
+  async function otherNode(testDb: TestDatabase): Promise<{ log: EventLog; database: Database }> {
     const database = createDatabase(testDb.config);
     cleanups.push(() => database.close());
     const pollMs = dialect === 'postgres' ? 600_000 : 20;
     const log = createEventLog({ database, clock: systemClock, logger: silent, pollMs, retentionDays: 30 });
     cleanups.push(() => log.stop());
-    return log;
+    return { log, database };
   }
 
   const countScopeRows = async (database: Database) =>
@@ -152,7 +170,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     const WRITERS = 20;
     const TRANSACTIONS = 25;
     const { database, testDb, log: nodeA } = await freshLog();
-    const nodeB = await otherNode(testDb);
+    const { log: nodeB } = await otherNode(testDb);
     const onA = collect(nodeA, 'node-a');
     const onB = collect(nodeB, 'node-b');
     await Promise.all([nodeA.start(), nodeB.start()]);
@@ -217,6 +235,81 @@ describeEachDialect('event log', (dialect: DialectName) => {
     expect(ids(onA)).toEqual([...expected, sentinel.id]);
     expect(ids(onB)).toEqual([...expected, sentinel.id]);
   }, 120_000);
+
+  describe('events this node committed are delivered from memory', () => {
+    /** A log that only its own commits wake (no poll in time, no NOTIFY), counting its reads, and a collector on it. */
+    async function quietLog() {
+      const { database, testDb } = await freshLog();
+      const counted = countingReads(database);
+      const log = createEventLog({ database: counted.database, clock: systemClock, logger: silent, pollMs: 600_000, retentionDays: 30 });
+      cleanups.push(() => log.stop());
+      const received = collect(log);
+      await log.start();
+      const append = (type: string, payload: unknown = {}) => withTransaction(database.db, (tx) => log.append(tx, { type, scopes: ['user:a'], payload }));
+      return { database, testDb, log, received, reads: counted.reads, append };
+    }
+
+    it('without reading them back from the log', async () => {
+      const { database, log, received, reads, append } = await quietLog();
+      const one = await append('test.memory.one');
+      const many = await withTransaction(database.db, (tx) =>
+        log.appendMany(tx, [1, 2, 3].map((n) => ({ type: 'test.memory.many', scopes: ['user:a'], payload: { n } }))),
+      );
+      await waitFor(() => received.length === 4, 'all four events');
+
+      expect(reads()).toBe(0);
+      expect(ids(received)).toEqual(ids([one, ...many]));
+      expect(received).toEqual(await log.readSince(0));
+    });
+
+    it('an event another node wrote in between is read from the log, and everything arrives once, in seq order', async () => {
+      const { testDb, received, reads, append } = await quietLog();
+      const nodeB = await otherNode(testDb);
+      const first = await append('test.memory.first');
+      await waitFor(() => received.length === 1, 'the first event');
+      const fromB = await withTransaction(nodeB.database.db, (tx) => nodeB.log.append(tx, { type: 'test.memory.other', scopes: ['user:a'], payload: {} }));
+      const last = await append('test.memory.last');
+      await waitFor(() => received.length === 3, 'all three events');
+      const third = await append('test.memory.after');
+      await waitFor(() => received.length === 4, 'the event after the gap');
+
+      expect(ids(received)).toEqual([first.id, fromB.id, last.id, third.id]);
+      expect(reads()).toBe(1);
+    });
+
+    it('an append rolled back in between leaves no phantom event', async () => {
+      const { database, log, received, append } = await quietLog();
+      const first = await append('test.memory.first');
+      const rollback = withTransaction(database.db, async (tx) => {
+        await log.append(tx, { type: 'test.memory.discarded', scopes: ['user:a'], payload: {} });
+        throw new Error('changed my mind');
+      });
+      await expect(rollback).rejects.toThrow('changed my mind');
+      const last = await append('test.memory.last');
+      await waitFor(() => received.length === 2, 'both committed events');
+
+      expect(ids(received)).toEqual([first.id, last.id]);
+      expect(received).toEqual(await log.readSince(0));
+    });
+
+    it('a subscriber too slow for memory to hold what commits meanwhile gets it all from the log, once, in order', async () => {
+      const { database, log, reads, append } = await quietLog();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const slow: StoredEvent[] = [];
+      log.subscribe({ name: 'slow', handle: async (event) => void slow.push(await gate.then(() => event)) });
+      const first = await append('test.memory.first');
+      // Two batches the dispatcher would hold while the first event is stuck: more than it keeps (ten pages of 500).
+      const batch = () =>
+        withTransaction(database.db, (tx) => log.appendMany(tx, Array.from({ length: 3000 }, (_, n) => ({ type: 'test.memory.bulk', scopes: ['user:a'], payload: { n } }))));
+      const batches = [await batch(), await batch()];
+      release();
+      await waitFor(() => slow.length === 6001, 'every event on the slow subscriber');
+
+      expect(ids(slow)).toEqual(ids([first, ...batches.flat()]));
+      expect(reads()).toBeGreaterThan(0);
+    }, 60_000);
+  });
 
   it('a node that starts receives what commits after it started, not history', async () => {
     const { log, append } = await freshLog();

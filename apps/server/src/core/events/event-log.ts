@@ -84,8 +84,15 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
   async function appendMany<P>(tx: Tx, inputs: ReadonlyArray<EventInput<P>>): Promise<Array<StoredEvent<P>>> {
     if (!inputs.length) return [];
     const scopesOf = inputs.map(validatedScopes);
+    let stored: Array<StoredEvent<P>> | undefined;
     // Registered before any SQL: a transaction not opened by withTransaction fails here, lock-free.
-    afterCommit(tx, dispatcher.wake);
+    // This node's dispatcher takes what it committed from memory instead of reading it back (see
+    // dispatcher.offer). That is sound on both databases because seqs are taken under the append
+    // lock, held until commit (SQLite: the one writer; PostgreSQL: lockEventAppend), so once this
+    // commit returns, every lower seq has committed or rolled back. Whatever this node does not
+    // hold (another node's or the CLI's events, a seq a rolled-back PostgreSQL append used up)
+    // shows as a gap in the seqs, and the dispatcher reads the log there.
+    afterCommit(tx, () => (stored ? dispatcher.offer(stored) : dispatcher.wake()));
     await dialect.lockEventAppend(tx);
     // Taken under the lock, so that created_at follows seq on any one node.
     const createdAt = isoNow(clock);
@@ -106,9 +113,9 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     for (const part of inParts(scopeRows)) await tx.insertInto('core_event_scopes').values(part).execute();
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
     // Parsed back from the stored text: the caller holds exactly what every reader will see.
-    const stored = rows.map((row) => toEvent({ ...row, seq: seqOf.get(row.id)! }) as StoredEvent<P>);
-    if (onAppend) afterCommit(tx, () => stored.forEach(onAppend));
-    return stored;
+    const events = rows.map((row) => toEvent({ ...row, seq: seqOf.get(row.id)! }) as StoredEvent<P>);
+    if (onAppend) afterCommit(tx, () => events.forEach(onAppend));
+    return (stored = events);
   }
 
   async function readSince(cursor: number, { scopes, limit = DEFAULT_LIMIT }: ReadOptions = {}): Promise<StoredEvent[]> {

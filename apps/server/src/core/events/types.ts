@@ -40,7 +40,10 @@ export interface ReadOptions {
 }
 
 export interface EventLog {
-  /** Stores the event inside the caller's transaction; it is dispatched after commit. */
+  /**
+   * Stores the event inside the caller's transaction; it is dispatched after commit. The event
+   * returned is the very object this node's subscribers receive: read it, never change it.
+   */
   append<P>(tx: Tx, event: EventInput<P>): Promise<StoredEvent<P>>;
   /**
    * Stores several events inside the caller's transaction in a few multi-row statements (a write
