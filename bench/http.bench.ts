@@ -81,7 +81,26 @@ generator has headroom. Measured per request on this machine:
   each cost less than the noise of a shared machine (±5 µs); all six off, the widget read went from
   50 to 36 µs. The global limit on \`rate-limiter-flexible\` (two promises per request instead of
   the plugin's eight, counted with async_hooks) made no measurable difference (45.5 vs 47.8 µs) and
-  was not kept: what the limit costs is not its promises.
+  was not kept then; measured again (below) it does help, but is not kept either.
+- The stack priced again (2026-12-06; one server per variant, 10 alternating rounds of 2 s, median
+  CPU per request from \`/proc/<pid>/stat\`): the widget read with everything 45.7 µs; without the
+  route's rate limit 38.4; without CORS 42.3; without the per-route latency hook, the NUL check and the
+  \`onSend\` hook 42.0; with all six off 31.7, below bare Fastify's read (33.6; bare node:http 17.0 in
+  the same harness). The rate limit is the largest piece. The global limit as one callback-style
+  hook on \`rate-limiter-flexible\`'s \`RateLimiterMemory\` (one promise, no read of the route's
+  options) went from 39.3 to 36.0 µs (14 alternating pairs, lower in 13), but is not kept: that
+  store holds every key until its window ends, with no bound, where the plugin's is an LRU of 5,000
+  keys, so a client cycling through source addresses (an IPv6 /64) would grow the heap without
+  limit. Taking it needs a bounded store or keys per /64 first. Not kept, no measurable
+  difference (14 pairs, 40.7 vs 44.1 µs, noise): CORS's exposed headers as one string (the plugin
+  joins a list per request) and the NUL check without \`Object.entries\`.
+- \`/health/live\` costs about the same CPU per request as the widget read (43.2 vs 45.7 µs in the
+  run above) although it has no rate limit and no database read: the difference is in the kernel,
+  not in our code. Its response's \`writev\` takes longer (\`perf trace -s\` on the server: 28–30 µs
+  per call against 22–24 for the widget read, minimum 19 against 15; in a CPU profile 46% of the
+  busy time against 32%). Collecting the start-up garbage before serving (as the community server
+  does) changed nothing measurable. Its lower requests/s in the table is within the run-to-run
+  spread of a shared machine.
 
 What remains, by profile share: Fastify's own request lifecycle, Node's HTTP parser and the socket
 write (\`writev\`, the largest single share); 21 response headers on \`/health/live\` where bare
