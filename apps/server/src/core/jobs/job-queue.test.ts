@@ -1,3 +1,4 @@
+import type { KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEachDialect, openTestDatabase } from '../../../test/support/databases.js';
@@ -196,6 +197,32 @@ describeEachDialect('job queue', (dialect) => {
     expect(await queue.get(delayed)).toMatchObject({ status: 'queued', attempts: 0 });
     clock.advance(3600_001);
     await until(async () => (await queue.get(delayed))?.status === 'succeeded');
+  });
+
+  it('a job that runs later wakes no worker at commit: no claim until it is due', async () => {
+    // Counts the claims (updates of core_jobs) this queue's handle runs.
+    let claims = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        if (node.kind === 'UpdateQueryNode' && JSON.stringify(node.table).includes('"core_jobs"')) claims++;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const counted = { ...database, db: database.db.withPlugin(counting) as Database['db'] };
+    const queue = createJobQueue({ database: counted, clock: { now: () => new Date() }, logger, concurrency: 4, leaseMs: 30_000, pollMs: 60_000 });
+    queues.push(queue);
+    const ran: string[] = [];
+    queue.define('test.deadline', { handle: async ({ id }) => void ran.push(id) });
+    queue.start();
+    // The first poll's claim; after it, nothing runs until a wake-up (the next poll is a minute away).
+    await until(() => claims > 0);
+    claims = 0;
+    await withTransaction(counted.db, (tx) => queue.enqueue(tx, 'test.deadline', {}, { delayMs: 3600_000 }));
+    // stop() waits for any claim pass the commit started.
+    await queue.stop(1000);
+    expect(claims).toBe(0);
+    expect(ran).toEqual([]);
   });
 
   it('two nodes on one database run each of 200 jobs exactly once', async () => {

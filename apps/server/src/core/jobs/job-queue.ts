@@ -232,7 +232,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       });
       if (!rows.length) return [];
       const ids = await store.insertMany(target, rows);
-      wakeAfterCommit(target);
+      // A claim now could not take a job that runs later (an attempt's deadline, say): the poll finds it then.
+      const now = isoNow();
+      if (rows.some((row) => row.run_at <= now)) wakeAfterCommit(target);
       return ids;
     },
 

@@ -23,6 +23,11 @@ export function latestTick(cron: string, now: Date): string {
   return tick.toISOString()!;
 }
 
+/** The first tick after `tick` (epoch ms): until then, `tick` stays the latest. */
+function tickAfter(cron: string, tick: string): number {
+  return CronExpressionParser.parse(cron, { currentDate: new Date(tick), tz: 'UTC' }).next().getTime();
+}
+
 export const tickKey = (scheduleName: string, tick: string) => `schedule:${scheduleName}:${tick}`;
 
 /**
@@ -32,8 +37,9 @@ export const tickKey = (scheduleName: string, tick: string) => `schedule:${sched
  * was down collapse into one run.
  */
 export function createScheduler({ db, clock, logger, enqueue }: { db: Db; clock: Clock; logger: FastifyBaseLogger; enqueue: JobQueue['enqueue'] }): Scheduler {
-  // The tick this node last handled per schedule, so that most polls touch no table.
-  const schedules = new Map<string, { schedule: Schedule; handledTick?: string }>();
+  // The tick this node last handled per schedule, so that most polls touch no table, and when the
+  // next one falls, so that they parse no cron expression either.
+  const schedules = new Map<string, { schedule: Schedule; handledTick?: string; nextTickMs?: number }>();
 
   async function enqueueIfFirst(schedule: Schedule, tick: string): Promise<void> {
     await withTransaction(db, async (tx) => {
@@ -58,11 +64,14 @@ export function createScheduler({ db, clock, logger, enqueue }: { db: Db; clock:
 
     async runDue() {
       for (const entry of schedules.values()) {
-        const tick = latestTick(entry.schedule.cron, clock.now());
+        const now = clock.now();
+        if (entry.handledTick && entry.nextTickMs && now.getTime() >= Date.parse(entry.handledTick) && now.getTime() < entry.nextTickMs) continue;
+        const tick = latestTick(entry.schedule.cron, now);
         if (tick === entry.handledTick) continue;
         try {
           await enqueueIfFirst(entry.schedule, tick);
           entry.handledTick = tick;
+          entry.nextTickMs = tickAfter(entry.schedule.cron, tick);
         } catch (err) {
           // One failing schedule must not hold up the others; the next poll tries again.
           logger.warn({ err, schedule: entry.schedule.name, tick }, 'schedule tick failed; retrying at the next poll');

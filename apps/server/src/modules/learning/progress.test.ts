@@ -61,6 +61,36 @@ describeEachDialect('learning: progress, completion and certificates', (dialect)
     expect((await api(t, t.student, 'POST', `/courses/${next.id}/enrollments`, {})).statusCode).toBe(201);
     expect((await api(t, null, 'GET', '/me/progress')).statusCode).toBe(401);
   });
+  it('completion counts only the student’s own passes of published required quizzes, and a course that requires nothing never completes', async () => {
+    const course = await createCourse(t, t.teacher, { title: 'Rule' });
+    const quiz = (await api(t, t.teacher, 'POST', `/courses/${course.id}/quizzes`, { title: 'Required', status: 'published', required: true })).json();
+    const question = (await api(t, t.teacher, 'POST', `/quizzes/${quiz.id}/questions`, { type: 'true_false', prompt: 'Done?', correctBoolean: true })).json();
+    // Still a draft: it will not count.
+    await api(t, t.teacher, 'POST', `/courses/${course.id}/quizzes`, { title: 'Draft', required: true });
+    const pass = async (who: typeof t.student) => {
+      const attempt = (await api(t, who, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+      await api(t, who, 'PATCH', `/attempts/${attempt.id}`, { answers: [{ questionId: question.id, response: { value: true } }] });
+      expect((await api(t, who, 'POST', `/attempts/${attempt.id}/submit`)).json().passed).toBe(true);
+    };
+    const completedBy = async (userId: string) => (await eventsOf(t, 'learning.course.completed')).filter((e) => (e.payload as { courseId: string; userId: string }).courseId === course.id && (e.payload as { userId: string }).userId === userId);
+    for (const who of [t.student, t.otherStudent]) await api(t, who, 'POST', `/courses/${course.id}/enrollments`, {});
+    await pass(t.otherStudent);
+    expect(await completedBy(t.otherStudent.userId)).toHaveLength(1);
+    expect(await completedBy(t.student.userId)).toHaveLength(0);
+    await pass(t.student);
+    await pass(t.student);
+    expect(await completedBy(t.student.userId)).toHaveLength(1);
+
+    const empty = await createCourse(t, t.teacher, { title: 'Nothing required' });
+    const optional = (await api(t, t.teacher, 'POST', `/courses/${empty.id}/quizzes`, { title: 'Optional', status: 'published', required: false })).json();
+    const q = (await api(t, t.teacher, 'POST', `/quizzes/${optional.id}/questions`, { type: 'true_false', prompt: 'Done?', correctBoolean: true })).json();
+    await api(t, t.student, 'POST', `/courses/${empty.id}/enrollments`, {});
+    const attempt = (await api(t, t.student, 'POST', `/quizzes/${optional.id}/attempts`)).json();
+    await api(t, t.student, 'PATCH', `/attempts/${attempt.id}`, { answers: [{ questionId: q.id, response: { value: true } }] });
+    expect((await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`)).json().passed).toBe(true);
+    expect((await api(t, t.student, 'GET', '/me/progress')).json().items.find((p: { courseId: string }) => p.courseId === empty.id)).toMatchObject({ completed: false });
+  });
+
   it('the last lessons completed at the same moment both count, and the course gets exactly one certificate', async () => {
     const course = await createCourse(t, t.teacher, { title: 'Raced' });
     const lessons = [];

@@ -91,7 +91,19 @@ export function quizReads(root: Db) {
           .where('a.id', '=', id),
       ),
     ),
-    attemptsOf: compileReadOn(root, (db, quizId: string, userId: string) => l(db).selectFrom('learning_attempt').selectAll().where('quiz_id', '=', quizId).where('user_id', '=', userId).orderBy('number')),
+    /**
+     * What a start needs of the student's earlier attempts of a quiz, in one read that loads none of
+     * them: how many there are, and the open one's id and deadline (`open_key` is set only while open).
+     */
+    attemptsSoFar: first(
+      compileReadOn(root, (db, quizId: string, userId: string, openKey: string) =>
+        l(db).selectNoFrom((eb) => [
+          eb.selectFrom('learning_attempt').select((a) => a.fn.countAll<number | string>().as('n')).where('quiz_id', '=', quizId).where('user_id', '=', userId).as('taken'),
+          eb.selectFrom('learning_attempt').select('id').where('open_key', '=', openKey).as('open_id'),
+          eb.selectFrom('learning_attempt').select('deadline_at').where('open_key', '=', openKey).as('open_deadline_at'),
+        ]),
+      ),
+    ),
     questionsOf: compileReadOn(root, (db, quizId: string) => l(db).selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id')),
     /** The questions `ids` with the attempt's stored answer to each, in one read. */
     questionsWithAnswers: async (handle: Db | Tx, attemptId: string, ids: readonly string[]): Promise<QuestionWithAnswer[]> =>

@@ -308,7 +308,8 @@ export function createQuizService(
     return { attempt: next, content };
   }
 
-  const expired = (attempt: AttemptRow) => attempt.status === 'open' && attempt.deadline_at !== null && clock.now().getTime() >= Date.parse(attempt.deadline_at);
+  const pastDeadline = (deadline: string | null) => deadline !== null && clock.now().getTime() >= Date.parse(deadline);
+  const expired = (attempt: AttemptRow) => attempt.status === 'open' && pastDeadline(attempt.deadline_at);
 
   /** What the caller sees of an attempt: staff see everything; a student what the quiz's feedback level allows once submitted. */
   function attemptView(attempt: AttemptRow, level: QuizRow['feedback'], { questions, answers }: AttemptContent): AttemptView {
@@ -575,11 +576,13 @@ export function createQuizService(
           if ((quiz.opens_at && now.getTime() < Date.parse(quiz.opens_at)) || (quiz.closes_at && now.getTime() >= Date.parse(quiz.closes_at))) {
             throw conflict(LearningErrors.LEARNING_QUIZ_NOT_OPEN, 'The quiz is not open now.');
           }
-          const previous = await reads.attemptsOf(tx, quiz.id, principal.userId);
-          const open = previous.find((a) => a.status === 'open');
-          if (open && !expired(open)) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, `Attempt ${open.id} is still open: continue or submit it.`);
-          if (open) await settle(tx, open, quiz, { submit: { auto: true }, actorId: null });
-          if (quiz.max_attempts !== null && previous.length >= quiz.max_attempts) throw conflict(LearningErrors.LEARNING_NO_ATTEMPTS_LEFT, 'No attempts left for this quiz.');
+          const openKey = `${quiz.id}:${principal.userId}`;
+          const { taken, open_id: openId, open_deadline_at: openDeadline } = (await reads.attemptsSoFar(tx, quiz.id, principal.userId, openKey))!;
+          if (openId && !pastDeadline(openDeadline)) throw conflict(LearningErrors.LEARNING_ATTEMPT_OPEN, `Attempt ${openId} is still open: continue or submit it.`);
+          // Its time is up: it is submitted now, as the deadline job would (only then is the whole row read).
+          if (openId) await settle(tx, (await reads.findAttempt(tx, openId))!, quiz, { submit: { auto: true }, actorId: null });
+          const previous = Number(taken);
+          if (quiz.max_attempts !== null && previous >= quiz.max_attempts) throw conflict(LearningErrors.LEARNING_NO_ATTEMPTS_LEFT, 'No attempts left for this quiz.');
           const questions = await reads.questionsOf(tx, quiz.id);
           if (!questions.length) throw conflict(LearningErrors.LEARNING_QUIZ_EMPTY, 'The quiz has no questions yet.');
           let drawn = quiz.draw_count !== null && quiz.draw_count < questions.length ? shuffled(questions).slice(0, quiz.draw_count) : questions;
@@ -601,9 +604,9 @@ export function createQuizService(
             quiz_id: quiz.id,
             course_id: quiz.course_id,
             user_id: principal.userId,
-            number: previous.length + 1,
+            number: previous + 1,
             status: 'open',
-            open_key: `${quiz.id}:${principal.userId}`,
+            open_key: openKey,
             layout: JSON.stringify(layout),
             started_at: now.toISOString(),
             deadline_at: deadline,

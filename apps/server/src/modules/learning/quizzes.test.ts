@@ -169,6 +169,26 @@ describeEachDialect('learning: quizzes and attempts', (dialect) => {
     }
   });
 
+  it('starting again once the open attempt’s time is up submits it (auto) and starts the next', async () => {
+    const { quiz, ids } = await quizWith({ timeLimitSeconds: 60, maxAttempts: 2 }, [QUESTIONS[2]]);
+    const first = (await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+    await api(t, t.student, 'PATCH', `/attempts/${first.id}`, { answers: [{ questionId: ids[0], response: { value: true } }] });
+    expect((await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json().code).toBe('LEARNING_ATTEMPT_OPEN');
+    const start = t.clock.now().getTime();
+    try {
+      t.clock.advance(61_000);
+      const second = await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`);
+      expect(second.statusCode, second.body).toBe(201);
+      expect(second.json()).toMatchObject({ status: 'open', number: 2 });
+      expect((await api(t, t.student, 'GET', `/attempts/${first.id}`)).json()).toMatchObject({ status: 'graded', score: 1, passed: true });
+      expect((await eventsOf(t, 'learning.attempt.submitted')).at(-1)!.payload).toMatchObject({ attemptId: first.id, auto: true });
+      await api(t, t.student, 'POST', `/attempts/${second.json().id}/submit`);
+      expect((await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json().code).toBe('LEARNING_NO_ATTEMPTS_LEFT');
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
   it('draws N questions from a bank; refuses catastrophic patterns; pattern answers match whole', async () => {
     const bad = await api(t, t.teacher, 'POST', `/courses/${courseId}/quizzes`, { title: 'Patterns', status: 'published', drawCount: 2 });
     const quizId = bad.json().id;
