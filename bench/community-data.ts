@@ -71,5 +71,7 @@ export async function seedDirectory(db: Db, dialect: DialectName, count: number,
     }
     for (const part of inParts([...counts.values()])) await tx.insertInto('directory_facet_count').values(part).execute();
     if (dialect === 'postgres') await sql`select setval('directory_profile_doc_seq', ${count})`.execute(tx);
+    // A write that moves the data version and records no change: every node's caches and facet index start over.
+    await tx.updateTable('directory_state').set((eb) => ({ version: eb('version', '+', 1) })).where('name', '=', 'data').execute();
   });
 }

@@ -52,6 +52,9 @@ await insertMany(lyceum, 'community_follow', follows);
 // reading its index, and checked the words of every profile of a country (~0.5 s a search).
 await settleSeed(lyceum);
 
+// The facet index a node loads at start (docs/directory.md), loaded again for the directory the seed wrote after it.
+await lyceum.product.directory.service.warmFacetIndex();
+
 const readerTokens = await accessTokens(lyceum, readerIds, 'student');
 // The seed's garbage (~1 GiB of heap at full size, mostly the directory's rows) stays until V8's next
 // major GC, which a server under steady load may not run for the whole section: its RSS rows then

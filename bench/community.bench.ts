@@ -166,7 +166,10 @@ export async function communitySection(baseline: Row): Promise<Section> {
     body: `Seeded: ${counts.profiles.toLocaleString('en')} directory profiles as the directory's import stores them, inserted in batches (${runs.map((r) => `${r.info.directorySeconds.toFixed(0)} s on ${r.database}`).join(', ')}),
 ${counts.posts.toLocaleString('en')} posts by ${counts.authors.toLocaleString('en')} authors (bulk-inserted as community stores them), and 20 readers who each follow ${counts.followed} authors.
 Searches draw two facet filters per request (country + program, department + industry, or country + industry), each answer
-with its total and six facet counts. The "1 connection" row is the time of one feed page on an otherwise idle server.
+with its total and six facet counts. "From a cold start" means empty search caches: each filter's first search counts
+its facets from the node's in-memory facet index (which a node loads at start; the server loads it again after the seed,
+as a node started on that data would) and reads its first page from the database. The "1 connection" row is the time
+of one feed page on an otherwise idle server.
 
 ${table(runs.flatMap((r) => r.rows), baseline)}
 

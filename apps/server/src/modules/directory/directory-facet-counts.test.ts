@@ -5,6 +5,7 @@ import { describeEachDialect } from '../../../test/support/databases.js';
 import { call, createProfile, directoryApp, importCsv, tallyOf, type DirectoryTestApp } from '../../../test/support/directory.js';
 import { signUp, signUpAdmin, type SignedIn } from '../../../test/support/identity.js';
 import { recordStatements } from '../../../test/support/statements.js';
+import { createFacetIndex } from './directory.facet-index.js';
 import { answerOf, FACET_COLUMNS, type FacetRow } from './directory.facets.js';
 import { directoryRepo, type ProfileFilter } from './directory.repo.js';
 import { matchesFilter } from './directory.search-cache.js';
@@ -22,6 +23,21 @@ function seededRandom(seed: number) {
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return { int, pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)]! };
 }
+type Random = ReturnType<typeof seededRandom>;
+
+/** Some fields (a value, null, or left out), each with a random visibility. */
+function randomFields(rnd: Random): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const visibility: Record<string, string> = {};
+  for (const [field, values] of Object.entries({ ...FIELDS, graduationYear: [1999, 2000, 2021], skills: [] })) {
+    const roll = rnd.int(0, 3);
+    if (roll === 0) continue;
+    if (field === 'skills') fields.skills = roll === 1 ? [] : SKILLS.filter(() => rnd.int(0, 1) === 1);
+    else fields[field] = roll === 1 ? null : rnd.pick(values as unknown[]);
+    if (rnd.int(0, 1)) visibility[field] = rnd.pick(VISIBILITIES);
+  }
+  return Object.keys(visibility).length ? { ...fields, visibility } : fields;
+}
 
 describeEachDialect('directory: maintained facet counts', (dialect) => {
   let t: DirectoryTestApp;
@@ -35,20 +51,6 @@ describeEachDialect('directory: maintained facet counts', (dialect) => {
     member = await signUp(t);
   });
   afterAll(() => t.destroy());
-
-  /** Some fields (a value, null, or left out), each with a random visibility. */
-  function randomFields(): Record<string, unknown> {
-    const fields: Record<string, unknown> = {};
-    const visibility: Record<string, string> = {};
-    for (const [field, values] of Object.entries({ ...FIELDS, graduationYear: [1999, 2000, 2021], skills: [] })) {
-      const roll = rnd.int(0, 3);
-      if (roll === 0) continue;
-      if (field === 'skills') fields.skills = roll === 1 ? [] : SKILLS.filter(() => rnd.int(0, 1) === 1);
-      else fields[field] = roll === 1 ? null : rnd.pick(values as unknown[]);
-      if (rnd.int(0, 1)) visibility[field] = rnd.pick(VISIBILITIES);
-    }
-    return Object.keys(visibility).length ? { ...fields, visibility } : fields;
-  }
 
   /** The counts recomputed from every profile (and the skill rows), independently of how they are maintained. */
   async function recount(): Promise<string[]> {
@@ -80,12 +82,12 @@ describeEachDialect('directory: maintained facet counts', (dialect) => {
     const ids: string[] = [];
     for (let step = 0; step < 60; step++) {
       const action = ids.length < 5 ? 0 : rnd.int(0, 3);
-      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields() })).id);
+      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields(rnd) })).id);
       else if (action === 3) {
         const id = ids.splice(rnd.int(0, ids.length - 1), 1)[0]!;
         expect((await call(t, 'DELETE', `/profiles/${id}`, admin)).statusCode).toBe(204);
       } else {
-        const res = await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields() });
+        const res = await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields(rnd) });
         expect(res.statusCode, res.body).toBe(200);
       }
     }
@@ -204,12 +206,12 @@ describeEachDialect('directory: maintained facet counts', (dialect) => {
     let checks = 0;
     for (let step = 0; step < 80; step++) {
       const action = ids.length < 5 ? 0 : rnd.int(0, 4);
-      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields() })).id);
+      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields(rnd) })).id);
       else if (action === 1) {
         const id = ids.splice(rnd.int(1, ids.length - 1), 1)[0]!;
         expect((await call(t, 'DELETE', `/profiles/${id}`, admin)).statusCode).toBe(204);
       } else {
-        const res = await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields() });
+        const res = await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields(rnd) });
         expect(res.statusCode, res.body).toBe(200);
       }
       if (step % 8 === 7) {
@@ -269,5 +271,91 @@ describeEachDialect('directory: the indexes of filtered counts', (dialect) => {
     const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${counted}`, ['Media', 1, 'Chile', 1]));
     const readsOfProfiles = plan.rows.map((r) => r.detail).filter((detail) => /^(SEARCH|SCAN) p\b/.test(detail));
     expect(readsOfProfiles).toEqual([expect.stringMatching(/^SEARCH p USING COVERING INDEX directory_profile_(industry|country)_facets \(/)]);
+  });
+});
+
+describeEachDialect("directory: a node's in-memory facet index", (dialect) => {
+  let t: DirectoryTestApp;
+  let admin: SignedIn;
+  const rnd = seededRandom(11);
+  beforeAll(async () => {
+    t = await directoryApp({ dialect });
+    admin = await signUpAdmin(t);
+  });
+  afterAll(() => t.destroy());
+
+  const repo = () => directoryRepo(t.core.database.db, dialect);
+  /** A node's index of its own, over the database the app (another node) writes to. */
+  const indexNode = () => createFacetIndex({ load: () => repo().facetSnapshot(), changesSince: (from, to) => repo().changesSince(from, to) });
+
+  /** A filter without words: up to three conditions, some on values no profile has. */
+  function randomFilter(): Omit<ProfileFilter, 'level'> {
+    const filter: Record<string, unknown> = {};
+    for (let n = rnd.int(1, 3); n > 0; n--) {
+      const field = rnd.pick([...Object.keys(FIELDS), 'yearFrom', 'yearTo', 'skills']);
+      if (field === 'yearFrom' || field === 'yearTo') filter[field] = rnd.pick([1998, 1999, 2000, 2021, 2022]);
+      else if (field === 'skills') filter.skills = [...new Set([rnd.pick([...SKILLS, 'Cobol']), rnd.pick(SKILLS)])].slice(0, rnd.int(1, 2));
+      else filter[field] = rnd.pick([...FIELDS[field as keyof typeof FIELDS], 'Nowhere']);
+    }
+    return filter;
+  }
+
+  /** Random filters at every level: the index's counts at the current version equal the SQL count's. */
+  async function compare(index: ReturnType<typeof indexNode>, filters: number): Promise<number> {
+    let matched = 0;
+    for (let i = 0; i < filters; i++) {
+      const filter = { ...randomFilter(), level: rnd.pick([0, 1, 2] as const) };
+      const version = await repo().dataVersion();
+      const expected = await repo().facetTally(filter);
+      matched += expected.total;
+      expect(await index.tally(version, filter), JSON.stringify(filter)).toEqual(expected);
+    }
+    return matched;
+  }
+
+  it('counts random filters for every viewer exactly as SQL does, loaded and then following writes made by another node', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) ids.push((await createProfile(t, admin, { name: `Indexed ${i}`, ...randomFields(rnd) })).id);
+    const index = indexNode();
+    let matched = await compare(index, 60);
+    for (let step = 0; step < 60; step++) {
+      const action = rnd.int(0, 3);
+      if (action === 0) ids.push((await createProfile(t, admin, { name: `Person ${step}`, ...randomFields(rnd) })).id);
+      else if (action === 1) expect((await call(t, 'DELETE', `/profiles/${ids.splice(rnd.int(0, ids.length - 1), 1)[0]}`, admin)).statusCode).toBe(204);
+      else expect((await call(t, 'PATCH', `/profiles/${rnd.pick(ids)}`, admin, { name: `Changed ${step}`, ...randomFields(rnd) })).statusCode).toBe(200);
+      if (step % 4 === 3) matched += await compare(index, 15);
+    }
+    await importCsv(t, admin, 'externalId,name,country,skills\nI-1,Imported One,Chile,Rust; SQL\nI-2,Imported Two,Peru,Go\n');
+    matched += await compare(index, 40);
+    expect(matched).toBeGreaterThan(100);
+  });
+
+  it('does not answer for a version it has moved past (the search counts that one in SQL)', async () => {
+    const index = indexNode();
+    const old = await repo().dataVersion();
+    await createProfile(t, admin, { name: 'Later', country: 'Chile' });
+    expect(await index.tally(await repo().dataVersion(), { level: 0, country: 'Chile' })).toBeDefined();
+    expect(await index.tally(old, { level: 0, country: 'Chile' })).toBeUndefined();
+  });
+
+  it('answers a filtered search without words from the index: no counting statement', async () => {
+    let counted = 0;
+    const countTallies: KyselyPlugin = {
+      transformQuery: (args) => {
+        if (JSON.stringify(args.node).includes('with matching as materialized')) counted++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const db = t.core.database.db.withPlugin(countTallies);
+    const node = createDirectoryService({ db, dialect, clock: t.core.clock, events: t.core.events, cursors: t.core.cursors, users: t.identity.users });
+    const filters = [{ country: 'Chile' }, { country: 'Peru', program: 'Law' }, { skills: ['Rust'], yearFrom: 2000 }];
+    for (const filter of filters) {
+      const { total } = await node.search(null, filter);
+      expect(total).toBe((await repo().facetTally({ ...filter, level: 0 })).total);
+    }
+    expect(counted).toBe(0);
+    await node.search(null, { q: 'changed', country: 'Chile' });
+    expect(counted, 'a search with words is still counted in SQL').toBe(1);
   });
 });

@@ -22,6 +22,12 @@ export interface ProfileFilter {
   skills?: string[];
 }
 
+/** The facet columns of every profile, read with the data version they are the state of. */
+export interface FacetSnapshot {
+  version: number;
+  rows: FacetRow[];
+}
+
 export type SortKey = 'name' | 'graduationYear';
 
 export interface SortSpec {
@@ -148,6 +154,19 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       const rows = await db.selectFrom('directory_change').select(['before', 'after']).where('version', '>', from).where('version', '<=', to).orderBy('version').execute();
       if (rows.length !== to - from) return undefined;
       return rows.map((r) => ({ before: r.before === null ? null : (JSON.parse(r.before) as FacetRow), after: r.after === null ? null : (JSON.parse(r.after) as FacetRow) }));
+    },
+
+    /**
+     * Every profile's facet columns with the data version they are the state of, read in one
+     * transaction (on PostgreSQL a repeatable-read snapshot; SQLite's one connection runs nothing else meanwhile).
+     */
+    facetSnapshot(): Promise<FacetSnapshot> {
+      const read = async (tx: Executor) => {
+        const version = await directoryRepo(tx as unknown as Tx, dialect).dataVersion();
+        return { version, rows: await tx.selectFrom('directory_profile').select(FACET_COLUMNS).execute() };
+      };
+      const transaction = db.transaction();
+      return (dialect === 'postgres' ? transaction.setIsolationLevel('repeatable read') : transaction).execute(read);
     },
 
     async insert(row: ProfileRow, skills: string[]): Promise<void> {

@@ -15,6 +15,7 @@ import { DirectoryErrors, profileNotFound } from './directory.errors.js';
 import { DirectoryEvents, type ExportedPayload, type ProfileChangedPayload, type ProfileDeletedPayload } from './directory.events.js';
 import { csvHeader, csvLines } from './directory.export.js';
 import { answerOf, tallyFrom, type FacetCounts } from './directory.facets.js';
+import { createFacetIndex } from './directory.facet-index.js';
 import { directoryRepo, type DialectName, type ExportRow, type ProfileFilter, type SortSpec } from './directory.repo.js';
 import { createSearchCache, type CachedCounts } from './directory.search-cache.js';
 import {
@@ -211,14 +212,22 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
     changesSince: (from, to) => repo().changesSince(from, to),
   });
 
+  const index = createFacetIndex({ load: () => repo().facetSnapshot(), changesSince: (from, to) => repo().changesSince(from, to) });
+
+  /** A filtered search's tally at `version`: without words from this node's facet index, else (or when the index has moved past `version`) in SQL. */
+  async function tally(version: number, filter: ProfileFilter) {
+    return (!filter.words?.length && (await index.tally(version, filter))) || repo().facetTally(filter);
+  }
+
   /**
    * The total and facets of a search. The whole directory's are read from the maintained table (a
    * few rows) instead of being counted over every profile, which would block a node for ~1 s per
-   * 100,000; a filtered search's are counted once, then kept up to date by the cache.
+   * 100,000; a filtered search's are counted once (from the facet index when it has no words), then
+   * kept up to date by the cache.
    */
   async function facetCounts(version: number, filter: ProfileFilter): Promise<Answer> {
     const cached = await cache.counts(version, filterKey(filter), filter, async (): Promise<CachedCounts<Answer>> =>
-      cache.isUnfiltered(filter) ? { answer: answerOf(tallyFrom(await repo().facetCounts(filter.level, FACET_TOP)), FACET_TOP) } : { tally: await repo().facetTally(filter) },
+      cache.isUnfiltered(filter) ? { answer: answerOf(tallyFrom(await repo().facetCounts(filter.level, FACET_TOP)), FACET_TOP) } : { tally: await tally(version, filter) },
     );
     return (cached.answer ??= answerOf(cached.tally!, FACET_TOP));
   }
@@ -465,6 +474,9 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       }
       return { stream: Readable.from(csv()), contentType: 'text/csv; charset=utf-8', filename };
     },
+
+    /** Loads this node's facet index, so that the first filtered search does not wait for it. */
+    warmFacetIndex: async (): Promise<void> => index.prepare(await repo().dataVersion()),
 
     /** The latest exports (who, when, what level), for admins. */
     exportAudit: (limit = 50) => repo().listExportAudit(limit),

@@ -67,6 +67,8 @@ export async function createDirectoryModule(core: DirectoryCore, deps: { identit
       await importApi(app);
       await reviewApi(app);
     },
+    // In the background: a node serves while it loads (the searches meanwhile wait for it or count in SQL); a failure is retried by the first search.
+    start: async () => void service.warmFacetIndex().catch(() => undefined),
     subscribers: [
       {
         // Every node sees the event; the unique key makes one job of it, retried with backoff.
