@@ -33,6 +33,19 @@ describeEachDialect('notifications inbox', (dialect) => {
     expect(count.json()).toEqual({ unread: 2 });
   });
 
+  it('tells a student of a grade a teacher gave, not of the one their own submission got on the spot (no job for it)', async () => {
+    const student = userId('s');
+    const graded = (attemptId: string, actorId: string) =>
+      t.emit({ type: 'learning.attempt.graded', scopes: [`user:${student}`], actorId, payload: { attemptId, quizId: 'qz_1', quizTitle: 'Fractions', courseId: 'crs_1', userId: student, score: 8, maxScore: 10, passed: true } });
+    const own = await graded('att_own', student);
+    await graded('att_teacher', userId('t'));
+    await until(async () => (await t.inbox(student)).items.length === 1);
+    await t.settled();
+    expect((await t.inbox(student)).items.map((item) => item.entity)).toEqual([{ type: 'attempt', id: 'att_teacher' }]);
+    const jobs = await t.core.database.db.selectFrom('core_jobs').select('id').where('unique_key', '=', `${INGEST_JOB}:${own.id}`).execute();
+    expect(jobs).toEqual([]);
+  });
+
   it('tells a user of an invitation to a course, with a link to accept or decline it', async () => {
     const student = userId('s');
     await t.emit({ type: 'learning.invitation.created', scopes: [`user:${student}`], payload: { invitationId: 'inv_1', courseId: 'crs_2', courseTitle: 'Geometry', userId: student, invitedBy: null, expiresAt: '2030-01-01T00:00:00.000Z' } });

@@ -19,7 +19,7 @@ import { announcementRoutes } from './announcements.routes.js';
 import { BATCH_JOB, createAnnouncements, FANOUT_JOB, type CourseMembership } from './announcements.service.js';
 import { createWebPush } from '../../core/push/web-push.js';
 import { createNotificationsService, type NotificationsService } from './notifications.service.js';
-import { SOURCE_TYPES } from './notifications.sources.js';
+import { concernsOthers, SOURCE_TYPES } from './notifications.sources.js';
 import { createDigests, DIGEST_CRON, DIGEST_JOB, DIGEST_RESCHEDULE_JOB, type Digests } from './digests.service.js';
 import { createSms, SMS_CODE_JOB, SMS_JOB, type Sms } from './sms.service.js';
 import { smsRoutes } from './sms.routes.js';
@@ -121,6 +121,7 @@ export async function createNotificationsModule(core: NotificationsCore, deps: N
         name: 'notifications.inbox',
         types: [...SOURCE_TYPES],
         handle: async (event) => {
+          if (!concernsOthers(event)) return;
           await jobs.enqueue(db, INGEST_JOB, { event }, { uniqueKey: `${INGEST_JOB}:${event.id}` });
         },
       },

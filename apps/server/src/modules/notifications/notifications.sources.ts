@@ -53,11 +53,23 @@ export function actorsOf(event: StoredEvent): string[] {
 }
 
 /**
+ * Whether an event can mean anything to anyone but its actor, decided on the event alone: the
+ * others cost no ingestion job. A student's own submission that was graded on the spot is not
+ * news to them (the answer to the submission carries the score); a grade given by a teacher or
+ * at the deadline is.
+ */
+export function concernsOthers(event: StoredEvent): boolean {
+  if (event.type !== 'learning.attempt.graded') return true;
+  return event.actorId == null || event.actorId !== (event.payload as { userId?: unknown } | null)?.userId;
+}
+
+/**
  * Turns an event into inbox entries. Unknown or malformed payloads give none (never an error: a
  * module may add fields or events before this one learns of them). Nobody is notified of their own act.
  */
 export function specsOf(event: StoredEvent, nameOf: (userId: string) => string): NotificationSpec[] {
   const p = (event.payload ?? {}) as Record<string, unknown>;
+  if (!concernsOthers(event)) return [];
   const base = { type: event.type, sourceKey: event.id, sourceSeq: event.seq };
   switch (event.type) {
     case 'learning.enrollment.activated': {
