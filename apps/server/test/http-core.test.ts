@@ -269,6 +269,16 @@ describe('rate limiting', () => {
     const other = await t.app.inject({ method: 'GET', url: '/api/v1/widgets', remoteAddress: '10.2.2.2' });
     expect(other.statusCode).toBe(200);
   });
+
+  it('counts one IPv6 /64 as one client: another address of the same subscriber gets no fresh quota', async () => {
+    const statuses: number[] = [];
+    for (const remoteAddress of ['2001:db8:7:1::1', '2001:db8:7:1::2', '2001:db8:7:1::beef', '2001:db8:7:1:ffff:ffff:ffff:fffe']) {
+      statuses.push((await t.app.inject({ method: 'GET', url: '/api/v1/widgets', remoteAddress })).statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const otherNetwork = await t.app.inject({ method: 'GET', url: '/api/v1/widgets', remoteAddress: '2001:db8:7:2::1' });
+    expect(otherNetwork.statusCode).toBe(200);
+  });
 });
 
 describe('the module contract', () => {

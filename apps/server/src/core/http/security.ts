@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Redis } from 'ioredis';
+import { clientKey } from './client-key.js';
 import { AppError, CoreErrors } from './problem.js';
 import { addRouteHook } from './route-hooks.js';
 
@@ -57,6 +58,8 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     max: options.rateLimit.max,
     timeWindow: options.rateLimit.windowMs,
     enableDraftSpec: true,
+    // Per IPv4 address or IPv6 /64: routes with a key of their own (per user) set theirs.
+    keyGenerator: (request) => clientKey(request.ip),
     ...(options.redis ? { redis: options.redis.client, nameSpace: `${options.redis.prefix}rate:` } : {}),
     // A rate-limit store outage must not take the API down with it.
     skipOnError: true,

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../../core/http/access.js';
+import { clientKey } from '../../core/http/client-key.js';
 import { expectedVersion, setEtag } from '../../core/http/etag.js';
 import { Page, PageQuery } from '../../core/http/pagination.js';
 import type { AppInstance } from '../../core/module.js';
@@ -41,7 +42,7 @@ export interface CommunityRouteOptions {
 
 /** Rate limits keyed by the signed-in user (the access guard runs first), by IP otherwise. */
 const perUser = (limit: { max: number; timeWindow: number } | undefined) =>
-  limit ? { rateLimit: { ...limit, keyGenerator: (request: { principal: { userId: string } | null; ip: string }) => (request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`) } } : {};
+  limit ? { rateLimit: { ...limit, keyGenerator: (request: { principal: { userId: string } | null; ip: string }) => (request.principal ? `user:${request.principal.userId}` : `ip:${clientKey(request.ip)}`) } } : {};
 
 export function communityRoutes(service: CommunityService, options: CommunityRouteOptions = {}) {
   return async (app: AppInstance) => {
