@@ -272,6 +272,23 @@ describeEachDialect('directory: the indexes of filtered counts', (dialect) => {
     const readsOfProfiles = plan.rows.map((r) => r.detail).filter((detail) => /^(SEARCH|SCAN) p\b/.test(detail));
     expect(readsOfProfiles).toEqual([expect.stringMatching(/^SEARCH p USING COVERING INDEX directory_profile_(industry|country)_facets \(/)]);
   });
+
+  it.runIf(dialect === 'sqlite')("pick a filtered page's ids inside a covering index, reading only the page's rows from the table", async () => {
+    const { db } = t.core.database;
+    const statements = recordStatements();
+    try {
+      await directoryRepo(db, dialect).search({ level: 1, industry: 'Media', country: 'Chile' }, { key: 'name', descending: false }, 21);
+    } finally {
+      statements.restore();
+    }
+    const page = statements.seen.find((s) => s.includes('from directory_profile p'))!;
+    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${page}`, ['Media', 1, 'Chile', 1, 21]));
+    const readsOfProfiles = plan.rows.map((r) => r.detail).filter((detail) => /^(SEARCH|SCAN) p\b/.test(detail));
+    expect(readsOfProfiles).toEqual([
+      expect.stringMatching(/^SEARCH p USING INDEX sqlite_autoindex_directory_profile_1 \(id=\?\)/),
+      expect.stringMatching(/^SEARCH p USING COVERING INDEX directory_profile_(industry|country)_facets \(/),
+    ]);
+  });
 });
 
 describeEachDialect("directory: a node's in-memory facet index", (dialect) => {
