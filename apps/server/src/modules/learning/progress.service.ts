@@ -33,7 +33,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
   const iso = () => clock.now().toISOString();
   const h = (handle: unknown) => handle as Kysely<LearningTables>;
 
-  // compute's reads, compiled once: a submission that passes runs them (the completion check).
+  // compute's reads (the progress views), compiled once; the completion check reads completionState instead.
   const lessonsOf = compileReadOn(db, (q, courseId: string, userId: string) =>
     h(q)
       .selectFrom('learning_lesson as l')
@@ -86,7 +86,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
     }),
   );
 
-  /** The lessons and quizzes part of a student's progress, which the completion rule reads: two reads whatever the course's size. */
+  /** The lessons and quizzes part of a student's progress: two reads whatever the course's size. Which lessons and quizzes count must stay as completionState counts them. */
   async function tally(handle: Kysely<LearningTables> | Tx, courseId: string, userId: string) {
     const lessonRows = await lessonsOf(handle, courseId, userId);
     const done = lessonRows.filter((l) => l.completed !== null);
