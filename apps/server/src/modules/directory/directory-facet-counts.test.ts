@@ -291,6 +291,76 @@ describeEachDialect('directory: the indexes of filtered counts', (dialect) => {
   });
 });
 
+describeEachDialect('directory: pages of filters that match often, read in name order', (dialect) => {
+  let t: DirectoryTestApp;
+  let admin: SignedIn;
+  const rnd = seededRandom(5);
+  const filters: ProfileFilter[] = [
+    { level: 1, country: 'Chile' },
+    { level: 0, industry: 'Media', country: 'Peru' },
+    { level: 2, department: 'Science', program: 'Law' },
+    { level: 1, yearFrom: 2000, skills: ['Rust'] },
+    { level: 1, program: 'Music', yearTo: 2000 },
+  ];
+  beforeAll(async () => {
+    t = await directoryApp({ dialect });
+    admin = await signUpAdmin(t);
+    for (let i = 0; i < 60; i++) await createProfile(t, admin, { name: `Person ${rnd.int(0, 30)}`, ...randomFields(rnd) });
+  });
+  afterAll(() => t.destroy());
+
+  it.runIf(dialect === 'sqlite')('walk the name index that carries the filter columns: the same pages, in both orders, through every cursor', async () => {
+    const repo = directoryRepo(t.core.database.db, dialect);
+    for (const filter of filters) {
+      for (const descending of [false, true]) {
+        let after: [string | number, string] | undefined;
+        let pages = 0;
+        do {
+          const spec = { key: 'name' as const, descending, after };
+          const walked = await repo.search(filter, spec, 4, true);
+          expect(walked, JSON.stringify({ filter, descending, after })).toEqual(await repo.search(filter, spec, 4, false));
+          after = walked.length === 4 ? [walked[3]!.sort_value, walked[3]!.id] : undefined;
+          pages++;
+        } while (after);
+        expect(pages).toBeGreaterThan(0);
+      }
+    }
+    const statements = recordStatements();
+    try {
+      await repo.search({ level: 1, industry: 'Media', country: 'Chile' }, { key: 'name', descending: false, after: ['person 1', 'alm_0'] }, 21, true);
+    } finally {
+      statements.restore();
+    }
+    const page = statements.seen.find((s) => s.includes('from directory_profile p'))!;
+    const plan = await t.core.database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${page}`, ['Media', 1, 'Chile', 1, 'person 1', 'alm_0', 21]));
+    const details = plan.rows.map((r) => r.detail);
+    // Read in name order from the cursor on, never from the profiles themselves; the one sort left is
+    // of the page's rows (the filter's own index sorts all its matches first: two sorts).
+    expect(details).toContainEqual(expect.stringMatching(/^SEARCH p USING COVERING INDEX directory_profile_name_facets \(\(name_key,id\)>\(\?,\?\)\)/));
+    expect(details.filter((d) => d.includes('TEMP B-TREE'))).toHaveLength(1);
+  });
+
+  it.runIf(dialect === 'sqlite')('a search walks the name order when its filter matches often, and reads a rare filter from its own index', async () => {
+    const node = createDirectoryService({ db: t.core.database.db, dialect, clock: t.core.clock, events: t.core.events, cursors: t.core.cursors, users: t.identity.users });
+    await node.warmFacetIndex();
+    const principal: Principal = { kind: 'user', userId: admin.userId, roles: [], permissions: new Set([MANAGE_PERMISSION]) };
+    const walks = async (query: Record<string, unknown>) => {
+      const statements = recordStatements();
+      try {
+        await node.search(principal, query);
+      } finally {
+        statements.restore();
+      }
+      return statements.seen.some((s) => s.includes('indexed by directory_profile_name_facets'));
+    };
+    // 60 profiles, pages of 20 (21 read): a filter must match 60 × 21 / 10,000 profiles, at least one.
+    expect(await walks({ country: 'Chile' })).toBe(true);
+    expect(await walks({ country: 'Atlantis' })).toBe(false);
+    expect(await walks({ q: 'person', country: 'Chile' })).toBe(false);
+    expect(await walks({ country: 'Chile', sort: 'graduationYear' })).toBe(false); // the year order is no index's
+  });
+});
+
 describeEachDialect("directory: a node's in-memory facet index", (dialect) => {
   let t: DirectoryTestApp;
   let admin: SignedIn;

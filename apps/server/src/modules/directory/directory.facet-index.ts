@@ -58,6 +58,8 @@ export function createFacetIndex(deps: FacetIndexDeps) {
     slotOf: new Map<string, number>(),
     free: [] as number[],
     slots: 0,
+    /** Profiles held: the multiplicities' sum. */
+    profiles: 0,
     ids: FACET_SCALARS.map(() => column((n) => new Int32Array(n))),
     vis: FACET_SCALARS.map(() => column((n) => new Uint8Array(n))),
     skills: column((n) => new Int32Array(n)),
@@ -67,12 +69,12 @@ export function createFacetIndex(deps: FacetIndexDeps) {
     postings: FACET_SCALARS.map(() => [] as number[][]),
     place: FACET_SCALARS.map(() => column((n) => new Int32Array(n))),
   });
-  let { values, skillNames, skillLists, skillIds, slotOf, free, slots, ids, vis, skills, skillsVis, multiplicity, postings, place } = fresh();
+  let { values, skillNames, skillLists, skillIds, slotOf, free, slots, profiles, ids, vis, skills, skillsVis, multiplicity, postings, place } = fresh();
   let version = -1;
   let catchingUp: Promise<void> = Promise.resolve();
 
   // Loading again starts from empty dictionaries too: values no profile has any more are forgotten.
-  const reset = () => ({ values, skillNames, skillLists, skillIds, slotOf, free, slots, ids, vis, skills, skillsVis, multiplicity, postings, place } = fresh());
+  const reset = () => ({ values, skillNames, skillLists, skillIds, slotOf, free, slots, profiles, ids, vis, skills, skillsVis, multiplicity, postings, place } = fresh());
 
   function skillListId(json: string): number {
     const id = skillLists.intern(json);
@@ -111,6 +113,7 @@ export function createFacetIndex(deps: FacetIndexDeps) {
       slotOf.set(key, slot);
     }
     multiplicity.data[slot] = multiplicity.data[slot]! + sign;
+    profiles += sign;
     if (multiplicity.data[slot] === 0) {
       slotOf.delete(key);
       valueIds.forEach((id, i) => id !== NONE && unpost(i, id, slot!));
@@ -225,6 +228,8 @@ export function createFacetIndex(deps: FacetIndexDeps) {
     },
     /** Loads the index (or brings it up to `at`) ahead of the first search. */
     prepare: (at: number): Promise<void> => reach(at),
+    /** How many profiles the index holds now (at whichever version it has reached). */
+    profiles: () => profiles,
     /** Distinct combinations held (for measurements). */
     size: () => slotOf.size,
   };

@@ -244,20 +244,29 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
     },
 
     /** One page in sort order (limit rows; ask for one more to know whether another page exists). */
-    async search(filter: ProfileFilter, sort: SortSpec, limit: number): Promise<Array<ExportRow & { sort_value: string | number }>> {
+    /**
+     * One page of a search. `walkNameOrder` (SQLite, name order, no words): the caller expects the
+     * filter to match often enough that walking the name order meets the page's rows within a few
+     * thousand index entries, so the ids are read in that order from the name index that carries the
+     * filter columns, and the walk stops at the page's end; otherwise from the rarest filter's
+     * covering index, whose every match is read and sorted.
+     */
+    async search(filter: ProfileFilter, sort: SortSpec, limit: number, walkNameOrder = false): Promise<Array<ExportRow & { sort_value: string | number }>> {
       const key = sort.key === 'name' ? sql<string | number>`p.name_key` : visibleYear(filter.level);
       const direction = sort.descending ? sql`desc` : sql`asc`;
       const where = [whereAll(filter)];
       if (sort.after) {
         const [value, id] = sort.after;
-        const op = sort.descending ? sql`<` : sql`>`;
-        where.push(sql<SqlBool>`(${key} ${op} ${value} or (${key} = ${value} and p.id ${op} ${id}))`);
+        // As a row value, so that a walk of the name index starts at the cursor.
+        where.push(sql<SqlBool>`(${key}, p.id) ${sort.descending ? sql`<` : sql`>`} (${value}, ${id})`);
       }
+      const byName = walkNameOrder && dialect === 'sqlite' && sort.key === 'name' && !filter.words?.length;
       // The page's ids first, then its rows: the ids can be picked inside a covering index (filters,
       // sort key, id), so that only the page's rows are read from the table, not every match's.
       const { rows } = await sql<ExportRow & { sort_value: string | number }>`
         select ${sql.join(EXPORT_COLUMNS.map((c) => sql.ref(`p.${c}`)))}, ${key} as sort_value from directory_profile p
-        where p.id in (select p.id from directory_profile p where ${sql.join(where, sql` and `)} order by ${key} ${direction}, p.id ${direction} limit ${limit})
+        where p.id in (select p.id from directory_profile p ${byName ? sql`indexed by directory_profile_name_facets` : sql``}
+          where ${sql.join(where, sql` and `)} order by ${key} ${direction}, p.id ${direction} limit ${limit})
         order by ${key} ${direction}, p.id ${direction}`.execute(db);
       return rows.map((r) => ({ ...r, sort_value: typeof r.sort_value === 'string' ? r.sort_value : Number(r.sort_value) }));
     },

@@ -41,6 +41,12 @@ const FACET_TOP = 20;
 const EXPORT_PAGE = 2000;
 /** Per node: facet counts of this many distinct filters, and this many result pages. */
 const CACHED_SEARCHES = 2000;
+/**
+ * How many entries of the name index a filtered page may expect to walk (a narrow index: ~4 per
+ * KiB page) rather than read its filter's matches from the filter's own index and sort them. At
+ * 100,000 profiles a page of 21 walks the name order when the filter matches at least 210.
+ */
+const NAME_WALK_ENTRIES = 10_000;
 
 export const isManager = (principal: Principal | null) => Boolean(principal?.permissions.has(MANAGE_PERMISSION));
 
@@ -236,11 +242,19 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
   const filterKey = (f: ProfileFilter) =>
     JSON.stringify([f.level, [...new Set(f.words)].sort(), f.yearFrom, f.yearTo, f.program, f.department, f.industry, f.country, [...(f.skills ?? [])].sort()]);
 
+  /**
+   * Whether a filtered page should walk the name order (directory.repo.ts `search`): a walk meets
+   * `limit` matches after about limit × profiles / matches index entries, and pays off while that
+   * stays within NAME_WALK_ENTRIES; a rarer filter reads its matches from its own index instead.
+   */
+  const walkNameOrder = (filter: ProfileFilter, matches: number, limit: number) =>
+    !cache.isUnfiltered(filter) && matches * NAME_WALK_ENTRIES >= limit * index.profiles();
+
   /** One page of profiles (rows shared by every viewer of the level; each caller's view is made per request). */
-  async function page(version: number, filter: ProfileFilter, sort: Sort | undefined, limit: number, cursor: string | undefined) {
+  async function page(version: number, filter: ProfileFilter, sort: Sort | undefined, limit: number, cursor: string | undefined, matches = 0) {
     const spec = sortSpec(sort, cursor);
     return cache.page(version, JSON.stringify([filterKey(filter), sort ?? 'name', limit, cursor ?? null]), filter, async () => {
-      const rows = await repo().search(filter, spec, limit + 1);
+      const rows = await repo().search(filter, spec, limit + 1, walkNameOrder(filter, matches, limit + 1));
       const items = rows.slice(0, limit);
       const last = items.at(-1);
       return {
@@ -417,8 +431,9 @@ export function createDirectoryService(deps: DirectoryServiceDeps) {
       };
       // Read first: the cached counts and pages are those of this version of the data (see directory.search-cache.ts).
       const version = await repo().dataVersion();
-      const { rows, nextCursor } = await page(version, filter, query.sort, query.limit ?? 20, query.cursor);
+      // Counts first: how many profiles match decides how the page is read.
       const { total, facets } = await facetCounts(version, filter);
+      const { rows, nextCursor } = await page(version, filter, query.sort, query.limit ?? 20, query.cursor, total);
       return { items: rows.map((row) => present(principal, row)), nextCursor, total, facets };
     },
 
