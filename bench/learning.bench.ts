@@ -137,6 +137,21 @@ parsed at every poll between ticks (server CPU per submission about 4% lower: me
 alternating A/B pairs on a shared machine). And a student's own submission graded on the spot no longer
 notifies them (the answer to the submission carries the score), so it costs no ingestion job. The target
 needs about half of the CPU per submission measured before this session; what is left is mostly the
-per-request HTTP path, the statements themselves and the commits.`,
+per-request HTTP path, the statements themselves and the commits.
+
+A second profile (2026-12-06, the load only, after start-up) still found Kysely building queries in ~15% of
+the main thread: the event log's two inserts (every write appends), the student's time zone read at every
+submit (an \`in\` list parsed per call), and a new Kysely transaction object per request (~4%, left as is);
+and ~4% in parsing the same JSON texts (a question's content and key, the attempt's layout) several times per
+request. Now the event log's inserts, the users directory's lookup and the job queue's insert and claim are
+compiled once per row count; the enrollment lock (PostgreSQL only) no longer builds the whole learning repo; a start reads the open attempt
+by a join, not two subqueries. In-process, a transaction appending a submission's two events went from 168 to 135 µs of
+CPU (medians, 6 alternating pairs, all lower). End to end, server CPU per submission did not move measurably on the shared,
+overloaded machine (SQLITE_SYNCHRONOUS=NORMAL, 6 alternating pairs: median 3.09 → 3.08 ms, B lower in 3 of 6;
+pair-to-pair spread ±15%): these cuts are a few percent of a submission. What is left, by the same profile:
+the statements and commits (~25%), Fastify's request and reply path with serialization (~12%), verifying the
+access token's EdDSA signature on each of the three requests (~5%), parsing the same JSON texts again (~4%: a
+cache of parsed texts was tried and not kept, its gain unmeasured and its objects shared), and the Kysely
+transaction object (~4%).`,
   };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect, openTestDatabase } from '../../../test/support/databases.js';
 import type { Database } from './database.js';
-import { compileReadOn, compileWriteOn } from './prepared-read.js';
+import { compileReadOn, compileWriteOn, compileWriteReturningOn } from './prepared-read.js';
 import { withTransaction } from './transaction.js';
 
 describeEachDialect('compiled reads and writes', (dialect) => {
@@ -53,9 +53,16 @@ describeEachDialect('compiled reads and writes', (dialect) => {
     ]);
   });
 
+  it('a compiled write with RETURNING resolves to the rows it returned', async () => {
+    const rename = compileWriteReturningOn(database.db, (db, id: string, label: string) => db.updateTable('t_item').set({ label }).where('id', '=', id).returning(['id', 'label']));
+    expect(await rename(database.db, 'c', 'renamed')).toEqual([{ id: 'c', label: 'renamed' }]);
+    expect(await rename(database.db, 'missing', 'renamed')).toEqual([]);
+  });
+
   it('refuses a read as a write, a write as a read, and an argument that is not a bound value', () => {
     expect(() => compileWriteOn(database.db, (db, id: string) => db.selectFrom('t_item').selectAll().where('id', '=', id))).toThrow(/only INSERT, UPDATE and DELETE/);
     expect(() => compileReadOn(database.db, (db, id: string) => db.deleteFrom('t_item').where('id', '=', id))).toThrow(/only SELECT/);
+    expect(() => compileWriteReturningOn(database.db, (db, id: string) => db.selectFrom('t_item').selectAll().where('id', '=', id))).toThrow(/only INSERT, UPDATE and DELETE/);
     expect(() => compileWriteOn(database.db, (db, _unused: string) => db.deleteFrom('t_item'))).toThrow(/argument 1/);
   });
 });

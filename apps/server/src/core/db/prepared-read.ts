@@ -55,9 +55,13 @@ function compile<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, R
  * transaction: for hot reads that must see the caller's transaction (prepareRead runs outside any).
  */
 export function compileReadOn<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>, arity?: number) {
-  const read = compileRead(db, build, arity);
-  return async (handle: Pick<Db, 'executeQuery'>, ...args: Args): Promise<Row[]> => (await handle.executeQuery<Row>(read.query(args))).rows;
+  return rowsOn<Args, Row>(compileRead(db, build, arity));
 }
+
+const rowsOn =
+  <Args extends unknown[], Row>(compiled: CompiledRead) =>
+  async (handle: Pick<Db, 'executeQuery'>, ...args: Args): Promise<Row[]> =>
+    (await handle.executeQuery<Row>(compiled.query(args))).rows;
 
 const isWrite = (node: RootOperationNode) => InsertQueryNode.is(node) || UpdateQueryNode.is(node) || DeleteQueryNode.is(node);
 
@@ -66,6 +70,31 @@ const isWrite = (node: RootOperationNode) => InsertQueryNode.is(node) || UpdateQ
  * compileReadOn; it resolves to the number of rows it changed.
  */
 export function compileWriteOn<Args extends unknown[]>(db: Db, build: ReadBuilder<Args, unknown>, arity = build.length - 1) {
-  const write = compile(db, build, arity, isWrite, 'compileWriteOn: only INSERT, UPDATE and DELETE queries can be prepared');
+  const write = compileWrite(db, build, arity);
   return async (handle: Pick<Db, 'executeQuery'>, ...args: Args): Promise<number> => Number((await handle.executeQuery(write.query(args))).numAffectedRows ?? 0);
 }
+
+/** A write with RETURNING, compiled once like compileWriteOn; it resolves to the rows it returned. */
+export function compileWriteReturningOn<Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>, arity = build.length - 1) {
+  return rowsOn<Args, Row>(compileWrite(db, build, arity));
+}
+
+const compileWrite = <Args extends unknown[], Row>(db: Db, build: ReadBuilder<Args, Row>, arity: number) =>
+  compile(db, build, arity, isWrite, 'compileWriteOn: only INSERT, UPDATE and DELETE queries can be prepared');
+
+/** Statements compiled once per count: an `in` list or a multi-row insert has SQL of its own for each length. */
+export function perCount<F>(compile: (count: number) => F): (count: number) => F {
+  const compiled = new Map<number, F>();
+  return (count) => {
+    let statement = compiled.get(count);
+    if (!statement) compiled.set(count, (statement = compile(count)));
+    return statement;
+  };
+}
+
+/** Compiled inserts take their rows as one flat list of values, row after row, in the order of `columns`. */
+export const valuesOf = <Row>(columns: ReadonlyArray<keyof Row>, rows: readonly Row[]) => rows.flatMap((row) => columns.map((c) => row[c]));
+
+/** The rows a compiled insert's build makes of its stand-ins (see valuesOf). */
+export const rowsOf = <Row>(columns: ReadonlyArray<keyof Row & string>, values: readonly unknown[]) =>
+  Array.from({ length: values.length / columns.length }, (_, r) => Object.fromEntries(columns.map((c, i) => [c, values[r * columns.length + i]])) as Row);

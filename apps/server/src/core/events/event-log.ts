@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { isoNow, type Clock } from '../clock.js';
 import type { Database, Tx } from '../db/database.js';
 import { inParts } from '../db/parts.js';
+import { compileWriteOn, compileWriteReturningOn, perCount, rowsOf, valuesOf } from '../db/prepared-read.js';
 import { afterCommit, withTransaction } from '../db/transaction.js';
 import { newId } from '../ids.js';
 import { createDispatcher } from './dispatcher.js';
@@ -61,6 +62,23 @@ function validatedScopes(input: EventInput<unknown>): string[] {
 
 const clampLimit = (limit: number): number => Math.min(Math.max(Math.trunc(limit) || 1, 1), MAX_LIMIT);
 
+type NewEventRow = Omit<EventRow, 'seq'>;
+type ScopeRow = { scope: string; seq: number };
+const EVENT_COLUMNS = ['id', 'type', 'scopes', 'payload', 'actor_id', 'created_at'] as const satisfies ReadonlyArray<keyof NewEventRow>;
+const SCOPE_COLUMNS = ['scope', 'seq'] as const satisfies ReadonlyArray<keyof ScopeRow>;
+
+/** The append's two inserts, compiled once per number of rows: every write of every module appends. */
+function appendStatements(db: Database['db']) {
+  const events = perCount((count) =>
+    compileWriteReturningOn(db, (q, ...values: unknown[]) => q.insertInto('core_events').values(rowsOf<NewEventRow>(EVENT_COLUMNS, values)).returning(['id', 'seq']), count * EVENT_COLUMNS.length),
+  );
+  const scopes = perCount((count) => compileWriteOn(db, (q, ...values: unknown[]) => q.insertInto('core_event_scopes').values(rowsOf<ScopeRow>(SCOPE_COLUMNS, values)), count * SCOPE_COLUMNS.length));
+  return {
+    insertEvents: (tx: Tx, rows: NewEventRow[]) => events(rows.length)(tx, ...valuesOf(EVENT_COLUMNS, rows)) as Promise<Array<{ id: string; seq: number }>>,
+    insertScopes: (tx: Tx, rows: ScopeRow[]) => scopes(rows.length)(tx, ...valuesOf(SCOPE_COLUMNS, rows)),
+  };
+}
+
 /**
  * The event log, the spine every reaction hangs on. Appends share the writer's transaction and
  * serialise until commit, so seq order is commit order; one dispatcher per instance tails the log
@@ -76,6 +94,8 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     pollMs,
     listen: listen && ((onNotify) => listen(EVENTS_CHANNEL, onNotify)),
   });
+
+  const { insertEvents, insertScopes } = appendStatements(db);
 
   async function append<P>(tx: Tx, input: EventInput<P>): Promise<StoredEvent<P>> {
     return (await appendMany(tx, [input]))[0]!;
@@ -96,7 +116,7 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     await dialect.lockEventAppend(tx);
     // Taken under the lock, so that created_at follows seq on any one node.
     const createdAt = isoNow(clock);
-    const rows = inputs.map((input, i) => ({
+    const rows = inputs.map((input, i): NewEventRow => ({
       id: newId('evt'),
       type: input.type,
       scopes: JSON.stringify(scopesOf[i]),
@@ -106,11 +126,10 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     }));
     const seqOf = new Map<string, number>();
     for (const part of inParts(rows)) {
-      const inserted = (await tx.insertInto('core_events').values(part).returning(['id', 'seq']).execute()) as Array<{ id: string; seq: number }>;
-      for (const { id, seq } of inserted) seqOf.set(id, Number(seq));
+      for (const { id, seq } of await insertEvents(tx, part)) seqOf.set(id, Number(seq));
     }
     const scopeRows = rows.flatMap((row, i) => scopesOf[i]!.map((scope) => ({ scope, seq: seqOf.get(row.id)! })));
-    for (const part of inParts(scopeRows)) await tx.insertInto('core_event_scopes').values(part).execute();
+    for (const part of inParts(scopeRows)) await insertScopes(tx, part);
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
     // Parsed back from the stored text: the caller holds exactly what every reader will see.
     const events = rows.map((row) => toEvent({ ...row, seq: seqOf.get(row.id)! }) as StoredEvent<P>);

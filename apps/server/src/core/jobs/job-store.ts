@@ -1,6 +1,7 @@
 import type { Db, Tx } from '../db/database.js';
 import type { DialectHelpers } from '../db/dialects/dialect.js';
 import { inParts } from '../db/parts.js';
+import { compileWriteReturningOn, perCount, rowsOf, valuesOf } from '../db/prepared-read.js';
 import type { JobRecord, JobStatus } from './types.js';
 
 const JOBS = 'core_jobs';
@@ -22,6 +23,8 @@ export interface JobRow {
 }
 
 export type NewJobRow = Pick<JobRow, 'id' | 'name' | 'payload' | 'max_attempts' | 'run_at' | 'unique_key' | 'created_at'>;
+type InsertedJobRow = NewJobRow & Pick<JobRow, 'status' | 'attempts' | 'updated_at'>;
+const INSERTED_COLUMNS = ['id', 'name', 'payload', 'max_attempts', 'run_at', 'unique_key', 'created_at', 'status', 'attempts', 'updated_at'] as const satisfies ReadonlyArray<keyof InsertedJobRow>;
 
 /** What a worker may write when an attempt ends. */
 type Outcome = Partial<Pick<JobRow, 'status' | 'run_at' | 'lease_until' | 'locked_by' | 'last_error'>>;
@@ -56,6 +59,49 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
       .where('locked_by', '=', nodeId)
       .where('attempts', '=', row.attempts);
 
+  // Compiled once per number of rows (and of job names): jobs are enqueued in the writes of many
+  // requests, and every wake-up claims.
+  const insertJobs = perCount((count) =>
+    compileWriteReturningOn(
+      db,
+      (q, ...values: unknown[]) =>
+        q
+          .insertInto(JOBS)
+          .values(rowsOf<InsertedJobRow>(INSERTED_COLUMNS, values))
+          // "Do nothing" rather than catching the unique violation: on PostgreSQL a failed statement
+          // would abort the caller's whole transaction.
+          .onConflict((oc) => oc.column('unique_key').doNothing())
+          .returning('id'),
+      count * INSERTED_COLUMNS.length,
+    ),
+  );
+  const claimJobs = perCount((nameCount) =>
+    compileWriteReturningOn(
+      db,
+      (q, nodeId: string, limit: number, now: string, leaseUntil: string, ...names: string[]) => {
+        let due = q
+          .selectFrom(JOBS)
+          .select('id')
+          .where('name', 'in', names)
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
+              eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)]),
+            ]),
+          )
+          .orderBy('run_at')
+          .limit(limit);
+        if (dialect.skipLocked) due = due.forUpdate().skipLocked();
+        return q
+          .updateTable(JOBS)
+          .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), lease_until: leaseUntil, locked_by: nodeId, updated_at: now }))
+          .where('id', 'in', due)
+          .returningAll();
+      },
+      4 + nameCount,
+    ),
+  );
+
   return {
     /**
      * Inserts jobs in `target` (the caller's transaction or the plain handle), in a few multi-row
@@ -65,16 +111,8 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
     async insertMany(target: Db | Tx, jobs: readonly NewJobRow[]): Promise<string[]> {
       const inserted = new Set<string>();
       for (const part of inParts(jobs)) {
-        const values = part.map((job) => ({ ...job, status: 'queued', attempts: 0, updated_at: job.created_at }));
-        // "Do nothing" rather than catching the unique violation: on PostgreSQL a failed statement
-        // would abort the caller's whole transaction.
-        const rows = await target
-          .insertInto(JOBS)
-          .values(values)
-          .onConflict((oc) => oc.column('unique_key').doNothing())
-          .returning('id')
-          .execute();
-        for (const row of rows) inserted.add(row.id as string);
+        const rows = part.map((job): InsertedJobRow => ({ ...job, status: 'queued', attempts: 0, updated_at: job.created_at }));
+        for (const row of await insertJobs(part.length)(target, ...valuesOf(INSERTED_COLUMNS, rows))) inserted.add((row as { id: string }).id);
       }
       const duplicates = jobs.filter((job) => !inserted.has(job.id)).map((job) => job.unique_key!);
       const existing = new Map<string, string>();
@@ -93,25 +131,7 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
     async claimDue(claim: { nodeId: string; names: string[]; limit: number; now: string; leaseUntil: string }): Promise<JobRow[]> {
       const { nodeId, names, limit, now, leaseUntil } = claim;
       if (names.length === 0 || limit <= 0) return [];
-      let due = db
-        .selectFrom(JOBS)
-        .select('id')
-        .where('name', 'in', names)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
-            eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)]),
-          ]),
-        )
-        .orderBy('run_at')
-        .limit(limit);
-      if (dialect.skipLocked) due = due.forUpdate().skipLocked();
-      return (await db
-        .updateTable(JOBS)
-        .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), lease_until: leaseUntil, locked_by: nodeId, updated_at: now }))
-        .where('id', 'in', due)
-        .returningAll()
-        .execute()) as JobRow[];
+      return (await claimJobs(names.length)(db, nodeId, limit, now, leaseUntil, ...names)) as JobRow[];
     },
 
     /** Extends the lease; false when the job is no longer this node's attempt. */

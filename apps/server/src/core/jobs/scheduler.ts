@@ -39,7 +39,7 @@ export const tickKey = (scheduleName: string, tick: string) => `schedule:${sched
 export function createScheduler({ db, clock, logger, enqueue }: { db: Db; clock: Clock; logger: FastifyBaseLogger; enqueue: JobQueue['enqueue'] }): Scheduler {
   // The tick this node last handled per schedule, so that most polls touch no table, and when the
   // next one falls, so that they parse no cron expression either.
-  const schedules = new Map<string, { schedule: Schedule; handledTick?: string; nextTickMs?: number }>();
+  const schedules = new Map<string, { schedule: Schedule; handledTick?: string; handledTickMs?: number; nextTickMs?: number }>();
 
   async function enqueueIfFirst(schedule: Schedule, tick: string): Promise<void> {
     await withTransaction(db, async (tx) => {
@@ -65,12 +65,13 @@ export function createScheduler({ db, clock, logger, enqueue }: { db: Db; clock:
     async runDue() {
       for (const entry of schedules.values()) {
         const now = clock.now();
-        if (entry.handledTick && entry.nextTickMs && now.getTime() >= Date.parse(entry.handledTick) && now.getTime() < entry.nextTickMs) continue;
+        if (entry.handledTickMs !== undefined && entry.nextTickMs !== undefined && now.getTime() >= entry.handledTickMs && now.getTime() < entry.nextTickMs) continue;
         const tick = latestTick(entry.schedule.cron, now);
         if (tick === entry.handledTick) continue;
         try {
           await enqueueIfFirst(entry.schedule, tick);
           entry.handledTick = tick;
+          entry.handledTickMs = Date.parse(tick);
           entry.nextTickMs = tickAfter(entry.schedule.cron, tick);
         } catch (err) {
           // One failing schedule must not hold up the others; the next poll tries again.

@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../../core/db/database.js';
 import { inParts } from '../../core/db/parts.js';
+import { compileReadOn, perCount } from '../../core/db/prepared-read.js';
 import { normaliseEmail } from './identity.service.js';
 
 /** What other modules may know of an account: never its email, hashes or sessions. */
@@ -23,17 +24,20 @@ export interface UsersDirectory {
 }
 
 export function createUsersDirectory(db: Db): UsersDirectory {
+  // Compiled once per number of ids: a submission looks its student up for the streak day's zone.
+  const byIds = perCount((count) =>
+    compileReadOn(
+      db,
+      (q, ...ids: string[]) => q.selectFrom('identity_user').select(['id', 'display_name', 'roles', 'status', 'time_zone']).where('id', 'in', ids).where('deleted_at', 'is', null),
+      count,
+    ),
+  );
   return {
     async lookup(ids, within) {
       const unique = [...new Set(ids)];
       const result = new Map<string, PublicUser>();
       for (const part of inParts(unique)) {
-        const rows = await (within ?? db)
-          .selectFrom('identity_user')
-          .select(['id', 'display_name', 'roles', 'status', 'time_zone'])
-          .where('id', 'in', part)
-          .where('deleted_at', 'is', null)
-          .execute();
+        const rows = await byIds(part.length)(within ?? db, ...part);
         for (const r of rows) result.set(r.id, { id: r.id, displayName: r.display_name, roles: r.roles ? r.roles.split(',') : [], active: r.status === 'active', timeZone: r.time_zone });
       }
       return result;

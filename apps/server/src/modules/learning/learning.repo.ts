@@ -33,6 +33,18 @@ const LISTED_COLUMNS = [
   'enrolled_count', 'enroll_opens_at', 'enroll_closes_at', 'prerequisites', 'version', 'created_at', 'updated_at', 'published_at',
 ] as const satisfies ReadonlyArray<keyof ListedCourseRow>;
 
+/**
+ * Takes the locks of these students' enrollments in the course, in user order (PostgreSQL; SQLite
+ * runs one transaction at a time). Every write that may complete a course takes it first, so the
+ * last of two racing writes sees the other's and issues the certificate. Apart from learningRepo:
+ * a submission takes it and needs nothing else of the repo, which is costly to build.
+ */
+export async function lockEnrollments(handle: Db | Tx, dialect: 'sqlite' | 'postgres', courseId: string, userIds: string[]): Promise<void> {
+  if (dialect !== 'postgres' || !userIds.length) return;
+  const db = handle as unknown as LDb;
+  await db.selectFrom('learning_enrollment').select('id').where('course_id', '=', courseId).where('user_id', 'in', [...new Set(userIds)]).orderBy('user_id').forNoKeyUpdate().execute();
+}
+
 /** Kysely queries on the learning module's tables only. */
 export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
   const db = handle as unknown as LDb;
@@ -171,16 +183,6 @@ export function learningRepo(handle: Db | Tx, dialect: 'sqlite' | 'postgres') {
     },
 
     // ── enrollments ────────────────────────────────────────────────────
-    /**
-     * Takes the locks of these students' enrollments in the course, in user order (PostgreSQL; SQLite
-     * runs one transaction at a time). Every write that may complete a course takes it first, so the
-     * last of two racing writes sees the other's and issues the certificate.
-     */
-    async lockEnrollments(courseId: string, userIds: string[]): Promise<void> {
-      if (dialect !== 'postgres' || !userIds.length) return;
-      await db.selectFrom('learning_enrollment').select('id').where('course_id', '=', courseId).where('user_id', 'in', [...new Set(userIds)]).orderBy('user_id').forNoKeyUpdate().execute();
-    },
-
     findEnrollment: (courseId: string, userId: string) =>
       db.selectFrom('learning_enrollment').selectAll().where('course_id', '=', courseId).where('user_id', '=', userId).executeTakeFirst(),
 

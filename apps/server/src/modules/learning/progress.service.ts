@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Tx } from '../../core/db/database.js';
 import { compileReadOn } from '../../core/db/prepared-read.js';
 import { withTransaction } from '../../core/db/transaction.js';
@@ -9,9 +9,9 @@ import { newId } from '../../core/ids.js';
 import type { Activity } from './activity.js';
 import { canSeeLessons, type CourseService, type LearningContext } from './courses.service.js';
 import { conflict, forbidden, LearningErrors, lessonNotFound } from './learning.errors.js';
-import { learningRepo } from './learning.repo.js';
+import { lockEnrollments } from './learning.repo.js';
 import { LearningEvents, type CourseCompletedPayload, type LessonCompletedPayload } from './learning.events.js';
-import type { LearningTables } from './learning.tables.js';
+import type { LearningTables, LessonRow } from './learning.tables.js';
 import type { CertificateView, CourseProgressView } from './progress.schemas.js';
 
 /** A readable verification code: 16 characters of Crockford base32 in groups of four. */
@@ -21,6 +21,9 @@ function certificateCode(): string {
   const chars = [...bytes].map((b) => alphabet[b % 32]).join('');
   return chars.match(/.{4}/g)!.join('-');
 }
+
+/** The lessons that count toward completion: the course's required published lessons (`l`). Both the progress views and the completion check count these. */
+const countedLesson = (eb: ExpressionBuilder<{ l: LessonRow }, 'l'>, courseId: string) => eb.and([eb('l.course_id', '=', courseId), eb('l.status', '=', 'published'), eb('l.required', '=', 1)]);
 
 /**
  * Progress: lesson completion, course completion (every required published lesson completed and
@@ -39,9 +42,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
       .selectFrom('learning_lesson as l')
       .leftJoin('learning_lesson_completion as c', (join) => join.onRef('c.lesson_id', '=', 'l.id').on('c.user_id', '=', userId))
       .select(['l.id', 'l.minutes', 'c.lesson_id as completed'])
-      .where('l.course_id', '=', courseId)
-      .where('l.status', '=', 'published')
-      .where('l.required', '=', 1),
+      .where((eb) => countedLesson(eb, courseId)),
   );
   // One row per graded attempt (oldest first), or one without an attempt for an untried quiz.
   const quizzesOf = compileReadOn(db, (q, courseId: string, userId: string) =>
@@ -68,7 +69,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
    */
   const completionState = compileReadOn(db, (q, courseId: string, userId: string) =>
     h(q).selectNoFrom((eb) => {
-      const lessons = () => eb.selectFrom('learning_lesson as l').select((l) => l.fn.countAll<number | string>().as('n')).where('l.course_id', '=', courseId).where('l.status', '=', 'published').where('l.required', '=', 1);
+      const lessons = () => eb.selectFrom('learning_lesson as l').select((l) => l.fn.countAll<number | string>().as('n')).where((l) => countedLesson(l, courseId));
       const quizzes = () => eb.selectFrom('learning_quiz as z').select((z) => z.fn.countAll<number | string>().as('n')).where('z.course_id', '=', courseId).where('z.status', '=', 'published').where('z.required', '=', 1);
       return [
         lessons().as('lessons_required'),
@@ -86,7 +87,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
     }),
   );
 
-  /** The lessons and quizzes part of a student's progress: two reads whatever the course's size. Which lessons and quizzes count must stay as completionState counts them. */
+  /** The lessons and quizzes part of a student's progress: two reads whatever the course's size. Which quizzes count (required, published) must stay as completionState counts them. */
   async function tally(handle: Kysely<LearningTables> | Tx, courseId: string, userId: string) {
     const lessonRows = await lessonsOf(handle, courseId, userId);
     const done = lessonRows.filter((l) => l.completed !== null);
@@ -181,7 +182,7 @@ export function createProgressService(ctx: LearningContext & { courses: CourseSe
       if (lesson.status !== 'published') throw lessonNotFound();
       const prerequisites = JSON.parse(lesson.prerequisites) as string[];
       await withTransaction(database.db, async (tx) => {
-        await learningRepo(tx, database.dialect.name).lockEnrollments(lesson.course_id, [principal.userId]);
+        await lockEnrollments(tx, database.dialect.name, lesson.course_id, [principal.userId]);
         const done = new Set((await h(tx).selectFrom('learning_lesson_completion').select('lesson_id').where('course_id', '=', lesson.course_id).where('user_id', '=', principal.userId).execute()).map((r) => r.lesson_id));
         if (done.has(lesson.id)) return;
         const missing = prerequisites.filter((id) => !done.has(id));

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
-import { compileReadOn, compileWriteOn } from '../../core/db/prepared-read.js';
+import { compileReadOn, compileWriteOn, perCount, rowsOf, valuesOf } from '../../core/db/prepared-read.js';
 import type { AnswerRow, AttemptRow, LearningTables, QuestionRow, QuizRow } from './learning.tables.js';
 
 type LDb = Kysely<LearningTables> | Transaction<LearningTables>;
@@ -12,21 +12,6 @@ export type AttemptQuiz = Pick<QuizRow, 'id' | 'title' | 'passing_score' | 'feed
 
 /** A question of an attempt with the attempt's stored answer to it (`a_*`, null when unanswered). */
 export type QuestionWithAnswer = QuestionRow & { [K in keyof Omit<AnswerRow, 'attempt_id'> as `a_${K}`]: AnswerRow[K] | null };
-
-/** Statements compiled once per count: an `in` list or a multi-row insert has SQL of its own for each length. */
-function perCount<F>(compile: (count: number) => F): (count: number) => F {
-  const compiled = new Map<number, F>();
-  return (count) => {
-    let statement = compiled.get(count);
-    if (!statement) compiled.set(count, (statement = compile(count)));
-    return statement;
-  };
-}
-
-/** Compiled inserts take their rows as one flat list of values, row after row, in the order of `columns`. */
-const valuesOf = <Row>(columns: ReadonlyArray<keyof Row>, rows: readonly Row[]) => rows.flatMap((row) => columns.map((c) => row[c]));
-const rowsOf = <Row>(columns: ReadonlyArray<keyof Row & string>, values: readonly unknown[]) =>
-  Array.from({ length: values.length / columns.length }, (_, r) => Object.fromEntries(columns.map((c, i) => [c, values[r * columns.length + i]])) as Row);
 
 /** Every column of `Row`, in a fixed order: a column added to the row type but not here does not compile. */
 const allColumns =
@@ -93,15 +78,15 @@ export function quizReads(root: Db) {
     ),
     /**
      * What a start needs of the student's earlier attempts of a quiz, in one read that loads none of
-     * them: how many there are, and the open one's id and deadline (`open_key` is set only while open).
+     * them: how many there are (one row, an aggregate), and the open one's id and deadline, joined by
+     * its unique `open_key` (set only while open).
      */
     attemptsSoFar: first(
       compileReadOn(root, (db, quizId: string, userId: string, openKey: string) =>
-        l(db).selectNoFrom((eb) => [
-          eb.selectFrom('learning_attempt').select((a) => a.fn.countAll<number | string>().as('n')).where('quiz_id', '=', quizId).where('user_id', '=', userId).as('taken'),
-          eb.selectFrom('learning_attempt').select('id').where('open_key', '=', openKey).as('open_id'),
-          eb.selectFrom('learning_attempt').select('deadline_at').where('open_key', '=', openKey).as('open_deadline_at'),
-        ]),
+        l(db)
+          .selectFrom((eb) => eb.selectFrom('learning_attempt').select((a) => a.fn.countAll<number | string>().as('taken')).where('quiz_id', '=', quizId).where('user_id', '=', userId).as('t'))
+          .leftJoin('learning_attempt as o', (join) => join.on('o.open_key', '=', openKey))
+          .select(['t.taken', 'o.id as open_id', 'o.deadline_at as open_deadline_at']),
       ),
     ),
     questionsOf: compileReadOn(root, (db, quizId: string) => l(db).selectFrom('learning_question').selectAll().where('quiz_id', '=', quizId).orderBy('position').orderBy('id')),

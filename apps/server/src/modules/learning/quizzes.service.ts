@@ -36,7 +36,7 @@ import type {
   QuizView,
   ResponseValue,
 } from './quizzes.schemas.js';
-import { learningRepo } from './learning.repo.js';
+import { lockEnrollments } from './learning.repo.js';
 import { quizReads, quizWrites, quizzesRepo, type AttemptQuiz } from './quizzes.repo.js';
 import { authoredFields, buildQuestion, checkResponse, correctResponse, scoreResponse, type AnswerKey, type QuestionContent } from './scoring.js';
 
@@ -264,7 +264,7 @@ export function createQuizService(
     loaded?: AttemptContent,
   ): Promise<{ attempt: AttemptRow; content: AttemptContent }> {
     // First, before any other lock: a pass may complete the course, as a lesson completion may.
-    await learningRepo(tx, database.dialect.name).lockEnrollments(attempt.course_id, [attempt.user_id]);
+    await lockEnrollments(tx, database.dialect.name, attempt.course_id, [attempt.user_id]);
     const { total, max, pending, content } = await score(tx, attempt, loaded ?? (await contentOf(tx, attempt)));
     const graded = pending === 0;
     const passed = graded ? (max === 0 ? true : (total / max) * 100 >= quiz.passing_score) : null;
@@ -537,7 +537,7 @@ export function createQuizService(
         if (changes.answer_key !== question.answer_key || changes.points !== question.points) {
           const attempts = await repo(tx).closedAttemptsWith(quiz.id, question.id);
           // All the students' locks at once, in one order: taken one by one, they could deadlock with a student's own write.
-          await learningRepo(tx, database.dialect.name).lockEnrollments(quiz.course_id, attempts.map((a) => a.user_id));
+          await lockEnrollments(tx, database.dialect.name, quiz.course_id, attempts.map((a) => a.user_id));
           for (const attempt of attempts) {
             await settle(tx, attempt, quiz, { actorId: principal.userId });
             regraded++;
