@@ -126,9 +126,20 @@ message at a time (the next after the acknowledgement), at most ${PER_SENDER} a 
 
 The server is CPU-bound (a commit's fsync is not what limits it: NORMAL barely differs from FULL).
 Per message sent, on SQLite, measured with a statement timer and a CPU profile of the sustained run:
-- SQL runs about 65 µs of statements per message: the send's one read (membership, resend, limit,
-  seq: ~17 µs), then per batch of up to 100 sends the message, search-index, watermark, event and
-  scope inserts (~1.4 statements per message in all). The batch's commit comes on top of that.
+- SQL runs about 65 µs of statements per message: the sends' context read (membership, resend,
+  limit, blocks, seq; one read per batch since 2026-12-06, ~14 µs per send it answers), then per
+  batch of up to 100 sends the message, search-index, watermark, event and scope inserts. The
+  batch's commit comes on top of that.
+- One context read per batch instead of one per send saves little on SQLite, where the read's
+  work per send (the send-limit scan, the resend and block lookups) is most of its cost: 16.7 to
+  13.7 µs of CPU per send (300 alternating rounds of 100 sends' reads in one process). End to end it
+  is within the noise: an in-process probe (2,000 senders, 28,000 messages through the chat
+  service) gave a median of 222.1 µs of CPU per message before and 221.7 after (4 of 6 alternating
+  pairs favour it); the socket run at BENCH_SCALE=0.1, 527 and 427 µs (3 of 6 pairs; each run's
+  figure follows its throughput, which the shared machine decided). On PostgreSQL it removes a
+  round trip per send: 203 to 17 µs of the node's CPU per send's read, and the same probe (12,000
+  messages) went from a median of 1,074 to 306 µs per message (4 of 4 pairs; one more run of the
+  old code failed on a query timeout).
 - Socket.io is the other large share: decoding \`chat:send\`, the acknowledgement, and the event
   written to both members' sockets (one encode per event, one \`writev\` per socket); then the
   garbage collector.

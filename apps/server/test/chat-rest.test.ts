@@ -306,6 +306,28 @@ describeEachDialect('chat over REST', (dialect) => {
       expect(burst.map((r) => r.statusCode).sort()).toEqual([...Array(28).fill(201), ...Array(3).fill(429)]);
       expect((await ok(api(t, p1!, 'GET', `/conversations/${g.id}`))).lastSeq).toBe(30);
     });
+    it('in one shared transaction, each send gets its own answer: a non-member, a sender at the limit, a resend, a blocked direct message, and a send that goes through', async () => {
+      const [p1, p2, p3, p4, p5] = (await people(t, 5, 'Mixed')) as [SignedIn, SignedIn, SignedIn, SignedIn, SignedIn];
+      const g = await group(t, p1, [p2, p3]);
+      const d = await direct(t, p4, p5);
+      for (let i = 0; i < 30; i++) await send(t, p2, g.id, `burst ${i}`);
+      const stored = await send(t, p3, g.id, { body: 'first', clientMessageId: 'once' });
+      await ok(api(t, p5, 'POST', '/conversations/blocks', { userId: p4.userId }), 201);
+      const post = (user: SignedIn, id: string, body: string, clientMessageId?: string) => api(t, user, 'POST', `/conversations/${id}/messages`, { body, ...(clientMessageId ? { clientMessageId } : {}) });
+      // The first send runs alone; the others arrive while it does and share the next transaction (on SQLite).
+      const [opener, outsider, limited, resent, blockedSend, through] = await Promise.all([
+        post(p1, g.id, 'opener'),
+        post(p4, g.id, 'not a member'),
+        post(p2, g.id, 'one too many'),
+        post(p3, g.id, 'first', 'once'),
+        post(p4, d.id, 'hello?'),
+        post(p1, g.id, 'goes through'),
+      ]);
+      expect([opener, outsider, limited, resent, blockedSend, through].map((r) => r.statusCode)).toEqual([201, 404, 429, 200, 403, 201]);
+      expect([outsider, limited, blockedSend].map((r) => r.json().code)).toEqual(['CHAT_CONVERSATION_NOT_FOUND', 'CHAT_RATE_LIMITED', 'CHAT_BLOCKED']);
+      expect(resent.json().id).toBe(stored.id);
+      expect([opener, through].map((r) => r.json().seq).sort()).toEqual([32, 33]);
+    });
   });
 
   describe('blocks', () => {

@@ -4,13 +4,22 @@ import { api, chatApp, direct, group, ok, people, type ChatTestApp } from './sup
 import type { SignedIn } from './support/identity.js';
 import { recordStatements } from './support/statements.js';
 
-/** `insert core_events`, `select chat_conversation` (a select's outermost table is its last `from`). */
+/** `insert core_events`, `select chat_conversation` (a select's outermost table is the last it names after `from` or `join`). */
 const tables = (statements: string[]) =>
   statements.map((s) => {
     const verb = s.split(' ')[0]!;
-    const table = verb === 'select' ? [...s.matchAll(/from "(\w+)"/g)].at(-1)?.[1] : /^\w+ (?:into )?"(\w+)"/.exec(s)?.[1];
+    const table = verb === 'select' ? [...s.matchAll(/(?:from|join) "(\w+)"/g)].at(-1)?.[1] : /^\w+ (?:into )?"(\w+)"/.exec(s)?.[1];
     return `${verb} ${table}`;
   });
+
+/** The statements of each transaction that stored messages (each driver batch begins with `begin`). */
+const messageTransactions = (seen: string[]) =>
+  seen
+    .join('\n')
+    .split(/^begin$/m)
+    .filter((tx) => tx.includes('insert into "chat_message"'));
+/** A send's context read: the only select of a send that looks for a client message id. */
+const contextReads = (tx: string) => tx.split(/\n(?=\S)/).filter((statement) => statement.startsWith('select') && statement.includes('client_message_id')).length;
 
 describe('chat: what a message costs the database (SQLite)', () => {
   let t: ChatTestApp;
@@ -74,13 +83,30 @@ describe('chat: what a message costs the database (SQLite)', () => {
     expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'CHAT_REPLY_NOT_FOUND' } });
     expect(sent.map((r) => (r.status === 'fulfilled' ? r.value.message.seq : r.reason)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // The refused send ran at once (alone); the others waited for its commit and shared the next transaction.
-    const transactions = statements.seen.join('\n').split(/^begin$/m).filter((tx) => tx.includes('insert into "chat_message"'));
-    // Each statement of the flush and of the append ran once for all eight; only the read ran once per send.
+    const transactions = messageTransactions(statements.seen);
+    // Each statement of the flush and of the append ran once for all eight. The context read ran once
+    // for the batch, and again for each send whose sender had sent earlier in it (ann's, ben's and
+    // cat's second, ann's and ben's third): the batch's read counts none of its sends against the limit.
+    expect(transactions.map(contextReads)).toEqual([6]);
     const counts = (pattern: RegExp) => transactions.map((tx) => tx.match(pattern)?.length);
-    expect(counts(/^select "c"."kind"/gm)).toEqual([8]);
     for (const write of [/^update "chat_conversation"/gm, /^insert into "chat_message"/gm, /^insert into "chat_message_fts"/gm, /^update "chat_member"/gm, /^insert into "core_events"/gm]) {
       expect(counts(write), String(write)).toEqual([1]);
     }
+  });
+
+  it('sends of different people that share a transaction are checked by one read, whatever their conversations', async () => {
+    const [g, d] = [await group(t, ann, [ben, cat]), await direct(t, ben, cat)];
+    const principals = await Promise.all([ann, ben, cat].map((u) => t.core.access.authenticate({ headers: { authorization: `Bearer ${u.accessToken}` }, ip: '127.0.0.1' })));
+    statements.seen.length = 0;
+    const sent = await Promise.all([
+      t.chat.service.send(principals[0]!, g.id, { body: 'opener' }), // runs alone; the others share the next transaction
+      t.chat.service.send(principals[0]!, g.id, { body: 'in the group' }),
+      t.chat.service.send(principals[1]!, d.id, { body: 'direct' }),
+      t.chat.service.send(principals[2]!, g.id, { body: 'also in the group' }),
+    ]);
+    expect(sent.map((s) => s.created)).toEqual([true, true, true, true]);
+    // The opener's transaction, then the one the three others shared.
+    expect(messageTransactions(statements.seen).map(contextReads)).toEqual([1, 1]);
   });
 
   it('the REST send costs the same; a resend only reads', async () => {

@@ -2,7 +2,6 @@ import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
 import { isPostgres, jsonRecords } from '../../core/db/portable.js';
 import { inParts } from '../../core/db/parts.js';
-import { compileReadOn } from '../../core/db/prepared-read.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
 
 type Executor = Kysely<ChatTables>;
@@ -34,33 +33,13 @@ export interface SendContextRow {
   blocked: SqlBool;
 }
 
-/**
- * Everything a send must check, in one read: the conversation (only if `senderId` is a member) and
- * its last seq, an earlier message with the same client id (none when it is null), the message
- * `offset` places back among those the sender sent after `since` (present: the send limit is
- * reached), and whether either person of a direct conversation blocked the other. Built and compiled
- * once (it runs on every send), then run in the sender's transaction. On PostgreSQL it locks the
- * conversation's row, as the seq it reads is taken (SQLite's one writer needs no lock).
- */
-export function sendContextRead(handle: Db) {
-  const read = compileReadOn(handle, (root: Db, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number) => {
-    const query = (root as unknown as Executor)
-      .selectFrom('chat_conversation as c')
-      .innerJoin('chat_member as me', (join) => join.onRef('me.conversation_id', '=', 'c.id').on('me.user_id', '=', senderId))
-      .select(['c.kind', 'c.direct_key', 'c.last_seq'])
-      .select((eb) => [
-        eb.selectFrom('chat_message').select('id').where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_message_id', '=', clientMessageId).as('existing_id'),
-        eb.selectFrom('chat_message').select('created_at').where('sender_id', '=', senderId).where('created_at', '>', since).orderBy('created_at', 'desc').limit(1).offset(offset).as('limit_reached_by'),
-        sql<SqlBool>`case when c.kind = 'direct' then exists (
-          select 1 from chat_member peer join chat_block b
-            on (b.blocker_id = ${senderId} and b.blocked_id = peer.user_id) or (b.blocker_id = peer.user_id and b.blocked_id = ${senderId})
-          where peer.conversation_id = c.id and peer.user_id <> ${senderId}) else false end`.as('blocked'),
-      ])
-      .where('c.id', '=', conversationId);
-    return isPostgres(root) ? query.forUpdate('c') : query;
-  });
-  return async (tx: Tx, conversationId: string, senderId: string, clientMessageId: string | null, since: string, offset: number): Promise<SendContextRow | undefined> =>
-    (await read(tx, conversationId, senderId, clientMessageId, since, offset))[0] as SendContextRow | undefined;
+/** What one send asks of the batch's context read (sendContexts). */
+export interface SendQuery {
+  conversation_id: string;
+  sender_id: string;
+  client_message_id: string | null;
+  /** The send limit's window starts after this time. */
+  since: string;
 }
 
 /** One repo per handle: building its few dozen closures on every call showed in the send path's profile. */
@@ -89,6 +68,32 @@ function buildRepo(handle: Db | Tx) {
     setLastSeqs: (rows: Array<{ id: string; seq: number; at: string }>) =>
       sql`update "chat_conversation" set last_seq = v.seq, activity_at = v.at
         from ${jsonRecords(db, 'v', rows, { id: 'text', seq: 'integer', at: 'text' })} where chat_conversation.id = v.id`.execute(db),
+    /**
+     * Everything the sends of a batch must check, in one read; an answer per query, in their order.
+     * For each: the conversation (only if the sender is a member; else undefined) and its last seq,
+     * an earlier message with the same client id (none when it is null), the message `offset`
+     * places back among those the sender sent after `since` (present: the send limit is reached),
+     * and whether either person of a direct conversation blocked the other. On PostgreSQL it locks
+     * the conversations' rows, as the seqs it reads are taken, all at once and sorted by id, so that
+     * batches running side by side lock in one order (SQLite's one writer needs no lock).
+     */
+    async sendContexts(queries: readonly SendQuery[], offset: number): Promise<Array<SendContextRow | undefined>> {
+      const sends = jsonRecords(db, 'v', queries.map((q, i) => ({ i, ...q })), { i: 'integer', conversation_id: 'text', sender_id: 'text', client_message_id: 'text', since: 'text' });
+      // Cross joins, from the sends on: SQLite would otherwise guess a scan of every conversation first.
+      const { rows } = await sql<SendContextRow & { i: number }>`select v.i, c.kind, c.direct_key, c.last_seq,
+          (select m.id from "chat_message" m where m.conversation_id = c.id and m.sender_id = v.sender_id and m.client_message_id = v.client_message_id) as existing_id,
+          (select m.created_at from "chat_message" m where m.sender_id = v.sender_id and m.created_at > v.since order by m.created_at desc limit 1 offset ${offset}) as limit_reached_by,
+          case when c.kind = 'direct' then exists (
+            select 1 from "chat_member" peer join "chat_block" b
+              on (b.blocker_id = v.sender_id and b.blocked_id = peer.user_id) or (b.blocker_id = peer.user_id and b.blocked_id = v.sender_id)
+            where peer.conversation_id = c.id and peer.user_id <> v.sender_id) else false end as blocked
+        from ${sends} cross join "chat_member" me cross join "chat_conversation" c
+        where me.conversation_id = v.conversation_id and me.user_id = v.sender_id and c.id = v.conversation_id
+        order by c.id${isPostgres(db) ? sql` for update of c` : sql``}`.execute(db);
+      const answers: Array<SendContextRow | undefined> = queries.map(() => undefined);
+      for (const row of rows) answers[Number(row.i)] = row;
+      return answers;
+    },
     changeMemberCount: (id: string, delta: number) =>
       db.updateTable('chat_conversation').set((eb) => ({ member_count: eb('member_count', '+', delta) })).where('id', '=', id).execute(),
     /** The caller's conversations, most recently active first; keyset on (activity_at, id). */

@@ -37,7 +37,7 @@ import {
 import { searchWords, snippetOf } from './chat-search.js';
 import { notifyScheduler, type NotifyJob } from './chat-notify.js';
 import { groupCommit } from './group-commit.js';
-import { chatRepo, sendContextRead, type LastMessageRow, type MyConversationRow } from './chat.repo.js';
+import { chatRepo, type LastMessageRow, type MyConversationRow, type SendContextRow, type SendQuery } from './chat.repo.js';
 import type {
   BlockView,
   ConversationView,
@@ -142,8 +142,10 @@ export function createChatService(deps: {
   const { db, clock, events, cursors, users, courses } = deps;
   const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
   const scheduleNotify = deps.jobs ? notifyScheduler(deps.jobs, deps.notifyDelayMs ?? 0) : undefined;
-  const commitSend = groupCommit<SendOutcome>(db, events, { concurrency: deps.sendConcurrency, flush: storeSent });
-  const sendContext = sendContextRead(db);
+  // The batch's one context read counts none of its own sends against the limit: right for every
+  // send but a sender's second (or later) in one batch, which reads its own context in `check`.
+  const readSendContexts = (tx: Tx, queries: SendQuery[]) => chatRepo(tx).sendContexts(queries, sendLimit.max - 1);
+  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { concurrency: deps.sendConcurrency, read: readSendContexts, flush: storeSent });
   const now = () => clock.now().toISOString();
 
   const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {
@@ -546,9 +548,10 @@ export function createChatService(deps: {
     /**
      * Stores a message once: a resend with the same `clientMessageId` returns the first one
      * (`created: false`). Seqs are 1, 2, 3… without gaps: each is read under the conversation's row
-     * lock (PostgreSQL; SQLite has one writer). One read checks membership, the resend, the send limit
-     * and blocks and gives the seq; then the event (a group's members are not listed: the room reaches
-     * them, and notifications are decided later, by `notifyUnread`). Concurrent sends share a
+     * lock (PostgreSQL; SQLite has one writer). One read, shared by the sends of a batch, checks
+     * membership, the resend, the send limit and blocks and gives the seq; then the event (a group's
+     * members are not listed: the room reaches them, and notifications are decided later, by
+     * `notifyUnread`). Concurrent sends share a
      * transaction (group commit), whose flush (storeSent) writes their messages, seqs and watermarks
      * together; each returns once its transaction has committed.
      */
@@ -558,14 +561,16 @@ export function createChatService(deps: {
       const createdAt = at.toISOString();
       const messageId = newId('msg');
       const resent = async (existingId: string) => ({ message: await service.getMessage(principal, id, existingId), created: false });
+      const since = new Date(at.getTime() - sendLimit.windowMs).toISOString();
+      const query: SendQuery = { conversation_id: id, sender_id: me, client_message_id: input.clientMessageId ?? null, since };
       let outcome: SendOutcome;
       try {
         outcome = await commitSend({
           // The seq's row: the first lock a send takes.
           lockOrder: id,
-          // Reads only (on PostgreSQL, locking the seq's row): a refusal here leaves the other sends of its batch alone.
-          async check(tx, earlier): Promise<{ existingId: string } | (Pick<ConversationRow, 'kind' | 'direct_key'> & { seq: number })> {
-            const since = new Date(at.getTime() - sendLimit.windowMs).toISOString();
+          query,
+          // Reads only (the batch's read locked the seq's row on PostgreSQL): a refusal here leaves the other sends of its batch alone.
+          async check(tx, earlier, batchContext): Promise<{ existingId: string } | (Pick<ConversationRow, 'kind' | 'direct_key'> & { seq: number })> {
             // Messages of this batch are stored by its flush, after every check: they are counted from `earlier`.
             const batch = sentMessages(earlier);
             const minePending = batch
@@ -575,7 +580,8 @@ export function createChatService(deps: {
               .reverse();
             // The send limit is reached if the sender already has `max` messages in the window.
             const offset = sendLimit.max - 1 - minePending.length;
-            const context = await sendContext(tx, id, me, input.clientMessageId ?? null, since, Math.max(0, offset));
+            // The batch's read assumed no earlier sends of this sender in the batch.
+            const context = minePending.length ? (await chatRepo(tx).sendContexts([query], Math.max(0, offset)))[0] : batchContext;
             if (!context) throw conversationNotFound();
             if (context.existing_id) return { existingId: context.existing_id };
             const pendingResend = input.clientMessageId && batch.find((m) => m.conversation_id === id && m.sender_id === me && m.client_message_id === input.clientMessageId);

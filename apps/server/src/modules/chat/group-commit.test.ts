@@ -95,6 +95,29 @@ describeEachDialect('group commit', (dialect) => {
     expect(flushed.map((f) => f.results)).toEqual([['c4'], ['c5'], ['c7']]);
   });
 
+  it('the batch read runs once per transaction, before any check, with the queries in batch order; each check gets its own answer', async () => {
+    const { events } = recordedAppends();
+    const reads: string[][] = [];
+    const commit = groupCommit<string, string, string>(database.db, events, {
+      read: async (tx, queries) => {
+        reads.push(queries);
+        return queries.map((q) => `answer to ${q}`);
+      },
+    });
+    const commits = new Set<Tx>();
+    const answered: Record<string, string | undefined> = {};
+    const asking = (write: CheckedWrite<void, string>, id: string): CheckedWrite<void, string, string, string> => ({
+      ...write,
+      query: id,
+      check: async (_tx, _earlier, answer) => void (answered[id] = answer),
+    });
+    await Promise.all(['d0', 'd1', 'd2', 'd3'].map((id) => commit(asking(note(id, commits), id))));
+    // d0 runs alone; the others share the next transaction and its one read.
+    expect(reads).toEqual([['d0'], ['d1', 'd2', 'd3']]);
+    expect(answered).toEqual({ d0: 'answer to d0', d1: 'answer to d1', d2: 'answer to d2', d3: 'answer to d3' });
+    expect(await stored()).toEqual(expect.arrayContaining(['d0', 'd1', 'd2', 'd3']));
+  });
+
   /** Counts row `row` up; then, if given, waits for `after`. Its lock order is the row. */
   const bump = (label: string, row: string, applied: string[], after?: () => Promise<void>): CheckedWrite<void, string> => ({
     lockOrder: row,

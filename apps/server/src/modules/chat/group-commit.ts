@@ -9,21 +9,26 @@ export type AppendLater = (events: ReadonlyArray<EventInput<unknown>>) => void;
  * A write in two steps: `check` only reads (a refusal throws there), `apply` writes what was checked,
  * or returns it for the batch's `flush` to write with the others.
  */
-export interface CheckedWrite<C, R> {
+export interface CheckedWrite<C, R, Q = unknown, A = unknown> {
   /**
    * The row the write locks first (a conversation's id). A batch checks and applies its writes in
    * this order, so that batches running side by side take their row locks in one order and never
    * deadlock.
    */
   lockOrder: string;
-  /** `earlier`: what the batch's writes applied before this one returned (what `flush` has yet to write). */
-  check(tx: Tx, earlier: readonly R[]): Promise<C>;
+  /** What this write asks of the batch's one read (groupCommit's `read`), when there is one. */
+  query?: Q;
+  /**
+   * `earlier`: what the batch's writes applied before this one returned (what `flush` has yet to write).
+   * `answer`: the batch read's answer to `query` (undefined without a `read`).
+   */
+  check(tx: Tx, earlier: readonly R[], answer: A | undefined): Promise<C>;
   /** Its events go to `append`: they are stored after the batch's last write, all in one appendMany. */
   apply(tx: Tx, checked: C, append: AppendLater): Promise<R>;
 }
 
 interface Pending {
-  write: CheckedWrite<any, any>;
+  write: CheckedWrite<any, any, any, any>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -37,9 +42,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * instead of a few statements each. The events keep the order of the writes, so a conversation's
  * events still follow its seqs.
  * Each write still settles only once its transaction has committed: an acknowledgement means durable.
- * A refusal in `check` touches nothing and concerns its write alone; a failure in `apply`, `flush`
- * or the append (a unique key raced, the database) rolls the batch back, and its writes run again,
- * each in its own transaction.
+ * A refusal in `check` touches nothing and concerns its write alone; a failure in `read`, `apply`,
+ * `flush` or the append (a unique key raced, the database) rolls the batch back, and its writes run
+ * again, each in its own transaction.
  *
  * This is on top of the SQLite driver's own group commit (core/db), and stays for both databases:
  * sends alone, each its own transaction and append, measured two to four times slower on SQLite
@@ -51,16 +56,24 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * by side on the pool; they queue only where they must: on a shared conversation's row (the seq),
  * and on the event log's lock, which each takes last, for its one append and its commit.
  */
-export function groupCommit<R>(
+export function groupCommit<R, Q = unknown, A = unknown>(
   db: Db,
   events: EventLog,
   {
     maxBatch = 100,
     concurrency = 1,
+    read,
     flush,
   }: {
     maxBatch?: number;
     concurrency?: number;
+    /**
+     * Runs once per transaction, before its first check, with the writes' queries in batch order;
+     * answers each (same order): what every check must read, in one statement instead of one each.
+     * Nothing of the batch is written before the last check, so an answer is what the write's own
+     * read would have seen at its check.
+     */
+    read?: (tx: Tx, queries: Q[]) => Promise<A[]>;
     /** Runs once per transaction, after its writes were applied and before its append, with what they returned: rows written for the whole batch at once. */
     flush?: (tx: Tx, results: R[]) => Promise<void>;
   } = {},
@@ -75,10 +88,11 @@ export function groupCommit<R>(
       const appended: Array<EventInput<unknown>> = [];
       const append: AppendLater = (inputs) => void appended.push(...inputs);
       const results: R[] = [];
-      for (const { write } of batch) {
+      const answers = read ? await read(tx, batch.map((item) => item.write.query as Q)) : [];
+      for (const [i, { write }] of batch.entries()) {
         let checked: unknown;
         try {
-          checked = await write.check(tx, results);
+          checked = await write.check(tx, results, answers[i]);
         } catch (error) {
           outcomes.push({ ok: false, error });
           continue;
@@ -124,7 +138,7 @@ export function groupCommit<R>(
     }
   }
 
-  return function commit<C>(write: CheckedWrite<C, R>): Promise<R> {
+  return function commit<C>(write: CheckedWrite<C, R, Q, A>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
       pump();
