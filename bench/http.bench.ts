@@ -58,10 +58,9 @@ generator has headroom. Measured per request on this machine:
   96–102 µs to 58–62 µs of CPU per request (two runs), about what \`/health/live\` costs (59–64 µs,
   unchanged).
 - the global rate limit and the access guard are hooks of each route, made at registration: no
-  request reads \`request.routeOptions\` (a new object on every read). The rate limit stays
-  \`@fastify/rate-limit\`'s own hook (eight promises per request, counted with async_hooks): we do not hand-write limiters.
-  The latency histogram
-  observes with label sets made once per route and status.
+  request reads \`request.routeOptions\` (a new object on every read). The global limit is one
+  callback-style hook on \`rate-limiter-flexible\` (one promise per request; see issue #2 below).
+  The latency histogram observes with label sets made once per route and status.
 - ULID generation draws its randomness from a pooled buffer, not one system call per character.
 - Checked, and not a cost worth removing: Socket.io's \`request\` listener (engine.io checks the path
   prefix, then calls Fastify's listener: no visible share of the profile); ETags (the version
@@ -81,19 +80,42 @@ generator has headroom. Measured per request on this machine:
   each cost less than the noise of a shared machine (±5 µs); all six off, the widget read went from
   50 to 36 µs. The global limit on \`rate-limiter-flexible\` (two promises per request instead of
   the plugin's eight, counted with async_hooks) made no measurable difference (45.5 vs 47.8 µs) and
-  was not kept then; measured again (below) it does help, but is not kept either.
+  was not kept then; measured again (below) it does help, and is kept since issue #2.
 - The stack priced again (2026-12-06; one server per variant, 10 alternating rounds of 2 s, median
   CPU per request from \`/proc/<pid>/stat\`): the widget read with everything 45.7 µs; without the
   route's rate limit 38.4; without CORS 42.3; without the per-route latency hook, the NUL check and the
   \`onSend\` hook 42.0; with all six off 31.7, below bare Fastify's read (33.6; bare node:http 17.0 in
   the same harness). The rate limit is the largest piece. The global limit as one callback-style
   hook on \`rate-limiter-flexible\`'s \`RateLimiterMemory\` (one promise, no read of the route's
-  options) went from 39.3 to 36.0 µs (14 alternating pairs, lower in 13), but is not kept: that
-  store holds every key until its window ends, with no bound, where the plugin's is an LRU of 5,000
-  keys, so a client cycling through source addresses (an IPv6 /64) would grow the heap without
-  limit. Taking it needs a bounded store or keys per /64 first. Not kept, no measurable
+  options) went from 39.3 to 36.0 µs (14 alternating pairs, lower in 13); it was not kept then,
+  for want of a bound on its keys (taken since: issue #2 below). Not kept, no measurable
   difference (14 pairs, 40.7 vs 44.1 µs, noise): CORS's exposed headers as one string (the plugin
   joins a list per request) and the NUL check without \`Object.entries\`.
+- Issue #2 (2026-12-06), the two largest pieces that were ours to choose:
+  - The global limit is one callback-style \`onRequest\` hook on \`rate-limiter-flexible\`
+    (\`core/http/client-rate-limit.ts\`): \`RateLimiterMemory\` on one node; in cluster mode
+    \`RateLimiterRedis\` on the shared ioredis client (keys \`<REDIS_PREFIX>rate:<client>\`, as
+    before), which counts in the node's memory while Redis is not ready, so an outage neither takes
+    the API down nor lifts the limit. Keys are per IPv4 address or IPv6 /64 and live until their
+    window ends: 390 bytes of heap per IPv4 key, 480 per IPv6 /64 (100,000 distinct keys, heap after
+    GC), so memory ≈ distinct clients per window × 0.4 KB. Routes with limits of their own
+    (\`config.rateLimit\`) keep \`@fastify/rate-limit\`; none is on this path.
+  - CORS: \`@fastify/cors\` 11.4 has no option to skip a request (its hook reads the route's options
+    twice and merges its options on every request, and it set two CORS headers even on answers to
+    requests without \`Origin\`). The \`cors\` middleware now runs only for a request with an
+    \`Origin\`, inside the one hook that sets the fixed headers (which now carry \`Vary: Origin\`); it
+    answers preflights through the reply, with the same headers as before.
+  - Measured while other work loaded the machine (load average 8–12 on 2 CPUs: every figure is
+    inflated and noisy). CPU per widget read of the server process (\`/proc/<pid>/stat\`), old stack /
+    new limit / new limit and CORS, alternating runs of one server after the other: 76.5 / 112.8 /
+    98.2 µs (14 rounds of 2 s), 84.2 / 71.9 / 84.1 (20 rounds), 63.3 / 62.0 / 64.8 (30 rounds of
+    1.5 s; new limit lower than old in 17, CORS skipped lower in 19): the load swung more from round
+    to round than the changes do. In one process (the three apps side by side, 30 alternating
+    batches of 2,000 injected reads, \`process.cpuUsage()\`): 174.7 / 167.0 / 150.3 µs, the new limit
+    lower than the old in 15 of 30, CORS skipped lower than CORS run in 27 of 30. The two limit hooks
+    alone, called in a loop (20 alternating rounds of 20,000 calls): 1.22 µs per call for the
+    plugin's, 1.06 for ours (lower in 18 of 20). So the limit's gain is small in CPU and CORS's a
+    few µs; both are to be confirmed by the full benchmark on a quiet machine.
 - \`/health/live\` costs about the same CPU per request as the widget read (43.2 vs 45.7 µs in the
   run above) although it has no rate limit and no database read: the difference is in the kernel,
   not in our code. Its response's \`writev\` takes longer (\`perf trace -s\` on the server: 28–30 µs
@@ -103,13 +125,9 @@ generator has headroom. Measured per request on this machine:
   spread of a shared machine.
 
 What remains, by profile share: Fastify's own request lifecycle, Node's HTTP parser and the socket
-write (\`writev\`, the largest single share); 21 response headers on \`/health/live\` where bare
-node:http sends 5 (12 of them helmet's, which every response keeps); \`@fastify/cors\`, whose hook
-runs on every request even without an \`Origin\` header (about 5 µs of CPU per request in an A/B;
-the plugin has no option to skip such requests, and wrapping its hook would rely on its
-internals); the rate limit on the widget route (about 14 µs of CPU per request in an A/B of one
-route with and without it: its promises and its read of \`request.routeOptions\` are the plugin's
-own). With a shared two-CPU machine the figures above move by ±25% from run to run:
+write (\`writev\`, the largest single share); 19 response headers (21 before issue #2) on \`/health/live\` where bare
+node:http sends 5 (12 of them helmet's, which every response keeps); the global rate limit's
+promise and counter. With a shared two-CPU machine the figures above move by ±25% from run to run:
 compare CPU time per request (\`/proc/<pid>/stat\`) across alternating runs rather than one run's
 requests per second.`,
   };

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config/config.js';
@@ -15,7 +15,7 @@ import { registerIdempotency } from './core/http/idempotency.js';
 import { registerOpenApi } from './core/http/openapi.js';
 import { createCursorCodec, type CursorCodec } from './core/http/pagination.js';
 import { registerSecurity } from './core/http/security.js';
-import { validationOptions } from './core/http/validation.js';
+import { schemaCompilers } from './core/http/validation.js';
 import { newId } from './core/ids.js';
 import { registerJobRoutes } from './core/jobs/jobs.routes.js';
 import { createJobQueue } from './core/jobs/job-queue.js';
@@ -29,6 +29,7 @@ import { createFanout } from './core/realtime/fanout.js';
 import { createRealtimeGateway, eventNamer, type RealtimeGateway } from './core/realtime/gateway.js';
 import type { RoomAuthorizer } from './core/realtime/rooms.js';
 import { createEventStream } from './core/realtime/stream.routes.js';
+import { closeRedis, connectRedis } from './core/redis.js';
 import { createIdentityModule, type IdentityModule } from './modules/identity/index.js';
 import { createLearningModule, type LearningModule } from './modules/learning/index.js';
 import { createChatModule, type ChatModule } from './modules/chat/index.js';
@@ -137,7 +138,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default): too coarse.
     http: { headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     return503OnClosing: true,
-    schemaController: validationOptions,
+    schemaController: schemaCompilers,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log = app.log;
   requestLines.writeTo(log);
@@ -148,11 +149,11 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     }
   });
 
+  // First, before anything that would need undoing: a Redis that does not answer stops the start.
+  const redis = config.redis ? await connectRedis(config.redis, log) : undefined;
   const database = createDatabase(config.database);
   // Migrations may run for minutes on big tables: they get a pool without the fail-fast timeout.
   const migrationDatabase = config.database.kind === 'postgres' ? createDatabase({ ...config.database, timeoutMs: 0 }) : database;
-  const redis = config.redis ? new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, commandTimeout: config.redis.timeoutMs }) : undefined;
-  redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
 
   try {
     const secrets = config.database.kind === 'postgres' ? databaseSecretStore(database) : fileSecretStore(config.dataDir);
@@ -267,7 +268,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       await events.stop();
       await database.close();
       if (migrationDatabase !== database) await migrationDatabase.close();
-      if (redis) await redis.quit().catch(() => redis.disconnect());
+      if (redis) await closeRedis(redis);
     });
 
     await app.ready();

@@ -3,6 +3,7 @@ import { buildApp, type LyceumApp } from './app.js';
 import { serve } from './serve.js';
 import type { Clock } from './core/clock.js';
 import { ConfigError, loadConfig, type Config } from './core/config/config.js';
+import { StartupError } from './core/startup-error.js';
 import { createDemoClock, describeDemoAccounts, seedDemo } from './flows/demo-seed.js';
 
 const USAGE = `Usage: lyceum <command>
@@ -48,9 +49,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** For one-shot commands: the app without listening, background work or request logs. */
+/**
+ * For one-shot commands: the app without listening, background work, request logs or Redis (nothing
+ * they do needs it, and a migration must be able to run while Redis is away).
+ */
 async function withApp(config: Config, fn: (lyceum: LyceumApp) => Promise<number>, migrateOnStart = true, clock?: Clock): Promise<number> {
-  const lyceum = await buildApp({ config: { ...config, migrateOnStart, jobs: { ...config.jobs, concurrency: 0 } }, clock, logger: { level: 'warn' } });
+  const lyceum = await buildApp({ config: { ...config, redis: undefined, migrateOnStart, jobs: { ...config.jobs, concurrency: 0 } }, clock, logger: { level: 'warn' } });
   try {
     return await fn(lyceum);
   } finally {
@@ -142,6 +146,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(78); // EX_CONFIG
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(69); // EX_UNAVAILABLE
     }
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

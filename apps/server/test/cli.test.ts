@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { freePort } from './support/redis-server.js';
 
 const run = promisify(execFile);
 const main = new URL('../src/main.ts', import.meta.url).pathname;
@@ -37,6 +38,17 @@ describe('the lyceum command', { timeout: 120_000 }, () => {
     expect(stderr).toContain('Invalid configuration:');
     expect(stderr).toContain('  - PORT: must be a whole number, got "abc" (example: PORT=3000)');
     expect(stderr).toContain('  - SQLITE_SYNCHRONOUS: must be one of FULL, NORMAL, got "OFF" (example: SQLITE_SYNCHRONOUS=NORMAL)');
+  });
+
+  it('stops `serve` with one line and exit code 69 when Redis does not answer, and migrates without it', async () => {
+    const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, PORT: '0' };
+    const serve = await lyceum(['serve'], env);
+    expect(serve.code).toBe(69);
+    expect(serve.stderr).toMatch(/^REDIS_URL: Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer within 5 s \(connect ECONNREFUSED [^)]+\)\. Check that Redis is running.*\n$/);
+    expect(serve.stdout).toBe('');
+    const migrate = await lyceum(['migrate', 'up'], env);
+    expect(migrate.code, migrate.stderr).toBe(0);
+    expect(migrate.stderr).toBe('');
   });
 
   it('migrates up, reports status, reverts one, and backs up SQLite online', async () => {

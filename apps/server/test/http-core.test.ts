@@ -213,6 +213,7 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expect(res.headers['strict-transport-security']).toBeDefined();
       expect(res.headers['ratelimit-limit']).toBe('100000');
       expect(res.headers['ratelimit-remaining']).toBeDefined();
+      expect(Number(res.headers['ratelimit-reset'])).toBeGreaterThan(0);
     });
 
     it('sends every helmet header and Vary: Origin on every response, errors included', async () => {
@@ -234,6 +235,13 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expect(withOrigin.headers['access-control-allow-credentials']).toBe('true');
       expect(String(withOrigin.headers['access-control-expose-headers'])).toContain('x-request-id');
       expect((await t.app.inject({ method: 'OPTIONS', url: '/api/v1/widgets' })).statusCode).toBe(400);
+    });
+
+    it('adds no CORS headers to a request without an Origin, only Vary: Origin', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/widgets' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers.vary).toBe('Origin');
+      expect(Object.keys(res.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
     });
 
     it('allows CORS only for listed origins', async () => {

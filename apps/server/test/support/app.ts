@@ -39,6 +39,8 @@ export interface TestAppOptions {
   extraModules?: BuildOptions['extraModules'];
   /** Start event dispatch and job workers (off by default: most tests drive services directly). */
   background?: boolean;
+  /** pino options for tests that read the app's log (default: silent). */
+  logger?: BuildOptions['logger'];
 }
 
 /**
@@ -51,7 +53,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const testDb = await createTestDatabase(dialect, { copyOf: migratedTemplate(dialect) });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-data-'));
   const config = testConfig(testDb.url, dataDir, options.env);
-  const lyceum = await buildApp({ config, clock: options.clock, extraModules: options.extraModules, logger: false });
+  const lyceum = await buildApp({ config, clock: options.clock, extraModules: options.extraModules, logger: options.logger ?? false });
   if (options.background) await lyceum.startBackground();
   return {
     ...lyceum,

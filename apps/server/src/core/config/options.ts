@@ -184,7 +184,7 @@ export const options = {
   MIGRATE_ON_START: spec({ name: 'MIGRATE_ON_START', description: 'Apply pending migrations when the server starts (under a lock, safe with several nodes).', example: 'false', default: 'true', parse: boolean }),
   REDIS_URL: spec({
     name: 'REDIS_URL',
-    description: 'Redis for cluster mode: shared rate-limit counters, event wake-ups between nodes and (later) Socket.io fan-out.',
+    description: 'Redis for cluster mode: shared rate-limit counters and the Socket.io adapter (typing and presence between nodes). It must answer at start: `serve` waits up to 5 s for it, then stops with one line and exit code 69.',
     example: 'redis://redis:6379',
     parse: url('redis', 'rediss'),
     secret: true,

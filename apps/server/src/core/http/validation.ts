@@ -1,6 +1,7 @@
 import { Ajv, type AnySchema, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyServerOptions } from 'fastify';
+import { buildSerializer } from './serialization.js';
 
 const base: Options = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false, coerceTypes: false };
 
@@ -22,7 +23,7 @@ const compilers = new Map<string, ValidatorCompiler>();
  * Given as a compilers factory (not `setValidatorCompiler`) because Fastify rebuilds the compiler
  * for every plugin that adds shared schemas, and would otherwise fall back to its lenient default.
  */
-export const validationOptions: NonNullable<FastifyServerOptions['schemaController']> = {
+export const schemaCompilers: NonNullable<FastifyServerOptions['schemaController']> = {
   compilersFactory: {
     buildValidator: ((sharedSchemas: Record<string, unknown>) => {
       // Fastify asks again for every route of a plugin that added shared schemas; building Ajv
@@ -38,5 +39,7 @@ export const validationOptions: NonNullable<FastifyServerOptions['schemaControll
       }
       return compiler;
     }) as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'],
+    // Responses: Fastify's serializer, on a copy of each schema that it serializes faster (serialization.ts).
+    buildSerializer: buildSerializer as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer'],
   },
 };

@@ -87,9 +87,7 @@ export function createRealtimeGateway(options: GatewayOptions) {
   const { fanout, access, rooms, clock } = options;
   const eventName = options.eventName ?? eventNamer();
   const allowAny = options.corsOrigins.includes('*');
-  // The adapter blocks on stream reads, so it gets a Redis connection of its own.
-  // XREAD blocks for seconds by design: the command timeout of the shared client must not apply.
-  const adapterClient = options.redis?.duplicate({ commandTimeout: undefined });
+  const adapterClient = options.redis && socketAdapterClient(options.redis);
   const io = new Server(options.server, {
     path: '/socket.io',
     serveClient: false,
@@ -280,9 +278,31 @@ export function createRealtimeGateway(options: GatewayOptions) {
       offSessionEnded();
       io.local.disconnectSockets(true);
       io.engine.close();
+      // The adapter's own connections (stream reader, subscriber) end with it.
+      await io.of('/').adapter.close();
       adapterClient?.disconnect();
     },
   };
 }
 
 export type RealtimeGateway = ReturnType<typeof createRealtimeGateway>;
+
+/**
+ * The Redis connection of the Socket.io adapter. The adapter blocks on stream reads, so it gets one
+ * of its own, and XREAD blocks for seconds by design: the shared client's command timeout must not
+ * apply. It reconnects by itself; the shared client logs the outage, once.
+ */
+function socketAdapterClient(redis: Redis): Redis {
+  const client = redis.duplicate({ commandTimeout: undefined });
+  client.on('error', () => undefined);
+  // The adapter drops the promise of its PUBLISHes (presence lookups across nodes): one refused while
+  // Redis is away would be an unhandled rejection, which ends the process. Whoever awaits one still sees its failure.
+  const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
+  return Object.assign(client, {
+    publish: (...args: unknown[]) => {
+      const sent = publish(...args);
+      sent.catch(() => undefined);
+      return sent;
+    },
+  });
+}
