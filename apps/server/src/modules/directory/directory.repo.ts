@@ -243,9 +243,9 @@ export function directoryRepo(handle: Db | Tx, dialect: DialectName) {
       await sql`insert into directory_profile_fts (rowid, search_public, search_members, search_all) values (${row.doc}, ${row.search_public}, ${row.search_members}, ${row.search_all})`.execute(db);
     },
 
-    /** One page in sort order (limit rows; ask for one more to know whether another page exists). */
     /**
-     * One page of a search. `walkNameOrder` (SQLite, name order, no words): the caller expects the
+     * One page in sort order (limit rows; ask for one more to know whether another page exists).
+     * `walkNameOrder` (SQLite, name order, no words): the caller expects the
      * filter to match often enough that walking the name order meets the page's rows within a few
      * thousand index entries, so the ids are read in that order from the name index that carries the
      * filter columns, and the walk stops at the page's end; otherwise from the rarest filter's
