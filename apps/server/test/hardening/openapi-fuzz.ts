@@ -186,9 +186,13 @@ export function requestsFor(op: Operation, resolve: (s: JsonSchema) => JsonSchem
     .map((r) => ({ ...r, valid: true, mutation: 'none' }));
 
   const mutations: Array<fc.Arbitrary<(r: FuzzRequest) => FuzzRequest>> = [];
-  const body = op.body ? resolve(op.body) : undefined;
+  const declared = op.body ? resolve(op.body) : undefined;
+  // An optional body is declared as an object or null: null is then a valid body, and the object is what the mutations break.
+  const variants = declared?.anyOf ?? declared?.oneOf;
+  const optional = variants?.some((v) => resolve(v).type === 'null') === true;
+  const body = optional ? resolve(variants!.find((v) => resolve(v).type !== 'null')!) : declared;
   if (body) {
-    mutations.push(fc.constant((r) => ({ ...r, valid: false, mutation: 'null body', body: undefined, rawBody: 'null' })));
+    if (!optional) mutations.push(fc.constant((r) => ({ ...r, valid: false, mutation: 'null body', body: undefined, rawBody: 'null' })));
     mutations.push(fc.constant((r) => ({ ...r, valid: false, mutation: 'body nested 10,000 deep', body: undefined, rawBody: '['.repeat(10_000) + ']'.repeat(10_000) })));
     mutations.push(fc.constant((r) => ({ ...r, valid: false, mutation: 'truncated JSON', body: undefined, rawBody: '{"a":' })));
     if (body.type === 'object' && body.additionalProperties === false) {

@@ -18,6 +18,7 @@ import {
   QuizPatch,
   QuizQuery,
   Response,
+  SubmitBody,
 } from './quizzes.schemas.js';
 import type { QuizService } from './quizzes.service.js';
 
@@ -182,9 +183,20 @@ export function quizRoutes(quizzes: QuizService) {
 
     app.post(
       '/attempts/:id/submit',
-      { config: { access: take }, schema: { tags: attemptTags, summary: 'Submit an attempt', description: 'Scores it on the server. Submitting again returns the result.', params: IdParams, response: { 200: Type.Ref(Attempt) } } },
+      {
+        config: { access: take },
+        schema: {
+          tags: attemptTags,
+          summary: 'Submit an attempt',
+          description:
+            'Scores it on the server. The body is optional: answers sent with it are saved first, in the same transaction, by the rules of PATCH /attempts/{id}, so a whole attempt can be handed in with one request. Submitting again returns the result (answers sent then are not applied). After the deadline, answers sent with it are refused with 409 LEARNING_ATTEMPT_CLOSED and the attempt is submitted with its stored answers.',
+          params: IdParams,
+          body: SubmitBody,
+          response: { 200: Type.Ref(Attempt) },
+        },
+      },
       async (request, reply) => {
-        const attempt = await quizzes.submit(requirePrincipal(request), request.params.id);
+        const attempt = await quizzes.submit(requirePrincipal(request), request.params.id, request.body?.answers);
         setEtag(reply, attempt.version);
         return attempt;
       },

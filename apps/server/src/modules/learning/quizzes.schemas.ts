@@ -219,6 +219,12 @@ export const AnswersPatch = Type.Object(
 );
 export type AnswersPatch = Static<typeof AnswersPatch>;
 
+export const SubmitBody = Type.Union(
+  [Type.Object({ answers: AnswersPatch.properties.answers }, { additionalProperties: false }), Type.Null()],
+  { description: 'Optional: answers to save before scoring, by the same rules as PATCH /attempts/{id}. A student who answers offline hands in the whole attempt in one request.' },
+);
+export type SubmitBody = Static<typeof SubmitBody>;
+
 export const GradeBody = Type.Object(
   {
     grades: Type.Array(

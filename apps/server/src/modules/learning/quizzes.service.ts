@@ -53,6 +53,8 @@ interface LayoutEntry {
 interface AttemptContent {
   questions: Map<string, QuestionRow>;
   answers: Map<string, AnswerRow>;
+  /** Questions whose answer in `answers` came with this request and is not stored yet. */
+  unsaved?: ReadonlySet<string>;
 }
 
 /** Parses a JSON column, or gives `fallback` for text that is not JSON. */
@@ -236,19 +238,24 @@ export function createQuizService(
       max += question.points;
       const type = question.type as QuestionType;
       const answer = answers.get(q);
+      const unsaved = content.unsaved?.has(q) === true;
       if (type === 'free_text') {
         // Nothing written: nothing to grade.
         if (!answer) write(unanswered(q, 0));
-        else if (answer.points === null) pending++;
-        else total += Number(answer.points);
+        else {
+          if (unsaved) write(answer);
+          if (answer.points === null) pending++;
+          else total += Number(answer.points);
+        }
         continue;
       }
       const points = scoreResponse(type, json<AnswerKey>(question.answer_key, {}), question.points, answer ? json<ResponseValue | null>(answer.response, null) : null) ?? 0;
       total += points;
       if (!answer) write(unanswered(q, points));
-      else if (answer.points !== points) write({ ...answer, points });
+      else if (unsaved || answer.points !== points) write({ ...answer, points });
     }
-    await writes.savePoints(tx, rescored);
+    // Responses that came with the request are written with their points: one statement either way.
+    await (content.unsaved?.size ? writes.saveResponses : writes.savePoints)(tx, rescored);
     return { total: round(total), max, pending, content: { questions: content.questions, answers } };
   }
 
@@ -307,6 +314,31 @@ export function createQuizService(
     }
     return { attempt: next, content };
   }
+
+  /**
+   * Checks a student's answers against the attempt's questions and puts them into `content`, for a
+   * save or a submission to write. Idempotent per question; an answer older than the stored one (by
+   * clientTimestamp) is skipped. Returns the answers that changed.
+   */
+  function applyAnswers(attempt: AttemptRow, content: AttemptContent, given: AnswersPatch['answers']): AnswerRow[] {
+    const { questions, answers } = content;
+    const now = iso();
+    const changed = new Map<string, AnswerRow>();
+    for (const [i, a] of given.entries()) {
+      const question = questions.get(a.questionId);
+      if (!question) throw invalid('The question is not part of this attempt.', `/body/answers/${i}/questionId`);
+      checkResponse(question.type as QuestionType, json<QuestionContent>(question.content, {}), a.response, `/body/answers/${i}/response`);
+      const stored = answers.get(a.questionId);
+      const clientTimestamp = a.clientTimestamp ? new Date(a.clientTimestamp).toISOString() : null;
+      if (stored && stored.client_timestamp && clientTimestamp && clientTimestamp < stored.client_timestamp) continue;
+      const row: AnswerRow = { attempt_id: attempt.id, question_id: a.questionId, response: JSON.stringify(a.response), client_timestamp: clientTimestamp, points: null, comment: stored?.comment ?? null, updated_at: now };
+      answers.set(a.questionId, row);
+      changed.set(a.questionId, row);
+    }
+    return [...changed.values()];
+  }
+
+  const timeIsUp = () => conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The time is up: the attempt was submitted without these answers.');
 
   const pastDeadline = (deadline: string | null) => deadline !== null && clock.now().getTime() >= Date.parse(deadline);
   const expired = (attempt: AttemptRow) => attempt.status === 'open' && pastDeadline(attempt.deadline_at);
@@ -658,37 +690,37 @@ export function createQuizService(
           return undefined;
         }
         if (attempt.status !== 'open') throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt is already submitted.');
-        const { questions, answers } = await contentOf(tx, attempt);
-        const now = iso();
-        const saved = new Map<string, AnswerRow>();
-        for (const [i, a] of body.answers.entries()) {
-          const question = questions.get(a.questionId);
-          if (!question) throw invalid('The question is not part of this attempt.', `/body/answers/${i}/questionId`);
-          checkResponse(question.type as QuestionType, json<QuestionContent>(question.content, {}), a.response, `/body/answers/${i}/response`);
-          const stored = answers.get(a.questionId);
-          const clientTimestamp = a.clientTimestamp ? new Date(a.clientTimestamp).toISOString() : null;
-          if (stored && stored.client_timestamp && clientTimestamp && clientTimestamp < stored.client_timestamp) continue;
-          const row: AnswerRow = { attempt_id: attempt.id, question_id: a.questionId, response: JSON.stringify(a.response), client_timestamp: clientTimestamp, points: null, comment: stored?.comment ?? null, updated_at: now };
-          answers.set(a.questionId, row);
-          saved.set(a.questionId, row);
-        }
-        await writes.saveResponses(tx, [...saved.values()]);
+        const content = await contentOf(tx, attempt);
+        await writes.saveResponses(tx, applyAnswers(attempt, content, body.answers));
         // The version check fails if a submission (or another save) got in first.
         if (!(await writes.touchAttempt(tx, attempt.id, attempt.version))) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The attempt changed meanwhile; retry.');
         // An open attempt shows no results yet, whatever the quiz's feedback level.
-        return attemptView({ ...attempt, version: attempt.version + 1 }, 'none', { questions, answers });
+        return attemptView({ ...attempt, version: attempt.version + 1 }, 'none', content);
       });
-      if (!view) throw conflict(LearningErrors.LEARNING_ATTEMPT_CLOSED, 'The time is up: the attempt was submitted.');
+      if (!view) throw timeIsUp();
       return view;
     },
 
-    /** Submits and scores; submitting again returns the result unchanged. */
-    async submit(principal: Principal, attemptId: string): Promise<AttemptView> {
-      return withTransaction(db, async (tx) => {
+    /**
+     * Submits and scores, with the answers given saved first in the same transaction. Submitting
+     * again returns the result unchanged (answers given then are not applied). Past the deadline,
+     * the attempt is submitted with its stored answers, and answers given are refused.
+     */
+    async submit(principal: Principal, attemptId: string, given?: AnswersPatch['answers']): Promise<AttemptView> {
+      const view = await withTransaction(db, async (tx) => {
         const { attempt, quiz } = await ownAttempt(tx, principal, attemptId, 'Only the student who started the attempt may submit it.');
-        const settled = attempt.status === 'open' ? await settle(tx, attempt, quiz, { submit: { auto: expired(attempt) }, actorId: principal.userId }) : { attempt, content: await contentOf(tx, attempt) };
-        return attemptView(settled.attempt, quiz.feedback, settled.content);
+        if (attempt.status !== 'open') return attemptView(attempt, quiz.feedback, await contentOf(tx, attempt));
+        const auto = expired(attempt);
+        let content: AttemptContent | undefined;
+        if (given && !auto) {
+          content = await contentOf(tx, attempt);
+          content.unsaved = new Set(applyAnswers(attempt, content, given).map((a) => a.question_id));
+        }
+        const settled = await settle(tx, attempt, quiz, { submit: { auto }, actorId: principal.userId }, content);
+        return given && auto ? undefined : attemptView(settled.attempt, quiz.feedback, settled.content);
       });
+      if (!view) throw timeIsUp();
+      return view;
     },
 
     autoSubmit,

@@ -130,6 +130,68 @@ describeEachDialect('learning: quizzes and attempts', (dialect) => {
     expect(submitted.questions.map((q: { result: { points: number } }) => q.result.points)).toEqual([1, 0]);
   });
 
+  it('hands in a whole attempt with one request: answers saved and scored together, by the rules of a save', async () => {
+    const { quiz, ids } = await quizWith({ feedback: 'answers', maxAttempts: 3 }, [QUESTIONS[0], QUESTIONS[2], QUESTIONS[7]]);
+    const attempt = (await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+    // Saved earlier with a newer client timestamp: the older answer handed in does not replace it.
+    await api(t, t.student, 'PATCH', `/attempts/${attempt.id}`, { answers: [{ questionId: ids[1], response: { value: false }, clientTimestamp: '2026-11-22T10:05:00.000Z' }] });
+    const handIn = [
+      { questionId: ids[0], response: { optionId: 'b' } },
+      { questionId: ids[1], response: { value: true }, clientTimestamp: '2026-11-22T10:01:00.000Z' },
+      { questionId: ids[2], response: { text: 'Because it is.' } },
+    ];
+    // A bad answer refuses the whole request: nothing is stored, the attempt stays open.
+    const bad = await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`, { answers: [handIn[0], { questionId: 'qst_elsewhere', response: { value: true } }] });
+    expect(bad.statusCode, bad.body).toBe(422);
+    expect(bad.json().errors).toEqual([expect.objectContaining({ path: '/body/answers/1/questionId' })]);
+    expect((await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`, { answers: [] })).statusCode).toBe(422);
+    expect((await api(t, t.otherStudent, 'POST', `/attempts/${attempt.id}/submit`, { answers: handIn })).statusCode).toBe(404);
+    const unchanged = (await api(t, t.student, 'GET', `/attempts/${attempt.id}`)).json();
+    expect(unchanged).toMatchObject({ status: 'open' });
+    expect(unchanged.questions.map((q: { answer: unknown }) => q.answer)).toEqual([null, { value: false }, null]);
+
+    const submitted = await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`, { answers: handIn });
+    expect(submitted.statusCode, submitted.body).toBe(200);
+    // The free-text answer waits for the teacher; the true/false keeps the newer stored answer (wrong).
+    expect(submitted.json()).toMatchObject({ status: 'submitted', score: null, maxScore: 5 });
+    expect(submitted.json().questions.map((q: { answer: unknown; result: { points: number | null } }) => [q.answer, q.result.points])).toEqual([
+      [{ optionId: 'b' }, 1],
+      [{ value: false }, 0],
+      [{ text: 'Because it is.' }, null],
+    ]);
+    // What was stored is what was scored, as a later read shows.
+    const stored = (await api(t, t.teacher, 'GET', `/attempts/${attempt.id}`)).json();
+    expect(stored.questions.map((q: { answer: unknown; result: { points: number | null } }) => [q.answer, q.result.points])).toEqual([
+      [{ optionId: 'b' }, 1],
+      [{ value: false }, 0],
+      [{ text: 'Because it is.' }, null],
+    ]);
+    // Handing in again returns the result; the answers sent then are not applied.
+    const again = await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`, { answers: [{ questionId: ids[1], response: { value: true } }] });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().questions[1]).toMatchObject({ answer: { value: false }, result: { points: 0 } });
+    expect((await eventsOf(t, 'learning.attempt.submitted')).filter((e) => (e.payload as { attemptId: string }).attemptId === attempt.id)).toHaveLength(1);
+  });
+
+  it('answers handed in after the deadline are refused; the attempt is submitted with what was stored', async () => {
+    const { quiz, ids } = await quizWith({ timeLimitSeconds: 60 }, [QUESTIONS[0], QUESTIONS[2]]);
+    const attempt = (await api(t, t.student, 'POST', `/quizzes/${quiz.id}/attempts`)).json();
+    await api(t, t.student, 'PATCH', `/attempts/${attempt.id}`, { answers: [{ questionId: ids[1], response: { value: true } }] });
+    const start = t.clock.now().getTime();
+    try {
+      t.clock.advance(61_000);
+      const late = await api(t, t.student, 'POST', `/attempts/${attempt.id}/submit`, { answers: [{ questionId: ids[0], response: { optionId: 'b' } }] });
+      expect(late.statusCode, late.body).toBe(409);
+      expect(late.json().code).toBe('LEARNING_ATTEMPT_CLOSED');
+      const after = (await api(t, t.student, 'GET', `/attempts/${attempt.id}`)).json();
+      expect(after).toMatchObject({ status: 'graded', score: 1, maxScore: 2 });
+      expect(after.questions[0].answer).toBeNull();
+      expect((await eventsOf(t, 'learning.attempt.submitted')).at(-1)!.payload).toMatchObject({ attemptId: attempt.id, auto: true });
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
   it('one open attempt under concurrent starts; allowed attempts are counted', async () => {
     const { quiz } = await quizWith({ maxAttempts: 2, feedback: 'none' }, [QUESTIONS[0]]);
     const me = studentPrincipal(t.student.userId);
