@@ -4,7 +4,7 @@
 // services; the mass rows (accounts, enrollments, attempts) are bulk-inserted copies of real ones.
 import { newId } from '../apps/server/src/core/ids.js';
 import { accessTokens, benchApp, bulkUsers, insertMany, portOf, principalOf, seededRandom, settleSeed } from './fixtures.js';
-import { scaled } from './support.js';
+import { answer, scaled } from './support.js';
 
 const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS;
 const lyceum = await benchApp({ postgres: process.env.BENCH_POSTGRES === '1', env: synchronous ? { SQLITE_SYNCHRONOUS: synchronous } : {} });
@@ -108,11 +108,43 @@ await settleSeed(lyceum);
 const loadStudents = Array.from({ length: Math.min(studentCount, 1000) }, (_, i) => Math.floor((i * studentCount) / Math.min(studentCount, 1000)));
 const tokens = await accessTokens(lyceum, loadStudents.map((i) => studentIds[i]!), 'student');
 
+/**
+ * For the hand-in row: starts up to `count` attempts through the learning service, one per (student,
+ * quiz) pair without an open one, many at once (their commits are grouped as a crowd's would be).
+ * Answers with the students' tokens, the attempts, and the five right answers of each quiz as a
+ * submission body.
+ */
+answer({
+  async openAttempts({ count }) {
+    const wanted = Number(count);
+    const students = studentIds.slice(0, Math.min(studentCount, Math.ceil(wanted / 5)));
+    const pairs = students.flatMap((userId, s) => enrolledIn[s]!.map((course) => ({ s, userId, quizId: course.quizId }))).slice(0, wanted);
+    const attempts: Array<[number, string, string]> = [];
+    const bodies: Record<string, string> = {};
+    let taken = 0;
+    const worker = async () => {
+      while (taken < pairs.length) {
+        const { s, userId, quizId } = pairs[taken++]!;
+        try {
+          const attempt = await learning.quizzes.start(principalOf(userId, 'student'), quizId);
+          attempts.push([s, attempt.id, quizId]);
+          bodies[quizId] ??= JSON.stringify({ answers: attempt.questions.map((q) => ({ questionId: q.id, response: answerKey[q.id] })) });
+        } catch {
+          // An attempt of the load's own students may still be open: that pair is left out.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    return { tokens: await accessTokens(lyceum, students, 'student'), attempts, bodies };
+  },
+});
+
 process.send?.({
   port: portOf(lyceum),
   seedSeconds: (performance.now() - started) / 1000,
   counts: { students: studentCount, courses: courseCount, lessons: courseCount * 5, attempts: copies + courseCount, enrollments: studentCount * 5 },
   words: SUBJECTS,
-  students: loadStudents.map((i, n) => ({ token: tokens[n]!, quizId: enrolledIn[i]![n % 5]!.quizId })),
+  // Each of a student's quizzes in turn, from one that differs from student to student.
+  students: loadStudents.map((i, n) => ({ token: tokens[n]!, quizIds: Array.from({ length: 5 }, (_, k) => enrolledIn[i]![(n + k) % 5]!.quizId) })),
   answerKey,
 });
