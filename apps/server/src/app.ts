@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config/config.js';
+import { awaitPostgres } from './core/db/await-postgres.js';
 import { createDatabase, type Database } from './core/db/database.js';
 import { coreMigrations, createMigrator, type LyceumMigrator, type MigrationSource } from './core/db/migrator.js';
 import { createEventLog } from './core/events/event-log.js';
@@ -156,6 +157,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
   const migrationDatabase = config.database.kind === 'postgres' ? createDatabase({ ...config.database, timeoutMs: 0 }) : database;
 
   try {
+    if (config.database.kind === 'postgres') await awaitPostgres(database, config.database.url);
     const secrets = config.database.kind === 'postgres' ? databaseSecretStore(database) : fileSecretStore(config.dataDir);
     const cursors = createCursorCodec(config.secrets.cursorSecret ?? (await secrets.getOrCreate('cursor-secret', randomSecret)));
     const metricsRef: { current?: Metrics } = {};

@@ -51,6 +51,13 @@ describe('the lyceum command', { timeout: 120_000 }, () => {
     expect(migrate.stderr).toBe('');
   });
 
+  it('stops with one line and exit code 69 when PostgreSQL does not answer', async () => {
+    const { code, stdout, stderr } = await lyceum(['migrate', 'status'], { DATABASE_URL: `postgres://lyceum:hunter2@127.0.0.1:${await freePort()}/lyceum` });
+    expect(code).toBe(69);
+    expect(stderr).toMatch(/^DATABASE_URL: PostgreSQL at postgres:\/\/lyceum:\*\*\*@127\.0\.0\.1:\d+\/lyceum did not answer within 10 s \([^\n]*\)\. Check that PostgreSQL is running[^\n]*\n$/);
+    expect(stdout).toBe('');
+  });
+
   it('migrates up, reports status, reverts one, and backs up SQLite online', async () => {
     const up = await lyceum(['migrate', 'up']);
     expect(up.code).toBe(0);
