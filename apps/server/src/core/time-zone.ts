@@ -30,6 +30,11 @@ const wallClocks = new Map<string, Intl.DateTimeFormat>();
 
 /** The date and time on the wall clock in `zone` at instant `at`. */
 export function wallClock(at: Date | number, zone: string): WallClock {
+  // Users without a zone of their own are on UTC: the Date's own fields, without a formatter.
+  if (zone === 'UTC') {
+    const d = new Date(at);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+  }
   let format = wallClocks.get(zone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });

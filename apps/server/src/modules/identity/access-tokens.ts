@@ -32,6 +32,7 @@ const CACHE_MAX = 20_000;
 export function createAccessTokens(deps: { keys: SigningKeyRing; clock: Clock; issuer: string; audience: string; ttlSeconds: number }): AccessTokens {
   const { keys, clock, issuer, audience, ttlSeconds } = deps;
   const verified = new Map<string, AccessClaims>();
+  const inFlight = new Map<string, Promise<AccessClaims>>();
 
   return {
     async issue({ sub, sid, roles }) {
@@ -51,43 +52,53 @@ export function createAccessTokens(deps: { keys: SigningKeyRing; clock: Clock; i
     },
 
     async verify(token) {
-      const nowSeconds = clock.now().getTime() / 1000;
       const cached = verified.get(token);
       if (cached) {
-        if (cached.exp <= nowSeconds) {
+        if (cached.exp <= clock.now().getTime() / 1000) {
           verified.delete(token);
           throw tokenExpired();
         }
         return cached;
       }
-      let header;
-      try {
-        header = decodeProtectedHeader(token);
-      } catch {
-        throw invalidToken();
+      // Requests that bring a new token at the same time (an app's first calls after a refresh) share one check.
+      let pending = inFlight.get(token);
+      if (!pending) {
+        pending = checkSignature(token).finally(() => inFlight.delete(token));
+        inFlight.set(token, pending);
       }
-      if (header.alg !== SIGNING_ALG || typeof header.kid !== 'string' || header.kid.length > 64) throw invalidToken();
-      const key = await keys.verificationKey(header.kid);
-      if (!key) throw invalidToken();
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, key, {
-          algorithms: [SIGNING_ALG],
-          issuer,
-          audience,
-          typ: ACCESS_TOKEN_HEADER_TYP,
-          currentDate: clock.now(),
-          requiredClaims: ['sub', 'sid', 'exp', 'iat', 'nbf', 'typ'],
-        }));
-      } catch (err) {
-        throw err instanceof errors.JWTExpired ? tokenExpired() : invalidToken();
-      }
-      if (payload.typ !== ACCESS_TOKEN_TYP || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw invalidToken();
-      if (!Array.isArray(payload.roles) || !payload.roles.every((r) => typeof r === 'string')) throw invalidToken();
-      const claims: AccessClaims = { sub: payload.sub, sid: payload.sid, roles: payload.roles as string[], exp: payload.exp!, iat: payload.iat! };
-      if (verified.size >= CACHE_MAX) verified.clear();
-      verified.set(token, claims);
-      return claims;
+      return pending;
     },
   };
+
+  /** Verifies a token not seen before and remembers it once verified. */
+  async function checkSignature(token: string): Promise<AccessClaims> {
+    let header;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw invalidToken();
+    }
+    if (header.alg !== SIGNING_ALG || typeof header.kid !== 'string' || header.kid.length > 64) throw invalidToken();
+    const key = await keys.verificationKey(header.kid);
+    if (!key) throw invalidToken();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key, {
+        algorithms: [SIGNING_ALG],
+        issuer,
+        audience,
+        typ: ACCESS_TOKEN_HEADER_TYP,
+        currentDate: clock.now(),
+        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'nbf', 'typ'],
+      }));
+    } catch (err) {
+      throw err instanceof errors.JWTExpired ? tokenExpired() : invalidToken();
+    }
+    if (payload.typ !== ACCESS_TOKEN_TYP || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw invalidToken();
+    if (!Array.isArray(payload.roles) || !payload.roles.every((r) => typeof r === 'string')) throw invalidToken();
+    const claims: AccessClaims = { sub: payload.sub, sid: payload.sid, roles: payload.roles as string[], exp: payload.exp!, iat: payload.iat! };
+    if (verified.size >= CACHE_MAX) verified.clear();
+    verified.set(token, claims);
+    return claims;
+  }
 }
