@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { SelectQueryNode, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+import type { Checkpointer } from './sqlite-checkpointer.js';
 
 /** Where statements come from: the connection's statement cache. */
 export interface StatementSource {
@@ -79,6 +80,8 @@ export class GroupCommitSqliteDriver implements Driver {
   constructor(
     private readonly handle: SqliteDatabase.Database,
     private readonly statements: StatementSource,
+    /** Closed after the connection, so that its own connection is the last and checkpoints what is left. */
+    private readonly checkpointer?: Checkpointer,
   ) {
     this.#file = handle.memory ? undefined : path.resolve(handle.name);
     if (this.#file) openHere.set(this.#file, (openHere.get(this.#file) ?? 0) + 1);
@@ -183,6 +186,7 @@ export class GroupCommitSqliteDriver implements Driver {
     else if (this.#batch) this.#fail(new Error('the database was closed before the transaction committed'));
     if (this.#file) openHere.set(this.#file, openHere.get(this.#file)! - 1);
     this.handle.close();
+    await this.checkpointer?.close();
   }
 
   /**

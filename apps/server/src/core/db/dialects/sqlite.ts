@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import { DbError, type DbErrorKind } from '../errors.js';
 import type { DialectHelpers } from './dialect.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import { GroupCommitSqliteDriver } from './sqlite-driver.js';
 
 export interface SqliteOptions {
@@ -18,7 +19,7 @@ export interface SqliteOptions {
  * Opens the one SQLite connection of this process. Our driver (sqlite-driver.ts) serialises every
  * query and transaction on it, which gives us the single writer that SQLite wants, and lets
  * concurrent transactions share a commit; WAL lets a backup or the CLI read concurrently from another
- * process.
+ * process. A file database gets a checkpointer thread (sqlite-checkpointer.ts).
  */
 export function openSqlite(o: SqliteOptions): {
   dialect: SqliteDialect;
@@ -34,7 +35,8 @@ export function openSqlite(o: SqliteOptions): {
   handle.pragma(`synchronous = ${o.synchronous}`);
   // A negative cache_size is in KiB.
   if (o.cacheMb) handle.pragma(`cache_size = -${o.cacheMb * 1024}`);
-  const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle));
+  const checkpointer = o.file === ':memory:' ? undefined : startCheckpointer(handle, { synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs });
+  const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle), checkpointer);
   const dialect = new (class extends SqliteDialect {
     override createDriver() {
       return driver;
