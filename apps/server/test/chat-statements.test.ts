@@ -109,6 +109,21 @@ describe('chat: what a message costs the database (SQLite)', () => {
     expect(messageTransactions(statements.seen).map(contextReads)).toEqual([1, 1]);
   });
 
+  it('the same clientMessageId twice in one transaction is stored once: the second send is answered from the batch, which does not run again', async () => {
+    const d = await direct(t, ann, cat);
+    const principal = (await t.core.access.authenticate({ headers: { authorization: `Bearer ${ann.accessToken}` }, ip: '127.0.0.1' }))!;
+    statements.seen.length = 0;
+    const [opener, first, again] = await Promise.all([
+      t.chat.service.send(principal, d.id, { body: 'opener' }), // runs alone; the other two share the next transaction
+      t.chat.service.send(principal, d.id, { body: 'twice', clientMessageId: 'twice' }),
+      t.chat.service.send(principal, d.id, { body: 'twice', clientMessageId: 'twice' }),
+    ]);
+    expect([opener.created, first.created, again.created]).toEqual([true, true, false]);
+    expect(again.message.id).toBe(first.message.id);
+    // One insert of messages for the opener, one for the shared transaction: no unique violation made it run again.
+    expect(statements.seen.filter((s) => s.startsWith('insert into "chat_message" ('))).toHaveLength(2);
+  });
+
   it('the REST send costs the same; a resend only reads', async () => {
     const d = await direct(t, ann, ben);
     const post = () => ok(api(t, ann, 'POST', `/conversations/${d.id}/messages`, { body: 'rest', clientMessageId: 'rest-1' }), 201);

@@ -131,8 +131,17 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     const scopeRows = rows.flatMap((row, i) => scopesOf[i]!.map((scope) => ({ scope, seq: seqOf.get(row.id)! })));
     for (const part of inParts(scopeRows)) await insertScopes(tx, part);
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
-    // Parsed back from the stored text: the caller holds exactly what every reader will see.
-    const events = rows.map((row) => toEvent({ ...row, seq: seqOf.get(row.id)! }) as StoredEvent<P>);
+    // The payload parsed back from the stored text: the caller holds exactly what every reader will
+    // see. The scopes are those checked strings already, without duplicates: stored and read back alike.
+    const events = rows.map((row, i): StoredEvent<P> => ({
+      seq: seqOf.get(row.id)!,
+      id: row.id,
+      type: row.type,
+      scopes: scopesOf[i]!,
+      payload: JSON.parse(row.payload) as P,
+      actorId: row.actor_id,
+      createdAt: row.created_at,
+    }));
     if (onAppend) afterCommit(tx, () => events.forEach(onAppend));
     return (stored = events);
   }

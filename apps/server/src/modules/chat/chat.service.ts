@@ -37,7 +37,7 @@ import {
 import { searchWords, snippetOf } from './chat-search.js';
 import { notifyScheduler, type NotifyJob } from './chat-notify.js';
 import { groupCommit } from './group-commit.js';
-import { chatRepo, type LastMessageRow, type MyConversationRow, type SendContextRow, type SendQuery } from './chat.repo.js';
+import { chatRepo, messageInserts, type LastMessageRow, type MyConversationRow, type SendContextRow, type SendQuery } from './chat.repo.js';
 import type {
   BlockView,
   ConversationView,
@@ -105,6 +105,49 @@ type SendOutcome = { message: MessageRow } | { existingId: string };
 
 const sentMessages = (outcomes: readonly SendOutcome[]) => outcomes.flatMap((o) => ('message' in o ? [o.message] : []));
 
+/**
+ * The messages that a send transaction's earlier sends applied and its flush has yet to store: what
+ * each later check must count besides the stored ones. Kept by key, so that checking a batch of n
+ * sends costs O(n), not O(n²) scans of the sends before each.
+ */
+class PendingSends {
+  readonly #lastSeq = new Map<string, number>();
+  readonly #sentAt = new Map<string, string[]>();
+  readonly #byClientId = new Map<string, string>();
+
+  add(message: MessageRow): void {
+    // Seqs grow in batch order: the latest is the conversation's highest.
+    this.#lastSeq.set(message.conversation_id, message.seq);
+    const times = this.#sentAt.get(message.sender_id);
+    if (times) times.push(message.created_at);
+    else this.#sentAt.set(message.sender_id, [message.created_at]);
+    if (message.client_message_id !== null) this.#byClientId.set(clientKey(message.conversation_id, message.sender_id, message.client_message_id), message.id);
+  }
+
+  lastSeq(conversationId: string): number | undefined {
+    return this.#lastSeq.get(conversationId);
+  }
+
+  /** When the sender's pending messages sent after `since` were sent, newest first. */
+  sentSince(senderId: string, since: string): string[] {
+    return (this.#sentAt.get(senderId) ?? []).filter((at) => at > since).sort().reverse();
+  }
+
+  resendOf(conversationId: string, senderId: string, clientMessageId: string): string | undefined {
+    return this.#byClientId.get(clientKey(conversationId, senderId, clientMessageId));
+  }
+}
+// Conversation and user ids hold no spaces.
+const clientKey = (conversationId: string, senderId: string, clientMessageId: string) => `${conversationId} ${senderId} ${clientMessageId}`;
+
+/** One per send transaction: a batch that fails runs its sends again, each in a transaction (and a PendingSends) of its own. */
+const pendingSends = new WeakMap<Tx, PendingSends>();
+function pendingIn(tx: Tx): PendingSends {
+  let pending = pendingSends.get(tx);
+  if (!pending) pendingSends.set(tx, (pending = new PendingSends()));
+  return pending;
+}
+
 /** The last of `rows` (in order) for each key. */
 const lastBy = <T>(rows: readonly T[], key: (row: T) => string) => [...new Map(rows.map((row) => [key(row), row])).values()];
 
@@ -114,14 +157,17 @@ const lastBy = <T>(rows: readonly T[], key: (row: T) => string) => [...new Map(r
  * senders' watermarks (what one sends, one has read). Seqs grow in batch order, so a conversation's
  * (and a sender's) last message in the batch holds its highest.
  */
-async function storeSent(tx: Tx, outcomes: SendOutcome[]): Promise<void> {
-  const messages = sentMessages(outcomes);
-  if (!messages.length) return;
-  const repo = chatRepo(tx);
-  await repo.setLastSeqs(lastBy(messages, (m) => m.conversation_id).map((m) => ({ id: m.conversation_id, seq: m.seq, at: m.created_at })));
-  await repo.insertMessages(messages);
-  await repo.indexForSearch(messages.map((m) => m.id));
-  await repo.advanceManyWatermarks(lastBy(messages, (m) => `${m.conversation_id} ${m.sender_id}`).map((m) => ({ conversationId: m.conversation_id, userId: m.sender_id, seq: m.seq })));
+function sentStore(db: Db) {
+  const insertMessages = messageInserts(db);
+  return async function storeSent(tx: Tx, outcomes: SendOutcome[]): Promise<void> {
+    const messages = sentMessages(outcomes);
+    if (!messages.length) return;
+    const repo = chatRepo(tx);
+    await repo.setLastSeqs(lastBy(messages, (m) => m.conversation_id).map((m) => ({ id: m.conversation_id, seq: m.seq, at: m.created_at })));
+    await insertMessages(tx, messages);
+    await repo.indexForSearch(messages.map((m) => m.id));
+    await repo.advanceManyWatermarks(lastBy(messages, (m) => `${m.conversation_id} ${m.sender_id}`).map((m) => ({ conversationId: m.conversation_id, userId: m.sender_id, seq: m.seq })));
+  };
 }
 
 export function createChatService(deps: {
@@ -145,7 +191,7 @@ export function createChatService(deps: {
   // The batch's one context read counts none of its own sends against the limit: right for every
   // send but a sender's second (or later) in one batch, which reads its own context in `check`.
   const readSendContexts = (tx: Tx, queries: SendQuery[]) => chatRepo(tx).sendContexts(queries, sendLimit.max - 1);
-  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { concurrency: deps.sendConcurrency, read: readSendContexts, flush: storeSent });
+  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { concurrency: deps.sendConcurrency, read: readSendContexts, flush: sentStore(db) });
   const now = () => clock.now().toISOString();
 
   const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {
@@ -570,22 +616,18 @@ export function createChatService(deps: {
           lockOrder: id,
           query,
           // Reads only (the batch's read locked the seq's row on PostgreSQL): a refusal here leaves the other sends of its batch alone.
-          async check(tx, earlier, batchContext): Promise<{ existingId: string } | (Pick<ConversationRow, 'kind' | 'direct_key'> & { seq: number })> {
-            // Messages of this batch are stored by its flush, after every check: they are counted from `earlier`.
-            const batch = sentMessages(earlier);
-            const minePending = batch
-              .filter((m) => m.sender_id === me && m.created_at > since)
-              .map((m) => m.created_at)
-              .sort()
-              .reverse();
+          async check(tx, batchContext): Promise<{ existingId: string } | (Pick<ConversationRow, 'kind' | 'direct_key'> & { seq: number })> {
+            // Messages of this batch are stored by its flush, after every check: they are counted from what its sends applied.
+            const pending = pendingIn(tx);
+            const minePending = pending.sentSince(me, since);
             // The send limit is reached if the sender already has `max` messages in the window.
             const offset = sendLimit.max - 1 - minePending.length;
             // The batch's read assumed no earlier sends of this sender in the batch.
             const context = minePending.length ? (await chatRepo(tx).sendContexts([query], Math.max(0, offset)))[0] : batchContext;
             if (!context) throw conversationNotFound();
             if (context.existing_id) return { existingId: context.existing_id };
-            const pendingResend = input.clientMessageId && batch.find((m) => m.conversation_id === id && m.sender_id === me && m.client_message_id === input.clientMessageId);
-            if (pendingResend) return { existingId: pendingResend.id };
+            const pendingResend = input.clientMessageId && pending.resendOf(id, me, input.clientMessageId);
+            if (pendingResend) return { existingId: pendingResend };
             const limitReachedBy = offset < 0 ? minePending[sendLimit.max - 1] : context.limit_reached_by;
             if (limitReachedBy) throw rateLimited(Math.max(1, Math.ceil((Date.parse(limitReachedBy) + sendLimit.windowMs - at.getTime()) / 1000)));
             if (context.blocked) throw blocked();
@@ -593,13 +635,15 @@ export function createChatService(deps: {
               throw new AppError(422, ChatErrors.CHAT_REPLY_NOT_FOUND, 'The message replied to is not in this conversation.', { errors: [{ path: '/body/replyToId', message: 'no such message here' }] });
             }
             // The next seq: after the conversation's stored last one, or its last one in this batch.
-            const seq = (batch.filter((m) => m.conversation_id === id).at(-1)?.seq ?? Number(context.last_seq)) + 1;
+            const seq = (pending.lastSeq(id) ?? Number(context.last_seq)) + 1;
             return { kind: context.kind, direct_key: context.direct_key, seq };
           },
           async apply(tx, checked, append) {
             if ('existingId' in checked) return checked;
             const { seq } = checked;
-            const mentioned = (await chatRepo(tx).membersAmong(id, (input.mentions ?? []).filter((u) => u !== me))).sort();
+            const others = (input.mentions ?? []).filter((u) => u !== me);
+            // Most messages mention nobody: no promise to wait for then.
+            const mentioned = others.length ? (await chatRepo(tx).membersAmong(id, others)).sort() : [];
             const message: MessageRow = {
               id: messageId,
               conversation_id: id,
@@ -648,6 +692,7 @@ export function createChatService(deps: {
               })),
             ]);
             if (kind !== 'course') await scheduleNotify?.(tx, id, messageId, at);
+            pendingIn(tx).add(message);
             return { message };
           },
         });

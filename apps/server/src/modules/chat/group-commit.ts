@@ -19,10 +19,11 @@ export interface CheckedWrite<C, R, Q = unknown, A = unknown> {
   /** What this write asks of the batch's one read (groupCommit's `read`), when there is one. */
   query?: Q;
   /**
-   * `earlier`: what the batch's writes applied before this one returned (what `flush` has yet to write).
-   * `answer`: the batch read's answer to `query` (undefined without a `read`).
+   * `answer`: the batch read's answer to `query` (undefined without a `read`). What the batch's
+   * earlier writes applied is not stored before `flush`: a write that must count it keeps track of
+   * it by transaction.
    */
-  check(tx: Tx, earlier: readonly R[], answer: A | undefined): Promise<C>;
+  check(tx: Tx, answer: A | undefined): Promise<C>;
   /** Its events go to `append`: they are stored after the batch's last write, all in one appendMany. */
   apply(tx: Tx, checked: C, append: AppendLater): Promise<R>;
 }
@@ -92,7 +93,7 @@ export function groupCommit<R, Q = unknown, A = unknown>(
       for (const [i, { write }] of batch.entries()) {
         let checked: unknown;
         try {
-          checked = await write.check(tx, results, answers[i]);
+          checked = await write.check(tx, answers[i]);
         } catch (error) {
           outcomes.push({ ok: false, error });
           continue;
