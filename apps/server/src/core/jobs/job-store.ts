@@ -79,19 +79,17 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
     compileWriteReturningOn(
       db,
       (q, nodeId: string, limit: number, now: string, leaseUntil: string, ...names: string[]) => {
-        let due = q
-          .selectFrom(JOBS)
+        // Each kind of claimable job is read in its own index's order and cut at the limit, then the
+        // two short lists are merged: a single OR of both read every due job and sorted them all
+        // first, so that a claim cost more the longer the backlog it was meant to work off.
+        const lock = <T extends { forUpdate(): { skipLocked(): T } }>(query: T): T => (dialect.skipLocked ? query.forUpdate().skipLocked() : query);
+        const queued = lock(q.selectFrom(JOBS).select(['id', 'run_at']).where('status', '=', 'queued').where('run_at', '<=', now).where('name', 'in', names).orderBy('run_at').limit(limit));
+        const lapsed = lock(q.selectFrom(JOBS).select(['id', 'run_at']).where('status', '=', 'running').where('lease_until', '<', now).where('name', 'in', names).orderBy('lease_until').limit(limit));
+        const due = q
+          .selectFrom((eb) => eb.selectFrom(queued.as('queued')).selectAll().unionAll(eb.selectFrom(lapsed.as('lapsed')).selectAll()).as('due'))
           .select('id')
-          .where('name', 'in', names)
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
-              eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)]),
-            ]),
-          )
           .orderBy('run_at')
           .limit(limit);
-        if (dialect.skipLocked) due = due.forUpdate().skipLocked();
         return q
           .updateTable(JOBS)
           .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), lease_until: leaseUntil, locked_by: nodeId, updated_at: now }))
