@@ -124,12 +124,23 @@ message at a time (the next after the acknowledgement), at most ${PER_SENDER} a 
 
 ### Where the time goes (profiled 2026-12-06, BENCH_SCALE=0.1)
 
-The server is CPU-bound (a commit's fsync is not what limits it: NORMAL barely differs from FULL).
-Per message sent, on SQLite, measured with a statement timer and a CPU profile of the sustained run:
-- SQL runs about 65 µs of statements per message: the sends' context read (membership, resend,
-  limit, blocks, seq; one read per batch since 2026-12-06, ~14 µs per send it answers), then per
-  batch of up to 100 sends the message, search-index, watermark, event and scope inserts. The
-  batch's commit comes on top of that.
+The server is CPU-bound on its main thread (a commit's fsync is not what limits it: NORMAL barely
+differs from FULL). Per message sent, on SQLite, measured with a statement timer and CPU profiles:
+- Through the chat service alone (in-process, 2,000 senders, the \`chat:send\` handler, no sockets),
+  a message costs about 200 µs of CPU (198, from 216 before the batch's pending sends were kept by
+  key instead of rescanned for every send, and its insert compiled once per row count: 10 of 10
+  alternating pairs). SQLite's own CPU is about 105 µs of it: the commit ~38 µs (the pages a batch
+  changed, written to the WAL; a batch of direct conversations shares few pages), the messages'
+  insert ~17, the context read ~10, the events and their scopes ~12, the notification jobs' claim
+  ~10 (a claim read every due job before 2026-12-06; now two index reads cut at the limit, see
+  docs/jobs.md), the watermarks ~4. JavaScript and the garbage collector are the other ~100 µs.
+- In the socket run the main thread is saturated: the SQLite driver with its native calls ~30%,
+  \`writev\` ~15% (three WebSocket frames per message: the acknowledgement and the event to both
+  members' sockets, as the bare server sends), Socket.io, engine.io, ws and the parser 15–20%, the
+  garbage collector ~9%, chat, events and jobs ~15%. Reaching 5,000 messages/s would need the whole
+  of a message in ~200 µs of the main thread: about what the chat service alone costs now, before
+  Socket.io's share. Trimming JavaScript further cannot close that gap; fewer writes per message
+  (a message stored once, as its event) would be the next step.
 - One context read per batch instead of one per send saves little on SQLite, where the read's
   work per send (the send-limit scan, the resend and block lookups) is most of its cost: 16.7 to
   13.7 µs of CPU per send (300 alternating rounds of 100 sends' reads in one process). End to end it
