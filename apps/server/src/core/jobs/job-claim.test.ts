@@ -29,7 +29,7 @@ describeEachDialect('claiming due jobs', (dialect) => {
       job('live', { status: 'running', attempts: 1, run_at: at(0), lease_until: at(45), locked_by: 'node-b' }),
       job('later', { run_at: at(40) }),
       job('other', { name: 'elsewhere', run_at: at(0) }),
-      job('done', { status: 'done', run_at: at(0) }),
+      job('done', { status: 'succeeded', run_at: at(0) }),
     ];
     await database.db.insertInto('core_jobs').values(rows).execute();
   });
