@@ -146,6 +146,9 @@ async function runOn(database: 'SQLite' | 'PostgreSQL') {
 
 /** A search target is met only by a run that answered every request (a run that timed out has no p99). */
 const answeredUnder50 = (row: Row) => row.rps > 0 && row.errors === 0 && row.p99 < 50;
+/** The issue sets the search target on SQLite; PostgreSQL's figures are read against the same mark, and say so. */
+const searchVerdict = (database: string, row: Row) => (database === 'SQLite' ? scaledVerdict(answeredUnder50(row)) : answeredUnder50(row) ? 'under 50 ms' : 'over 50 ms');
+const searchTarget = (database: string) => (database === 'SQLite' ? 'p99 < 50 ms' : "p99 (the issue's 50 ms target is for SQLite)");
 
 export async function communitySection(baseline: Row): Promise<Section> {
   const runs = [await runOn('SQLite')];
@@ -155,8 +158,8 @@ export async function communitySection(baseline: Row): Promise<Section> {
   const targets = runs.flatMap((r) => {
     const csv = r.exports[0]!;
     return [
-      `- ${r.database}: directory search with two facet filters, p99 < 50 ms at ${connections} connections: cached **${r.search.p99} ms** — ${scaledVerdict(answeredUnder50(r.search))}; from a cold start (each filter's first search counts it) **${r.searchCold.p99} ms** — ${scaledVerdict(answeredUnder50(r.searchCold))}`,
-      `- ${r.database}: the same while a profile keeps changing (${r.writes} changes in ${2 * (loadSeconds + 2)} s; every change moves the data version the search caches follow): **${r.searchWhileWriting.p99} ms** — ${scaledVerdict(answeredUnder50(r.searchWhileWriting))}; the whole directory: p99 ${r.wholeWhileWriting.p99} ms`,
+      `- ${r.database}: directory search with two facet filters, ${searchTarget(r.database)} at ${connections} connections: cached **${r.search.p99} ms** — ${searchVerdict(r.database, r.search)}; from a cold start (each filter's first search counts it) **${r.searchCold.p99} ms** — ${searchVerdict(r.database, r.searchCold)}`,
+      `- ${r.database}: the same while a profile keeps changing (${r.writes} changes in ${2 * (loadSeconds + 2)} s; every change moves the data version the search caches follow): **${r.searchWhileWriting.p99} ms** — ${searchVerdict(r.database, r.searchWhileWriting)}; the whole directory: p99 ${r.wholeWhileWriting.p99} ms`,
       `- ${r.database}: full export of ${counts.profiles.toLocaleString('en')} profiles (CSV) < 5 s: **${csv.seconds.toFixed(2)} s**, server RSS peak ${csv.rssPeak.toFixed(0)} MiB (+${(csv.rssPeak - csv.rssBefore).toFixed(0)}) — ${scaledVerdict(csv.seconds < 5)}`,
       `- ${r.database}: home feed page (20 posts) for a reader following ${counts.followed} authors: p50 **${r.feedOne.p50} ms**, p99 ${r.feedOne.p99} ms alone`,
     ];
