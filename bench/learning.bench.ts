@@ -154,13 +154,17 @@ export async function learningSection(baseline: Row): Promise<Section> {
   const { counts } = runs[0]!.info;
   // FULL (the default) syncs the disk at every commit; NORMAL shows what the same code does without that wait.
   const normal = await submissionsOnly('SQLite, SQLITE_SYNCHRONOUS=NORMAL', { BENCH_SQLITE_SYNCHRONOUS: 'NORMAL' }, runs[0]!.submissions.rps * 1.5);
-  const targets = runs.flatMap(({ listing, submissions, whole }, i) => {
-    const name = i === 0 ? 'SQLite' : 'PostgreSQL';
-    return [
-      `- ${name}: course listing p99 < 30 ms at ${connections} connections: **${listing.p99} ms** — ${scaledVerdict(listing.p99 < 30)}`,
-      `- ${name}: ≥ 1,000 quiz submissions per second: **${Math.round(submissions.rps)}/s** — ${scaledVerdict(submissions.rps >= 1000)}; whole attempts (start + submit with the answers): ${Math.round(whole.rps)}/s`,
-    ];
-  });
+  // The issue sets both targets on SQLite; PostgreSQL's figures are given for comparison.
+  const targets = runs.flatMap(({ listing, submissions, whole }, i) =>
+    i === 0
+      ? [
+          `- SQLite: course listing p99 < 30 ms at ${connections} connections: **${listing.p99} ms** — ${scaledVerdict(listing.p99 < 30)}`,
+          `- SQLite: ≥ 1,000 quiz submissions per second: **${Math.round(submissions.rps)}/s** — ${scaledVerdict(submissions.rps >= 1000)}; whole attempts (start + submit with the answers): ${Math.round(whole.rps)}/s`,
+        ]
+      : [
+          `- PostgreSQL (the issue's targets are for SQLite): course listing p99 at ${connections} connections **${listing.p99} ms**; quiz submissions **${Math.round(submissions.rps)}/s**; whole attempts (start + submit with the answers) ${Math.round(whole.rps)}/s`,
+        ],
+  );
   targets.push(`- SQLite with SQLITE_SYNCHRONOUS=NORMAL: ≥ 1,000 quiz submissions per second: **${Math.round(normal.rps)}/s** — ${scaledVerdict(normal.rps >= 1000)}`);
   return {
     title: 'Learning',
