@@ -4,6 +4,8 @@ import type SqliteDatabase from 'better-sqlite3';
 
 /** How often committed pages move from the WAL into the database file. */
 const CHECKPOINT_EVERY_MS = 200;
+/** Checkpoints that fail in a row (5 s of them) before the thread gives up and the connection checkpoints again by itself. */
+const MAX_FAILURES = 25;
 /** SQLite's own default: what the connection goes back to if the checkpointer stops. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -18,7 +20,16 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 db.pragma('synchronous = ' + workerData.synchronous);
-const checkpoint = () => db.pragma('wal_checkpoint(PASSIVE)');
+let failures = 0;
+const checkpoint = () => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    failures = 0;
+  } catch (err) {
+    // A passing lock (recovery of the WAL index) is tried again next turn; one that lasts ends the thread.
+    if (++failures >= workerData.maxFailures) throw err;
+  }
+};
 const timer = setInterval(checkpoint, workerData.everyMs);
 parentPort.on('message', () => {
   clearInterval(timer);
@@ -44,7 +55,7 @@ export interface Checkpointer {
 export function startCheckpointer(handle: SqliteDatabase.Database, options: { synchronous: string; busyTimeoutMs: number }): Checkpointer {
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: handle.name, everyMs: CHECKPOINT_EVERY_MS, ...options },
+    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: handle.name, everyMs: CHECKPOINT_EVERY_MS, maxFailures: MAX_FAILURES, ...options },
   });
   worker.unref();
   handle.pragma('wal_autocheckpoint = 0');
