@@ -123,6 +123,29 @@ generator has headroom. Measured per request on this machine:
   busy time against 32%). Collecting the start-up garbage before serving (as the community server
   does) changed nothing measurable. Its lower requests/s in the table is within the run-to-run
   spread of a shared machine.
+- Issue #2, the rest of the stack (2026-12-06, while other work loaded the machine: load average
+  5–9, every figure inflated). Each piece switched off in turn, one server per variant, 6 alternating
+  rounds of 3 s, median CPU per request from \`/proc/<pid>/stat\`: no piece alone moved the median by
+  more than the spread between rounds (±15%); the latency histogram off was lower in 6 of 6 pairs on
+  \`/health/live\` (72.1 → 63.2 µs), the global limit off in 6 of 6 on the widget read (82.3 → 71.9).
+  The Fastify options (\`requestTimeout\`, \`return503OnClosing\`, \`forceCloseConnections: 'idle'\`,
+  \`connectionsCheckingInterval\`) add no work per request (read in Fastify's and Node's code).
+  \`strace -c\`: Lyceum and bare node:http make the same system calls per request (one \`read\`, one
+  \`writev\`), and that \`writev\` (the loopback TCP path, which also delivers to the load generator) is
+  48% of the server's busy time on \`/health/live\` (CPU profile). What the stack adds is JavaScript,
+  spread thin: header handling (Fastify's \`reply.header\`, Node's checks of about 20 response headers
+  against bare node:http's 5) about 7% of busy time, prom-client's \`observe\` about 2% (it checks and
+  hashes the labels on every call; a child made once by \`labels()\` does the same, 355 against 386 ns
+  a call, so not taken), the request id (a monotonic ULID) about 1%. Changed:
+  - request ids keep the ULID's time part and shape but end in a random part drawn once per process
+    and a counter (\`core/ids.ts\`): 112 against 446 ns per id (loops of 200,000, median of 10);
+  - the NUL check is a hook of each route that takes input, for the parts it takes (path parameters,
+    a declared query string, a body): \`/health/live\` runs no \`preValidation\` hook, the widget read
+    checks its parameters only (93 against 120 ns for the check itself).
+  Together well under 1 µs a request: not measurable through HTTP here (40 alternating pairs of 1 s,
+  before/after: \`/health/live\` 53.4 / 54.3 µs, lower in 21 of 40; widget read 55.4 / 54.6, lower in
+  23 of 40). Merging a route's \`onRequest\` steps into one hook would save two calls of Fastify's
+  hook iterator (tens of ns) and was not made.
 
 What remains, by profile share: Fastify's own request lifecycle, Node's HTTP parser and the socket
 write (\`writev\`, the largest single share); 19 response headers (21 before issue #2) on \`/health/live\` where bare

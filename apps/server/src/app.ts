@@ -17,7 +17,7 @@ import { registerOpenApi } from './core/http/openapi.js';
 import { createCursorCodec, type CursorCodec } from './core/http/pagination.js';
 import { registerSecurity } from './core/http/security.js';
 import { schemaCompilers } from './core/http/validation.js';
-import { newId } from './core/ids.js';
+import { newRequestId } from './core/ids.js';
 import { registerJobRoutes } from './core/jobs/jobs.routes.js';
 import { createJobQueue } from './core/jobs/job-queue.js';
 import type { JobQueue } from './core/jobs/types.js';
@@ -130,7 +130,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newId('req');
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newRequestId();
     },
     // Errors the router raises before any route runs (bad URL encoding, an overlong path segment).
     frameworkErrors: (error, request, reply) => sendProblem(request, reply, toAppError(error)),

@@ -71,6 +71,11 @@ describeEachDialect('HTTP conventions', (dialect) => {
     it('text with a NUL character is refused the same way on every database', async () => {
       expectProblem(await createWidget(alice, { name: 'a\u0000b', size: 1 }), 400, 'REQUEST_MALFORMED');
       expectProblem(await t.app.inject({ method: 'GET', url: '/api/v1/widgets/wdg%00x' }), 400, 'REQUEST_MALFORMED');
+      expectProblem(await t.app.inject({ method: 'GET', url: '/api/v1/widgets?cursor=a%00b' }), 400, 'REQUEST_MALFORMED');
+    });
+
+    it('a route that takes no input does not look at a query string it never reads', async () => {
+      expect((await t.app.inject({ method: 'GET', url: '/health/live?probe=a%00b' })).statusCode).toBe(200);
     });
 
     it('router errors are problems too: an overlong path segment is 414, a malformed URL 400', async () => {

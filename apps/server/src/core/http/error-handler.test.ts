@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DbError } from '../db/errors.js';
-import { containsNul, toAppError } from './error-handler.js';
+import { containsNul, inputPartsOf, toAppError } from './error-handler.js';
 
 describe('mapping errors to problems', () => {
   it('turns typed database errors into client-facing statuses, never a 500', () => {
@@ -24,5 +24,14 @@ describe('mapping errors to problems', () => {
     let deep: unknown = 'bottom\u0000';
     for (let i = 0; i < 20_000; i++) deep = [deep];
     expect(containsNul(deep)).toBe(true);
+  });
+
+  it('checks for NUL only the parts of a request that a route can read', () => {
+    expect(inputPartsOf({ method: 'GET', url: '/health/live' })).toEqual([]);
+    expect(inputPartsOf({ method: 'GET', url: '/api/v1/widgets/:id', schema: {} })).toEqual(['params']);
+    expect(inputPartsOf({ method: 'OPTIONS', url: '*' })).toEqual(['params', 'body']);
+    expect(inputPartsOf({ method: 'GET', url: '/api/v1/widgets', schema: { querystring: {} } })).toEqual(['query']);
+    expect(inputPartsOf({ method: ['GET', 'POST'], url: '/api/v1/widgets' })).toEqual(['body']);
+    expect(inputPartsOf({ method: 'DELETE', url: '/api/v1/widgets/:id' })).toEqual(['params', 'body']);
   });
 });

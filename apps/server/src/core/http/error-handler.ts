@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preValidationHookHandler, RouteOptions } from 'fastify';
 import { isDbError } from '../db/errors.js';
 import { AppError, CoreErrors, toProblem, type FieldError } from './problem.js';
+import { addRouteHook } from './route-hooks.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -84,15 +85,45 @@ export function containsNul(value: unknown): boolean {
   return false;
 }
 
-/** One place renders every error as problem+json; 5xx internals are logged, never shown. */
-export function registerErrorHandling(app: FastifyInstance): void {
-  // NUL cannot be stored in PostgreSQL text and is never meaningful in our inputs: refuse it
-  // up front, the same way on every database.
-  app.addHook('preValidation', (request, _reply, done) => {
-    if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
-      return done(new AppError(400, CoreErrors.REQUEST_MALFORMED, 'Text in the request may not contain NUL characters.'));
+type RequestPart = 'params' | 'query' | 'body';
+
+/** Fastify parses no body for these methods. */
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The parts of a request that a route can take text from: path parameters if its path has any, the
+ * query string if it declares a schema for it (a handler cannot read one otherwise: the type
+ * provider types an undeclared query as `unknown`), the body for any method that may carry one.
+ */
+export function inputPartsOf(route: Pick<RouteOptions, 'url' | 'method' | 'schema'>): RequestPart[] {
+  const parts: RequestPart[] = [];
+  if (/[:*]/.test(route.url)) parts.push('params');
+  const schema = route.schema as { querystring?: unknown; query?: unknown } | undefined;
+  if (schema?.querystring !== undefined || schema?.query !== undefined) parts.push('query');
+  if ([route.method].flat().some((method) => !BODYLESS_METHODS.has(method))) parts.push('body');
+  return parts;
+}
+
+/**
+ * NUL cannot be stored in PostgreSQL text and is never meaningful in our inputs: refused up front,
+ * the same way on every database. The check is a hook of each route that takes input, made at
+ * registration for the parts it takes, so a route without input (health probes) pays nothing.
+ */
+function nulCheckFor(parts: RequestPart[]): preValidationHookHandler {
+  return (request, _reply, done) => {
+    for (const part of parts) {
+      if (containsNul(request[part])) return done(new AppError(400, CoreErrors.REQUEST_MALFORMED, 'Text in the request may not contain NUL characters.'));
     }
     done();
+  };
+}
+
+/** One place renders every error as problem+json; 5xx internals are logged, never shown. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const parts = inputPartsOf(route);
+    // First, as a global hook would run: before any route's own preValidation reads the input.
+    if (parts.length) addRouteHook(route, 'preValidation', nulCheckFor(parts), 'first');
   });
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
