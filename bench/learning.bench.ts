@@ -217,6 +217,17 @@ pair-to-pair spread ±15%): these cuts are a few percent of a submission. What i
 the statements and commits (~25%), Fastify's request and reply path with serialization (~12%), verifying the
 access token's EdDSA signature on each of the three requests (~5%), parsing the same JSON texts again (~4%: a
 cache of parsed texts was tried and not kept, its gain unmeasured and its objects shared), and the Kysely
-transaction object (~4%).`,
+transaction object (~4%).
+
+Since 2026-12-06 the target row is the hand-in alone (see above); whole attempts stay in the table. Two
+findings from its load (in-process probe, statement timer, event-loop utilisation): SQLite's automatic
+checkpoint ran inside the commit that filled the WAL, on the main thread, and was over half of the time
+spent committing; checkpoints now run on a worker thread (docs/architecture.md): batch commits 5.0–6.1 →
+2.0–2.4 ms, main-thread busy time per submission about a fifth lower (3 alternating pairs). And with
+\`FULL\` the commit's disk sync is still on the main thread (better-sqlite3 is synchronous): the same run
+gives 742 hand-ins/s with \`FULL\` and 1,021/s with \`NORMAL\`, so a batch's sync is now about a quarter of a
+hand-in's time. The next step would keep that wait off the thread: commit with \`NORMAL\` and sync the WAL
+file from the thread pool before a batch's writes are acknowledged (and before reads of them are
+answered), which keeps \`FULL\`'s guarantee.`,
   };
 }
