@@ -40,11 +40,12 @@ interface EventRow {
   created_at: string;
 }
 
-const toEvent = (row: EventRow): StoredEvent => ({
+/** `scopes`: given by an append, which holds them checked already; parsed from the row otherwise. */
+const toEvent = (row: EventRow, scopes = JSON.parse(row.scopes) as string[]): StoredEvent => ({
   seq: Number(row.seq),
   id: row.id,
   type: row.type,
-  scopes: JSON.parse(row.scopes) as string[],
+  scopes,
   payload: JSON.parse(row.payload) as unknown,
   actorId: row.actor_id,
   createdAt: row.created_at,
@@ -133,15 +134,7 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
     // The payload parsed back from the stored text: the caller holds exactly what every reader will
     // see. The scopes are those checked strings already, without duplicates: stored and read back alike.
-    const events = rows.map((row, i): StoredEvent<P> => ({
-      seq: seqOf.get(row.id)!,
-      id: row.id,
-      type: row.type,
-      scopes: scopesOf[i]!,
-      payload: JSON.parse(row.payload) as P,
-      actorId: row.actor_id,
-      createdAt: row.created_at,
-    }));
+    const events = rows.map((row, i) => toEvent({ ...row, seq: seqOf.get(row.id)! }, scopesOf[i]) as StoredEvent<P>);
     if (onAppend) afterCommit(tx, () => events.forEach(onAppend));
     return (stored = events);
   }
@@ -153,7 +146,7 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
       const scoped = db.selectFrom('core_event_scopes').select('seq').where('scope', 'in', scopes).where('seq', '>', cursor);
       query = query.where('seq', 'in', scoped);
     }
-    return ((await query.execute()) as EventRow[]).map(toEvent);
+    return ((await query.execute()) as EventRow[]).map((row) => toEvent(row));
   }
 
   // Asked on every resume, and by caches that check they are still current on every request.
