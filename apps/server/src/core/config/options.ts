@@ -174,7 +174,7 @@ export const options = {
   SQLITE_SYNCHRONOUS: spec({
     name: 'SQLITE_SYNCHRONOUS',
     description:
-      'SQLite `synchronous` pragma. `FULL` (default) fsyncs the WAL on every commit, so every acknowledged write survives a power cut; `NORMAL` is faster and survives a process crash but may lose the last commits on power loss.',
+      'SQLite `synchronous` pragma. `FULL` (default) syncs the WAL to disk before any commit is acknowledged (off the event loop\'s thread, one sync serving every commit made before it began; see docs/architecture.md), so every acknowledged write survives a power cut; `NORMAL` is faster and survives a process crash but may lose the last commits on power loss.',
     example: 'NORMAL',
     default: 'FULL',
     parse: oneOf('FULL', 'NORMAL'),

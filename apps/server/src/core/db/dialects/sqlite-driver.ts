@@ -2,6 +2,7 @@ import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { SelectQueryNode, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import type { Checkpointer } from './sqlite-checkpointer.js';
+import type { WalSync } from './sqlite-wal-sync.js';
 
 /** Where statements come from: the connection's statement cache. */
 export interface StatementSource {
@@ -65,6 +66,10 @@ class Loan implements DatabaseConnection {
  * MAX_BATCH bounds a batch. Nobody's promise settles before the commit, so an acknowledgement
  * still means durable, and a read that ran inside the batch returns only once what it saw is
  * committed. A transaction that rolls back undoes its savepoint alone.
+ *
+ * With a WalSync (FULL), the commit itself does not wait for the disk: the connection hands on at
+ * once and the batch settles when the WAL's sync returns (sqlite-wal-sync.ts). Everything that could
+ * show a commit to anyone (a batch's members, a read outside a batch, a stream) waits for that sync.
  */
 export class GroupCommitSqliteDriver implements Driver {
   #held = false;
@@ -80,8 +85,12 @@ export class GroupCommitSqliteDriver implements Driver {
   constructor(
     private readonly handle: SqliteDatabase.Database,
     private readonly statements: StatementSource,
-    /** Closed after the connection, so that its own connection is the last and checkpoints what is left. */
-    private readonly checkpointer?: Checkpointer,
+    private readonly options: {
+      /** Closed after the connection, so that its own connection is the last and checkpoints what is left. */
+      checkpointer?: Checkpointer;
+      /** Syncs the WAL before anything committed is acknowledged or shown (FULL). */
+      walSync?: WalSync;
+    } = {},
   ) {
     this.#file = handle.memory ? undefined : path.resolve(handle.name);
     if (this.#file) openHere.set(this.#file, (openHere.get(this.#file) ?? 0) + 1);
@@ -109,14 +118,16 @@ export class GroupCommitSqliteDriver implements Driver {
     if (this.#held || (this.#batch && !this.#batch.readOnly)) return undefined;
     const statement = this.statements.prepare(sql);
     // With another connection on the file, a snapshot kept to the next turn could miss its commits.
-    if (this.#fileShared() && !this.#batch) return Promise.resolve(statement.all(parameters));
+    if (this.#fileShared() && !this.#batch) {
+      const rows = statement.all(parameters);
+      return this.options.walSync?.durable()?.then(() => rows) ?? Promise.resolve(rows);
+    }
     const batch = this.#batch ?? this.#open(true);
     batch.size++;
     this.#scheduleFlush();
     const rows = this.#guard(() => statement.all(parameters));
-    if (batch.size < MAX_BATCH) return batch.committed.then(() => rows);
-    this.#commitBatch();
-    return Promise.resolve(rows);
+    if (batch.size >= MAX_BATCH) this.#commitBatch();
+    return batch.committed.then(() => rows);
   }
 
   async init(): Promise<void> {}
@@ -185,8 +196,10 @@ export class GroupCommitSqliteDriver implements Driver {
     if (this.#batch && !this.#held) this.#commitBatch();
     else if (this.#batch) this.#fail(new Error('the database was closed before the transaction committed'));
     if (this.#file) openHere.set(this.#file, openHere.get(this.#file)! - 1);
+    // Synced while the connection still holds the WAL open: closing the last connection deletes it.
+    await this.options.walSync?.close();
     this.handle.close();
-    await this.checkpointer?.close();
+    await this.options.checkpointer?.close();
   }
 
   /**
@@ -210,6 +223,7 @@ export class GroupCommitSqliteDriver implements Driver {
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     });
     if (joined && this.#batch === joined) await this.#finishInBatch(loan);
+    else if (!joined && !loan.transaction) await (statement.reader ? this.options.walSync?.durable() : this.options.walSync?.committed());
     return result;
   }
 
@@ -217,7 +231,10 @@ export class GroupCommitSqliteDriver implements Driver {
   async *streamOn(loan: Loan, query: CompiledQuery): AsyncIterableIterator<QueryResult<unknown>> {
     if (!SelectQueryNode.is(query.query)) throw new Error('SQLite can only stream select queries');
     await this.#resume(loan);
-    if (this.#batch && !loan.transaction) this.#commitBatch();
+    if (!loan.transaction) {
+      if (this.#batch) this.#commitBatch();
+      await this.options.walSync?.durable();
+    }
     for (const row of this.statements.prepare(query.sql).iterate(query.parameters)) yield { rows: [row] };
   }
 
@@ -229,18 +246,16 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   /**
-   * A loan is done with the batch: it hands the connection on and waits for the batch's commit,
-   * unless that commit is already due (or the batch full), in which case it commits now and keeps
-   * the connection until Kysely releases it.
+   * A loan is done with the batch: it commits the batch now if that commit is due (or the batch
+   * full), else leaves it to the next turn; then it hands the connection on and waits for the
+   * batch to settle. A commit that fails throws here, and the loan keeps the connection until
+   * Kysely releases it.
    */
   async #finishInBatch(loan: Loan): Promise<void> {
     const batch = this.#batch!;
-    if (this.#flushDue || batch.size >= MAX_BATCH || this.#fileShared()) {
-      this.#commitBatch();
-      return;
-    }
+    if (this.#flushDue || batch.size >= MAX_BATCH || this.#fileShared()) this.#commitBatch();
+    else this.#scheduleFlush();
     loan.ended = true;
-    this.#scheduleFlush();
     this.#unlock();
     await batch.committed;
   }
@@ -285,7 +300,11 @@ export class GroupCommitSqliteDriver implements Driver {
       batch.settle(error);
       throw error;
     }
-    batch.settle();
+    const { walSync } = this.options;
+    // Read-only batches wrote nothing: they wait only for the commits they may have seen.
+    const synced = batch.readOnly ? walSync?.durable() : walSync?.committed();
+    if (synced) synced.then(() => batch.settle(), (error: unknown) => batch.settle(error));
+    else batch.settle();
   }
 
   #fail(error: unknown): void {

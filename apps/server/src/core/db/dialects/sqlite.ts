@@ -6,6 +6,7 @@ import { DbError, type DbErrorKind } from '../errors.js';
 import type { DialectHelpers } from './dialect.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { GroupCommitSqliteDriver } from './sqlite-driver.js';
+import { WalSync } from './sqlite-wal-sync.js';
 
 export interface SqliteOptions {
   file: string;
@@ -19,9 +20,14 @@ export interface SqliteOptions {
  * Opens the one SQLite connection of this process. Our driver (sqlite-driver.ts) serialises every
  * query and transaction on it, which gives us the single writer that SQLite wants, and lets
  * concurrent transactions share a commit; WAL lets a backup or the CLI read concurrently from another
- * process. A file database gets a checkpointer thread (sqlite-checkpointer.ts).
+ * process. A file database gets a checkpointer thread (sqlite-checkpointer.ts), and with FULL its
+ * commits are synced off the event loop's thread (sqlite-wal-sync.ts): the connection itself runs
+ * with NORMAL. `walSync` is a parameter for tests, which hold syncs back to watch who waits for them.
  */
-export function openSqlite(o: SqliteOptions): {
+export function openSqlite(
+  o: SqliteOptions,
+  walSync = o.synchronous === 'FULL' && o.file !== ':memory:' ? new WalSync(`${o.file}-wal`) : undefined,
+): {
   dialect: SqliteDialect;
   handle: SqliteDatabase.Database;
   /** Runs a prepared read at once when the connection is free (GroupCommitSqliteDriver.read). */
@@ -32,11 +38,11 @@ export function openSqlite(o: SqliteOptions): {
   handle.pragma('journal_mode = WAL');
   handle.pragma(`busy_timeout = ${o.busyTimeoutMs}`);
   handle.pragma('foreign_keys = ON');
-  handle.pragma(`synchronous = ${o.synchronous}`);
+  handle.pragma(`synchronous = ${walSync ? 'NORMAL' : o.synchronous}`);
   // A negative cache_size is in KiB.
   if (o.cacheMb) handle.pragma(`cache_size = -${o.cacheMb * 1024}`);
   const checkpointer = o.file === ':memory:' ? undefined : startCheckpointer(handle, { synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs });
-  const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle), checkpointer);
+  const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle), { checkpointer, walSync });
   const dialect = new (class extends SqliteDialect {
     override createDriver() {
       return driver;
