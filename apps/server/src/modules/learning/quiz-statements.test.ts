@@ -1,4 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createCourse, createLesson, learningApp, type LearningTestApp } from '../../../test/support/learning.js';
 import { isTransactionControl, recordStatements } from '../../../test/support/statements.js';
@@ -115,5 +116,21 @@ describe('a quiz submission runs few statements (sqlite)', () => {
       expect(submit.statements).toHaveLength(7);
       expect(submit.statements.filter((sql) => sql.startsWith('insert into "learning_certificate"'))).toEqual([]);
     }
+  });
+
+  it('answers are kept by attempt only (no index by question, whose pages a submission scattered), and a regrade reaches them by key', async () => {
+    const { db } = t.core.database;
+    const indexes = await db.executeQuery<{ name: string }>(CompiledQuery.raw(`select name from sqlite_master where type = 'index' and tbl_name = 'learning_answer'`));
+    expect(indexes.rows.map((r) => r.name)).toEqual(['sqlite_autoindex_learning_answer_1']);
+
+    const trueFalse = Object.keys(rightAnswers).find((id) => (rightAnswers[id] as { value?: unknown }).value === true)!;
+    executed.seen.length = 0;
+    expect((await api(t, t.teacher, 'PATCH', `/questions/${trueFalse}`, { correctBoolean: false })).statusCode).toBe(200);
+    const find = executed.seen.find((sql) => sql.startsWith('select "t".* from "learning_attempt" as "t"'))!;
+    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${find}`, ['quiz', 'open', 'question']));
+    const details = plan.rows.map((r) => r.detail);
+    expect(details.some((d) => /^SEARCH t USING INDEX learning_attempt_quiz_user \(quiz_id=\?\)/.test(d)), details.join('; ')).toBe(true);
+    expect(details.some((d) => /^SEARCH a (EXISTS )?USING (COVERING )?INDEX sqlite_autoindex_learning_answer_1 \(attempt_id=\? AND question_id=\?\)/.test(d)), details.join('; ')).toBe(true);
+    expect(details.filter((d) => d.startsWith('SCAN'))).toEqual([]);
   });
 });

@@ -197,14 +197,14 @@ function buildRepo(handle: Db | Tx) {
       if (afterId) q = q.where('id', '>', afterId);
       return q.orderBy('id').limit(limit).execute();
     },
-    /** Submitted or graded attempts that include the question (for regrading). */
+    /** Submitted or graded attempts that include the question (for regrading): the quiz's attempts, each answer found by its key. */
     closedAttemptsWith: (quizId: string, questionId: string) =>
       db
-        .selectFrom('learning_attempt')
-        .selectAll()
-        .where('quiz_id', '=', quizId)
-        .where('status', '!=', 'open')
-        .where('id', 'in', db.selectFrom('learning_answer').select('attempt_id').where('question_id', '=', questionId))
+        .selectFrom('learning_attempt as t')
+        .selectAll('t')
+        .where('t.quiz_id', '=', quizId)
+        .where('t.status', '!=', 'open')
+        .where((eb) => eb.exists(eb.selectFrom('learning_answer as a').select('a.attempt_id').whereRef('a.attempt_id', '=', 't.id').where('a.question_id', '=', questionId)))
         .execute(),
 
     findAnswer: (attemptId: string, questionId: string) =>

@@ -94,6 +94,11 @@ describe('SQLite group commit', () => {
     expect((observer.prepare('select count(*) as c from t').get() as { c: number }).c).toBe(10);
   });
 
+  it("keeps temporary storage, the savepoints' journals among it, in memory: past 16 pages a journal in a file costs a system call per page", async () => {
+    const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(database.db);
+    expect(rows[0]!.temp_store).toBe(2); // MEMORY
+  });
+
   it('without contention a transaction is begin, its savepoint and statements, commit', async () => {
     statements.seen.length = 0;
     await insert('alone');

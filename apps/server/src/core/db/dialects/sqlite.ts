@@ -41,6 +41,10 @@ export function openSqlite(
   handle.pragma(`synchronous = ${walSync ? 'NORMAL' : o.synchronous}`);
   // A negative cache_size is in KiB.
   if (o.cacheMb) handle.pragma(`cache_size = -${o.cacheMb * 1024}`);
+  // Each transaction of a batch is a savepoint, whose journal of the pages it changed spills to a
+  // temporary file past 64 KiB (16 pages): then every page it changes costs a system call. In
+  // memory, the journal costs a copy of the page (temporary tables and sorts live in memory too).
+  handle.pragma('temp_store = MEMORY');
   const checkpointer = o.file === ':memory:' ? undefined : startCheckpointer(handle, { synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs });
   const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle), { checkpointer, walSync });
   const dialect = new (class extends SqliteDialect {
