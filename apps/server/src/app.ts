@@ -15,7 +15,7 @@ import { registerErrorHandling, sendProblem, toAppError } from './core/http/erro
 import { registerIdempotency } from './core/http/idempotency.js';
 import { registerOpenApi } from './core/http/openapi.js';
 import { createCursorCodec, type CursorCodec } from './core/http/pagination.js';
-import { registerSecurity } from './core/http/security.js';
+import { fixedHeaders, registerSecurity } from './core/http/security.js';
 import { schemaCompilers } from './core/http/validation.js';
 import { newRequestId } from './core/ids.js';
 import { registerJobRoutes } from './core/jobs/jobs.routes.js';
@@ -132,8 +132,9 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newRequestId();
     },
-    // Errors the router raises before any route runs (bad URL encoding, an overlong path segment).
-    frameworkErrors: (error, request, reply) => sendProblem(request, reply, toAppError(error)),
+    // Errors the router raises before any route runs (bad URL encoding, an overlong path segment):
+    // no hook runs for them, so they get the headers every response carries here.
+    frameworkErrors: (error, request, reply) => sendProblem(request, reply.headers(fixedHeaders).header('x-request-id', request.id), toAppError(error)),
     forceCloseConnections: 'idle',
     requestTimeout: config.http.requestTimeoutMs,
     // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default): too coarse.

@@ -227,10 +227,14 @@ describeEachDialect('HTTP conventions', (dialect) => {
         t.app.inject({ method: 'GET', url: '/health/live' }),
         t.app.inject({ method: 'GET', url: '/api/v1/nowhere' }),
         t.app.inject({ method: 'GET', url: '/api/v1/widgets?limit=101', headers: { origin: 'https://app.example' } }),
+        // Refused by the router, before any route's hooks.
+        t.app.inject({ method: 'GET', url: '/api/v1/widgets/%E0%A4%A' }),
+        t.app.inject({ method: 'GET', url: `/api/v1/widgets/${'a'.repeat(500)}` }),
       ]);
       for (const res of responses) {
-        for (const name of helmetHeaders) expect(res.headers[name], name).toBeDefined();
+        for (const name of helmetHeaders) expect(res.headers[name], `${name} on ${res.statusCode}`).toBeDefined();
         expect(res.headers.vary).toBe('Origin');
+        expect(res.headers['x-request-id'], `request id on ${res.statusCode}`).toMatch(/^req_/);
       }
     });
 

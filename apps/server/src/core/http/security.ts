@@ -27,14 +27,21 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-/** The baseline every response gets: helmet headers, the CORS allowlist, a global rate limit. */
-export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<void> {
-  const securityHeaders = helmetHeaders({
+/**
+ * The headers every response carries: helmet's, and `Vary: Origin` (with an Origin, a response may
+ * carry CORS headers; without, it carries none). Exported for the answers the router gives before
+ * any hook runs (app.ts, `frameworkErrors`).
+ */
+export const fixedHeaders: Readonly<Record<string, string>> = {
+  ...helmetHeaders({
     contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
     crossOriginResourcePolicy: { policy: 'same-site' },
-  });
-  // Every response varies by Origin: with one, it may carry CORS headers; without, it carries none.
-  const fixedHeaders = { ...securityHeaders, vary: 'Origin' };
+  }),
+  vary: 'Origin',
+};
+
+/** The baseline every response gets: helmet headers, the CORS allowlist, a global rate limit. */
+export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<void> {
   const cors = corsStep(app, options.corsOrigins);
   // Hooks on every request are callback-style: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
