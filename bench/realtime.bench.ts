@@ -135,12 +135,12 @@ differs from FULL). Per message sent, on SQLite, measured with a statement timer
   ~10 (a claim read every due job before 2026-12-06; now two index reads cut at the limit, see
   docs/jobs.md), the watermarks ~4. JavaScript and the garbage collector are the other ~100 µs.
 - In the socket run the main thread is saturated: the SQLite driver with its native calls ~30%,
-  \`writev\` ~15% (three WebSocket frames per message: the acknowledgement and the event to both
-  members' sockets, as the bare server sends), Socket.io, engine.io, ws and the parser 15–20%, the
-  garbage collector ~9%, chat, events and jobs ~15%. Reaching 5,000 messages/s would need the whole
-  of a message in ~200 µs of the main thread: about what the chat service alone costs now, before
-  Socket.io's share. Trimming JavaScript further cannot close that gap; fewer writes per message
-  (a message stored once, as its event) would be the next step.
+  \`writev\` ~15% before 2026-12-06's coalesced writes, ~7.5% since (a socket's frames of one turn
+  of the event loop go out in one write; see below), Socket.io, engine.io, ws and the parser 15–20%,
+  the garbage collector 12–14%, chat, events and jobs ~15%. Reaching 5,000 messages/s would need the
+  whole of a message in ~200 µs of the main thread: about what the chat service alone costs now,
+  before Socket.io's share. Trimming JavaScript further cannot close that gap; fewer writes per
+  message (a message stored once, as its event) would be the next step.
 - One context read per batch instead of one per send saves little on SQLite, where the read's
   work per send (the send-limit scan, the resend and block lookups) is most of its cost: 16.7 to
   13.7 µs of CPU per send (300 alternating rounds of 100 sends' reads in one process). End to end it
@@ -152,8 +152,31 @@ differs from FULL). Per message sent, on SQLite, measured with a statement timer
   messages) went from a median of 1,074 to 306 µs per message (4 of 4 pairs; one more run of the
   old code failed on a query timeout).
 - Socket.io is the other large share: decoding \`chat:send\`, the acknowledgement, and the event
-  written to both members' sockets (one encode per event, one \`writev\` per socket); then the
-  garbage collector.
+  written to both members' sockets (one encode per event); then the garbage collector. A socket's
+  acknowledgement, its message's event and often its partner's message were a \`writev\` each (as
+  the bare server still writes them); now what a connection is sent in one turn of the event loop
+  goes out as one write at the turn's end (core/realtime/coalesced-writes.ts, docs/realtime.md).
+  With it (and a per-socket packet limit counted by hand instead of rate-limiter-flexible, 1.8 to
+  0.09 µs of CPU per packet, since put back: the house does not write its own rate limiters, and
+  it is under 1% of a message), the server's main thread spent a median of
+  238 µs per acknowledged message instead of 256 (4 of 4 alternating pairs favour it; BENCH_SCALE=0.2:
+  2,000 sockets sending for 8 s after a 2 s warm-up, ~2,000 messages/s acknowledged on a shared,
+  busy machine; CPU of the main thread from /proc). In CPU profiles of that run \`writev\` fell from
+  14.7% to 7.5% of the main thread's samples.
+- Measured and left alone: compiling a send batch's raw statements (the context read, the seqs, the
+  watermarks) once instead of per batch would save 16 µs of Kysely per batch, 0.16 µs a message.
+  Reading the dispatcher's held events by position instead of \`Array.shift\`, and not awaiting a
+  synchronous subscriber (the fanout), saved ~0.2 µs per event (8 of 8 alternating rounds of
+  200,000 events): not worth the code. A job claim costs ~0.4 ms in the running app (0.08 ms on the
+  same file once the app has closed); the notify jobs that finish while chat runs make 120–170
+  claims per 28,000 messages, 2–6 µs a message.
+- Proposal (not done): a message stored once, as its event. Per message the statement timer gives
+  the event's insert ~8.5 µs and its scope ~3.9, about one of the ~6 scattered pages the commit
+  writes per message (~3 µs), and the payload's JSON both ways (~2–3 µs): ~18 µs, about 8% of a
+  message's main-thread time. It needs the log's seq on the message row and history, edits and search
+  reading messages through it. By this run's measure it would bring a message to ~220 µs of the main
+  thread, still above the ~200 µs that 5,000/s allows (on this 2-CPU machine the load process shares
+  the CPUs besides).
 - The node that committed a batch no longer reads its events back: the dispatcher takes them from
   memory when they follow its cursor (docs/events.md), and reads the log only at a gap or on its
   poll. Page reads of the log during 8,000 sends went from 20–81 to 2–15 (mostly the 1 s poll);

@@ -10,6 +10,7 @@ import type { AccessGuard, Principal } from '../http/access.js';
 import type { Clock } from '../clock.js';
 import { toAppError } from '../http/error-handler.js';
 import { AppError } from '../http/problem.js';
+import { coalesceWrites } from './coalesced-writes.js';
 import { RESERVED_COMMANDS, type AutoRooms, type SocketCommands } from './commands.js';
 import type { Fanout, StreamBatch } from './fanout.js';
 import { authorizeScope, type RoomAuthorizers } from './rooms.js';
@@ -95,6 +96,7 @@ export function createRealtimeGateway(options: GatewayOptions) {
     cors: { origin: allowAny ? true : options.corsOrigins, credentials: !allowAny },
     ...(adapterClient ? { adapter: createAdapter(adapterClient) } : {}),
   });
+  const writes = coalesceWrites(io.engine);
   const limiter = new RateLimiterMemory({ points: options.messagesPerSecond ?? 20, duration: 1 });
   const typingTtlMs = options.typingTtlMs ?? 6000;
   const commands = new Map<string, { check: TypeCheck<TSchema>; handle: SocketCommands[string]['handle'] }>();
@@ -277,6 +279,8 @@ export function createRealtimeGateway(options: GatewayOptions) {
     async close() {
       offSessionEnded();
       io.local.disconnectSockets(true);
+      // engine.io's close drops what a connection still holds: the disconnect packets go first.
+      writes.releaseAll();
       io.engine.close();
       // The adapter's own connections (stream reader, subscriber) end with it.
       await io.of('/').adapter.close();
