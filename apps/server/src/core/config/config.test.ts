@@ -23,7 +23,7 @@ describe('configuration', () => {
     const config = loadConfig({ env: {}, cwd });
     expect(config.port).toBe(3000);
     expect(config.host).toBe('127.0.0.1');
-    expect(config.database).toMatchObject({ kind: 'sqlite', file: path.join(cwd, 'data', 'lyceum.db'), synchronous: 'FULL', cacheMb: 64 });
+    expect(config.database).toMatchObject({ kind: 'sqlite', file: path.join(cwd, 'data', 'lyceum.db'), synchronous: 'FULL', cacheMb: 64, tempStore: 'MEMORY' });
     expect(config.migrateOnStart).toBe(true);
     expect(config.redis).toBeUndefined();
     expect(config.publicUrl).toBe('http://localhost:3000');

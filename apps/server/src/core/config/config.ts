@@ -6,7 +6,7 @@ import { OptionError, options, redactUrl, type OidcProviderOption, type OptionNa
 type Parsed<N extends OptionName> = ReturnType<(typeof options)[N]['parse']>;
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; file: string; synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; cacheMb?: number }
+  | { kind: 'sqlite'; file: string; synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; cacheMb?: number; tempStore?: 'MEMORY' | 'FILE' }
   | { kind: 'postgres'; url: string; poolMax: number; timeoutMs: number };
 
 export interface Config {
@@ -141,6 +141,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     synchronous: need('SQLITE_SYNCHRONOUS'),
     busyTimeoutMs: need('SQLITE_BUSY_TIMEOUT_MS'),
     cacheMb: need('SQLITE_CACHE_MB'),
+    tempStore: need('SQLITE_TEMP_STORE'),
     poolMax: need('DATABASE_POOL_MAX'),
     timeoutMs: need('DATABASE_TIMEOUT_MS'),
   });
@@ -244,9 +245,9 @@ function smsConfig(
 function databaseConfig(
   url: string | undefined,
   dataDir: string,
-  o: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; cacheMb: number; poolMax: number; timeoutMs: number },
+  o: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs: number; cacheMb: number; tempStore: 'MEMORY' | 'FILE'; poolMax: number; timeoutMs: number },
 ): DatabaseConfig {
-  const sqlite = (file: string): DatabaseConfig => ({ kind: 'sqlite', file, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, cacheMb: o.cacheMb });
+  const sqlite = (file: string): DatabaseConfig => ({ kind: 'sqlite', file, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, cacheMb: o.cacheMb, tempStore: o.tempStore });
   if (!url) return sqlite(path.join(dataDir, 'lyceum.db'));
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');

@@ -180,6 +180,14 @@ export const options = {
     parse: oneOf('FULL', 'NORMAL'),
   }),
   SQLITE_CACHE_MB: spec({ name: 'SQLITE_CACHE_MB', description: 'SQLite page cache of the one connection, in MiB (SQLite\'s own default is 2). Searches, facet counts and feeds that read many pages run several times faster when the hot part of the database fits.', example: '256', default: '64', parse: integer(2, 65_536) }),
+  SQLITE_TEMP_STORE: spec({
+    name: 'SQLITE_TEMP_STORE',
+    description:
+      'Where SQLite keeps temporary data: the savepoint journals of grouped transactions, sorts and temporary tables. `MEMORY` (default) is faster: a transaction that changes more than 16 pages no longer writes its journal to a temporary file, a system call per page (quiz submissions\' inserts took half as long), and searches that sort or group without an index skip temporary files. `FILE` uses less memory under such searches (the 100,000-profile directory benchmark: server RSS about 390 MiB instead of about 690).',
+    example: 'FILE',
+    default: 'MEMORY',
+    parse: oneOf('MEMORY', 'FILE'),
+  }),
   SQLITE_BUSY_TIMEOUT_MS: spec({ name: 'SQLITE_BUSY_TIMEOUT_MS', description: 'How long a SQLite statement waits for a lock held by another process (the CLI, a backup).', example: '5000', default: '5000', parse: integer(0, 600000) }),
   MIGRATE_ON_START: spec({ name: 'MIGRATE_ON_START', description: 'Apply pending migrations when the server starts (under a lock, safe with several nodes).', example: 'false', default: 'true', parse: boolean }),
   REDIS_URL: spec({

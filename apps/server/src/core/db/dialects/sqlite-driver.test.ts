@@ -97,6 +97,14 @@ describe('SQLite group commit', () => {
   it("keeps temporary storage, the savepoints' journals among it, in memory: past 16 pages a journal in a file costs a system call per page", async () => {
     const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(database.db);
     expect(rows[0]!.temp_store).toBe(2); // MEMORY
+    // SQLITE_TEMP_STORE=FILE trades that for less memory under large sorts.
+    const onFile = createDatabase({ kind: 'sqlite', file: `${file}-other`, synchronous: 'FULL', busyTimeoutMs: 1000, tempStore: 'FILE' });
+    try {
+      const other = await sql<{ temp_store: number }>`pragma temp_store`.execute(onFile.db);
+      expect(other.rows[0]!.temp_store).toBe(1);
+    } finally {
+      await onFile.close();
+    }
   });
 
   it('without contention a transaction is begin, its savepoint and statements, commit', async () => {

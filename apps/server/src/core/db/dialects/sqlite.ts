@@ -14,6 +14,8 @@ export interface SqliteOptions {
   busyTimeoutMs: number;
   /** Page cache in MiB; SQLite's default (2 MiB) when not given. */
   cacheMb?: number;
+  /** Where temporary data lives (SQLITE_TEMP_STORE); memory when not given. */
+  tempStore?: 'MEMORY' | 'FILE';
 }
 
 /**
@@ -44,7 +46,7 @@ export function openSqlite(
   // Each transaction of a batch is a savepoint, whose journal of the pages it changed spills to a
   // temporary file past 64 KiB (16 pages): then every page it changes costs a system call. In
   // memory, the journal costs a copy of the page (temporary tables and sorts live in memory too).
-  handle.pragma('temp_store = MEMORY');
+  handle.pragma(`temp_store = ${o.tempStore ?? 'MEMORY'}`);
   const checkpointer = o.file === ':memory:' ? undefined : startCheckpointer(handle, { synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs });
   const driver = new GroupCommitSqliteDriver(handle, withStatementCache(handle), { checkpointer, walSync });
   const dialect = new (class extends SqliteDialect {
