@@ -87,13 +87,22 @@ export class WalSync {
 
   /** Opens the WAL, and syncs its directory once: the file's name must survive a power cut as its content does. */
   async #openWal(): Promise<FileHandle> {
-    const directory = await open(path.dirname(this.walFile), 'r');
-    try {
-      await directory.sync();
-    } finally {
-      await directory.close();
-    }
-    this.#wal = await open(this.walFile, 'r');
+    // Windows opens no directory as a file (NTFS journals names itself).
+    if (process.platform !== 'win32') await syncDirectory(path.dirname(this.walFile));
+    // Writable: Windows flushes only a file opened for writing.
+    this.#wal = await open(this.walFile, 'r+');
     return this.#wal;
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // A file system that cannot sync a directory says so with EINVAL; its names are as durable as it makes them.
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+  } finally {
+    await handle.close();
   }
 }
