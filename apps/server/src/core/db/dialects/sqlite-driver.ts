@@ -120,7 +120,7 @@ export class GroupCommitSqliteDriver implements Driver {
     // With another connection on the file, a snapshot kept to the next turn could miss its commits.
     if (this.#fileShared() && !this.#batch) {
       const rows = statement.all(parameters);
-      return this.options.walSync?.durable()?.then(() => rows) ?? Promise.resolve(rows);
+      return this.#synced(false)?.then(() => rows) ?? Promise.resolve(rows);
     }
     const batch = this.#batch ?? this.#open(true);
     batch.size++;
@@ -223,7 +223,8 @@ export class GroupCommitSqliteDriver implements Driver {
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     });
     if (joined && this.#batch === joined) await this.#finishInBatch(loan);
-    else if (!joined && !loan.transaction) await (statement.reader ? this.options.walSync?.durable() : this.options.walSync?.committed());
+    // A statement outside any batch committed by itself: a pragma or DDL may have written.
+    else if (!joined && !loan.transaction) await this.#synced(!statement.reader);
     return result;
   }
 
@@ -233,7 +234,7 @@ export class GroupCommitSqliteDriver implements Driver {
     await this.#resume(loan);
     if (!loan.transaction) {
       if (this.#batch) this.#commitBatch();
-      await this.options.walSync?.durable();
+      await this.#synced(false);
     }
     for (const row of this.statements.prepare(query.sql).iterate(query.parameters)) yield { rows: [row] };
   }
@@ -300,11 +301,20 @@ export class GroupCommitSqliteDriver implements Driver {
       batch.settle(error);
       throw error;
     }
-    const { walSync } = this.options;
     // Read-only batches wrote nothing: they wait only for the commits they may have seen.
-    const synced = batch.readOnly ? walSync?.durable() : walSync?.committed();
+    const synced = this.#synced(!batch.readOnly);
     if (synced) synced.then(() => batch.settle(), (error: unknown) => batch.settle(error));
     else batch.settle();
+  }
+
+  /**
+   * What must be on disk before a commit is shown (with a WalSync): after a commit that may have
+   * written, a sync begun after it; for a read, the syncs of every commit it may have seen.
+   * Undefined when nothing needs waiting for.
+   */
+  #synced(wrote: boolean): Promise<void> | undefined {
+    const { walSync } = this.options;
+    return wrote ? walSync?.committed() : walSync?.durable();
   }
 
   #fail(error: unknown): void {
