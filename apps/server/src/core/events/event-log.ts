@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isoNow, type Clock } from '../clock.js';
 import type { Database, Tx } from '../db/database.js';
-import { inParts } from '../db/parts.js';
+import { inCompiledParts } from '../db/parts.js';
 import { compileWriteOn, compileWriteReturningOn, perCount, rowsOf, valuesOf } from '../db/prepared-read.js';
 import { afterCommit, withTransaction } from '../db/transaction.js';
 import { newId } from '../ids.js';
@@ -126,11 +126,11 @@ export function createEventLog({ database, clock, logger, pollMs, retentionDays,
       created_at: createdAt,
     }));
     const seqOf = new Map<string, number>();
-    for (const part of inParts(rows)) {
+    for (const part of inCompiledParts(rows)) {
       for (const { id, seq } of await insertEvents(tx, part)) seqOf.set(id, Number(seq));
     }
     const scopeRows = rows.flatMap((row, i) => scopesOf[i]!.map((scope) => ({ scope, seq: seqOf.get(row.id)! })));
-    for (const part of inParts(scopeRows)) await insertScopes(tx, part);
+    for (const part of inCompiledParts(scopeRows)) await insertScopes(tx, part);
     await dialect.notifyOnCommit(tx, EVENTS_CHANNEL);
     // The payload parsed back from the stored text: the caller holds exactly what every reader will
     // see. The scopes are those checked strings already, without duplicates: stored and read back alike.

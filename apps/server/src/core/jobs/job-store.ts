@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../db/database.js';
 import type { DialectHelpers } from '../db/dialects/dialect.js';
-import { inParts } from '../db/parts.js';
+import { inCompiledParts, inParts } from '../db/parts.js';
 import { compileWriteReturningOn, perCount, rowsOf, valuesOf } from '../db/prepared-read.js';
 import type { JobRecord, JobStatus } from './types.js';
 
@@ -108,7 +108,7 @@ export function createJobStore(db: Db, dialect: DialectHelpers) {
      */
     async insertMany(target: Db | Tx, jobs: readonly NewJobRow[]): Promise<string[]> {
       const inserted = new Set<string>();
-      for (const part of inParts(jobs)) {
+      for (const part of inCompiledParts(jobs)) {
         const rows = part.map((job): InsertedJobRow => ({ ...job, status: 'queued', attempts: 0, updated_at: job.created_at }));
         for (const row of await insertJobs(part.length)(target, ...valuesOf(INSERTED_COLUMNS, rows))) inserted.add((row as { id: string }).id);
       }

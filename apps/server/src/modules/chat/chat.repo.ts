@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../core/db/database.js';
 import { isPostgres, jsonRecords } from '../../core/db/portable.js';
-import { inParts } from '../../core/db/parts.js';
+import { inCompiledParts } from '../../core/db/parts.js';
 import { compileWriteOn, perCount, rowsOf, valuesOf } from '../../core/db/prepared-read.js';
 import type { BlockRow, ChatTables, ConversationRow, MemberRow, MessageEditRow, MessageRow, ReactionRow, ReportRow } from './chat.tables.js';
 
@@ -62,16 +62,16 @@ const MESSAGE_COLUMNS = [
 ] as const satisfies ReadonlyArray<keyof MessageRow>;
 
 /**
- * Inserts messages (a send batch's, up to 100 at once) through statements compiled once per row
- * count: Kysely building a new multi-row insert of 15 columns for every batch showed in the send
- * path's profile.
+ * Inserts messages (a send batch's) through statements compiled once per row count, in parts sized
+ * for that (parts.ts): Kysely building a new multi-row insert of 15 columns for every batch showed
+ * in the send path's profile.
  */
 export function messageInserts(root: Db) {
   const insert = perCount((count) =>
     compileWriteOn(root, (q, ...values: unknown[]) => q.insertInto('chat_message').values(rowsOf<MessageRow>(MESSAGE_COLUMNS, values)), count * MESSAGE_COLUMNS.length),
   );
   return async (tx: Tx, rows: readonly MessageRow[]): Promise<void> => {
-    for (const part of inParts(rows)) await insert(part.length)(tx, ...valuesOf(MESSAGE_COLUMNS, part));
+    for (const part of inCompiledParts(rows)) await insert(part.length)(tx, ...valuesOf(MESSAGE_COLUMNS, part));
   };
 }
 

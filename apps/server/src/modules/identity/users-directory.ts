@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../../core/db/database.js';
-import { inParts } from '../../core/db/parts.js';
+import { inCompiledParts } from '../../core/db/parts.js';
 import { compileReadOn, perCount } from '../../core/db/prepared-read.js';
 import { normaliseEmail } from './identity.service.js';
 
@@ -36,7 +36,7 @@ export function createUsersDirectory(db: Db): UsersDirectory {
     async lookup(ids, within) {
       const unique = [...new Set(ids)];
       const result = new Map<string, PublicUser>();
-      for (const part of inParts(unique)) {
+      for (const part of inCompiledParts(unique)) {
         const rows = await byIds(part.length)(within ?? db, ...part);
         for (const r of rows) result.set(r.id, { id: r.id, displayName: r.display_name, roles: r.roles ? r.roles.split(',') : [], active: r.status === 'active', timeZone: r.time_zone });
       }
