@@ -73,7 +73,7 @@ describe('chat: what a message costs the database (SQLite)', () => {
   it('sends that arrive together share a commit and one append of their events, each with its own seq, and a refused one disturbs none', async () => {
     const g = await group(t, ann, [ben, cat]);
     const principals = await Promise.all([ann, ben, cat].map((u) => t.core.access.authenticate({ headers: { authorization: `Bearer ${u.accessToken}` }, ip: '127.0.0.1' })));
-    const bodies = Array.from({ length: 8 }, (_, i) => `together-${i}`);
+    const bodies = Array.from({ length: 9 }, (_, i) => `together-${i}`);
     statements.seen.length = 0;
     // As the socket gateway does: each command calls the service as soon as it arrives, without waiting for the others.
     const [refused, ...sent] = await Promise.allSettled([
@@ -81,16 +81,17 @@ describe('chat: what a message costs the database (SQLite)', () => {
       ...bodies.map((body, i) => t.chat.service.send(principals[i % 3]!, g.id, { body, clientMessageId: body })),
     ]);
     expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'CHAT_REPLY_NOT_FOUND' } });
-    expect(sent.map((r) => (r.status === 'fulfilled' ? r.value.message.seq : r.reason)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    // The refused send ran at once (alone); the others waited for its commit and shared the next transaction.
+    expect(sent.map((r) => (r.status === 'fulfilled' ? r.value.message.seq : r.reason)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Chat runs two batches at once on SQLite: the refused send and ann's first started one each, at
+    // once, and shared the driver's commit; the other eight waited and shared the next transaction.
     const transactions = messageTransactions(statements.seen);
-    // Each statement of the flush and of the append ran once for all eight. The context read ran once
-    // for the batch, and again for each send whose sender had sent earlier in it (ann's, ben's and
-    // cat's second, ann's and ben's third): the batch's read counts none of its sends against the limit.
-    expect(transactions.map(contextReads)).toEqual([6]);
+    // Each statement of the flush and of the append ran once for those eight. The context read ran once
+    // for their batch, and again for each send whose sender had sent earlier in it (ben's and cat's
+    // second and third, ann's second): the batch's read counts none of its sends against the limit.
+    expect(transactions.map(contextReads)).toEqual([2, 6]);
     const counts = (pattern: RegExp) => transactions.map((tx) => tx.match(pattern)?.length);
     for (const write of [/^update "chat_conversation"/gm, /^insert into "chat_message"/gm, /^insert into "chat_message_fts"/gm, /^update "chat_member"/gm, /^insert into "core_events"/gm]) {
-      expect(counts(write), String(write)).toEqual([1]);
+      expect(counts(write), String(write)).toEqual([1, 1]);
     }
   });
 
@@ -99,29 +100,33 @@ describe('chat: what a message costs the database (SQLite)', () => {
     const principals = await Promise.all([ann, ben, cat].map((u) => t.core.access.authenticate({ headers: { authorization: `Bearer ${u.accessToken}` }, ip: '127.0.0.1' })));
     statements.seen.length = 0;
     const sent = await Promise.all([
-      t.chat.service.send(principals[0]!, g.id, { body: 'opener' }), // runs alone; the others share the next transaction
+      // The first two run at once, a batch each (chat runs two at once on SQLite); the others share the next transaction.
+      t.chat.service.send(principals[0]!, g.id, { body: 'opener' }),
+      t.chat.service.send(principals[1]!, d.id, { body: 'second opener' }),
       t.chat.service.send(principals[0]!, g.id, { body: 'in the group' }),
       t.chat.service.send(principals[1]!, d.id, { body: 'direct' }),
       t.chat.service.send(principals[2]!, g.id, { body: 'also in the group' }),
     ]);
-    expect(sent.map((s) => s.created)).toEqual([true, true, true, true]);
-    // The opener's transaction, then the one the three others shared.
-    expect(messageTransactions(statements.seen).map(contextReads)).toEqual([1, 1]);
+    expect(sent.map((s) => s.created)).toEqual([true, true, true, true, true]);
+    // The openers' batches (one read each, one commit for both), then the transaction the three others shared.
+    expect(messageTransactions(statements.seen).map(contextReads)).toEqual([2, 1]);
   });
 
   it('the same clientMessageId twice in one transaction is stored once: the second send is answered from the batch, which does not run again', async () => {
     const d = await direct(t, ann, cat);
     const principal = (await t.core.access.authenticate({ headers: { authorization: `Bearer ${ann.accessToken}` }, ip: '127.0.0.1' }))!;
     statements.seen.length = 0;
-    const [opener, first, again] = await Promise.all([
-      t.chat.service.send(principal, d.id, { body: 'opener' }), // runs alone; the other two share the next transaction
+    const [opener, secondOpener, first, again] = await Promise.all([
+      // The first two run at once, a batch each (chat runs two at once on SQLite); the other two share the next transaction.
+      t.chat.service.send(principal, d.id, { body: 'opener' }),
+      t.chat.service.send(principal, d.id, { body: 'second opener' }),
       t.chat.service.send(principal, d.id, { body: 'twice', clientMessageId: 'twice' }),
       t.chat.service.send(principal, d.id, { body: 'twice', clientMessageId: 'twice' }),
     ]);
-    expect([opener.created, first.created, again.created]).toEqual([true, true, false]);
+    expect([opener.created, secondOpener.created, first.created, again.created]).toEqual([true, true, true, false]);
     expect(again.message.id).toBe(first.message.id);
-    // One insert of messages for the opener, one for the shared transaction: no unique violation made it run again.
-    expect(statements.seen.filter((s) => s.startsWith('insert into "chat_message" ('))).toHaveLength(2);
+    // One insert of messages for each opener, one for the shared transaction: no unique violation made it run again.
+    expect(statements.seen.filter((s) => s.startsWith('insert into "chat_message" ('))).toHaveLength(3);
   });
 
   it('the REST send costs the same; a resend only reads', async () => {

@@ -182,8 +182,8 @@ export function createChatService(deps: {
   notifyDelayMs?: number;
   courses?: CourseMembership;
   sendLimit?: SendLimit;
-  /** How many sends' transactions may run at once (group-commit.ts); 1 unless the database takes several writers. */
-  sendConcurrency?: number;
+  /** How sends are batched (group-commit.ts): how many batches may run at once, and how many sends one may carry. */
+  sendBatches?: { concurrency: number; maxBatch: number };
 }) {
   const { db, clock, events, cursors, users, courses } = deps;
   const sendLimit = deps.sendLimit ?? DEFAULT_SEND_LIMIT;
@@ -191,7 +191,7 @@ export function createChatService(deps: {
   // The batch's one context read counts none of its own sends against the limit: right for every
   // send but a sender's second (or later) in one batch, which reads its own context in `check`.
   const readSendContexts = (tx: Tx, queries: SendQuery[]) => chatRepo(tx).sendContexts(queries, sendLimit.max - 1);
-  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { concurrency: deps.sendConcurrency, read: readSendContexts, flush: sentStore(db) });
+  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { ...deps.sendBatches, read: readSendContexts, flush: sentStore(db) });
   const now = () => clock.now().toISOString();
 
   const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {

@@ -1,6 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect, openTestDatabase } from '../../../test/support/databases.js';
+import { heldSyncs, settled, turn } from '../../../test/support/held-syncs.js';
 import type { Database, Tx } from '../../core/db/database.js';
+import { openSqlite } from '../../core/db/dialects/sqlite.js';
+import { WalSync } from '../../core/db/dialects/sqlite-wal-sync.js';
 import { afterCommit } from '../../core/db/transaction.js';
 import type { EventInput, EventLog } from '../../core/events/types.js';
 import { groupCommit, type CheckedWrite } from './group-commit.js';
@@ -172,5 +180,52 @@ describeEachDialect('group commit', (dialect) => {
     expect(await Promise.all(writes)).toEqual(['y1', 'x1', 'x2', 'y2']);
     // Each write applied once: both batches committed whole.
     expect(applied.sort()).toEqual(['x1', 'x2', 'y1', 'y2']);
+  });
+});
+
+describe('group commit on SQLite with SQLITE_SYNCHRONOUS=FULL', () => {
+  it('a second batch runs and commits while the first waits for its disk sync (as chat runs two), seeing what the first wrote', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-group-commit-'));
+    const file = path.join(dir, 'chat.db');
+    const syncs = heldSyncs();
+    const { dialect } = openSqlite({ file, synchronous: 'FULL', busyTimeoutMs: 1000 }, new WalSync(`${file}-wal`, syncs.datasync));
+    const db = new Kysely<any>({ dialect });
+    let observer: SqliteDatabase.Database | undefined;
+    try {
+      const created = db.schema.createTable('t_note').addColumn('id', 'text', (c) => c.primaryKey()).execute();
+      await syncs.release();
+      await created;
+      const reader = (observer = new SqliteDatabase(file, { readonly: true }));
+      const committed = () => (reader.prepare('select id from t_note order by id').all() as Array<{ id: string }>).map((r) => r.id);
+
+      const seen: string[][] = [];
+      const commit = groupCommit<string>(db as never, recordedAppends().events, {
+        concurrency: 2,
+        flush: async (tx, results) => void seen.push([...results, ...(await tx.selectFrom('t_note').select('id').orderBy('id').execute()).map((r) => `saw ${r.id as string}`)]),
+      });
+      const write = (id: string): CheckedWrite<void, string> => ({
+        lockOrder: id,
+        async check() {},
+        apply: async (tx) => (await tx.insertInto('t_note').values({ id }).execute(), id),
+      });
+      const first = commit(write('n1'));
+      await syncs.begun();
+      const second = commit(write('n2'));
+      await turn();
+      // The first batch's sync is held: neither is acknowledged, yet the second batch has committed.
+      expect(committed()).toEqual(['n1', 'n2']);
+      expect(await settled(first, second)).toEqual([false, false]);
+      expect(seen).toEqual([['n1', 'saw n1'], ['n2', 'saw n1', 'saw n2']]);
+      await syncs.release();
+      expect(await settled(first, second)).toEqual([true, false]);
+      await syncs.release();
+      expect(await Promise.all([first, second])).toEqual(['n1', 'n2']);
+    } finally {
+      observer?.close();
+      const closing = db.destroy();
+      while (syncs.started() > 0) await syncs.release();
+      await closing;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -52,10 +52,15 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * (the driver still shared their commits) and, on PostgreSQL, queued every commit behind the event
  * log's lock until the pool ran dry (docs/chat.md has the figures).
  *
- * `concurrency` batches may run at once. SQLite has one connection: one. On PostgreSQL a batch
- * spends most of its time on round trips, one statement after another, so several batches run side
- * by side on the pool; they queue only where they must: on a shared conversation's row (the seq),
- * and on the event log's lock, which each takes last, for its one append and its commit.
+ * `concurrency` batches may run at once. On PostgreSQL a batch spends most of its time on round
+ * trips, one statement after another, so several batches run side by side on the pool; they queue
+ * only where they must: on a shared conversation's row (the seq), and on the event log's lock, which
+ * each takes last, for its one append and its commit. SQLite runs one transaction at a time, but a
+ * batch that has committed may still wait for its disk sync, which leaves the connection free: a
+ * second batch runs its transaction meanwhile, after the first's and seeing it.
+ * A batch that fails is retried write by write after the batches already started: two messages that
+ * one client sent without waiting for the first's acknowledgement may then be stored in the other
+ * order (each still gets its own seq, without gaps).
  */
 export function groupCommit<R, Q = unknown, A = unknown>(
   db: Db,

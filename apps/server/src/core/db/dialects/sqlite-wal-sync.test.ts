@@ -4,46 +4,10 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { heldSyncs, settled, turn } from '../../../../test/support/held-syncs.js';
 import { withTransaction } from '../transaction.js';
 import { openSqlite } from './sqlite.js';
 import { WalSync } from './sqlite-wal-sync.js';
-
-/** A datasync held back until the test lets it return, so the test can watch who waits for it. */
-function heldSyncs() {
-  const pending: Array<{ release: () => void; fail: (error: Error) => void }> = [];
-  const datasync = () => new Promise<void>((resolve, reject) => pending.push({ release: resolve, fail: reject }));
-  return {
-    datasync,
-    started: () => pending.length,
-    /** Waits for a sync to begin (the first opens the file first, which takes its time on a busy disk). */
-    async begun(): Promise<void> {
-      for (const deadline = Date.now() + 10_000; pending.length === 0; await turn()) {
-        if (Date.now() > deadline) throw new Error('no sync began');
-      }
-    },
-    /** Lets the oldest sync return, and the event loop turn so that whoever awaited it runs. */
-    async release(): Promise<void> {
-      await this.begun();
-      pending.shift()!.release();
-      await turn();
-    },
-    async fail(error: Error): Promise<void> {
-      await this.begun();
-      pending.shift()!.fail(error);
-      await turn();
-    },
-  };
-}
-
-const turn = () => new Promise((resolve) => setTimeout(resolve, 10));
-
-/** Whether each promise has settled, read after a turn of the event loop. */
-async function settled(...promises: Array<Promise<unknown>>): Promise<boolean[]> {
-  const done = promises.map(() => false);
-  promises.forEach((promise, i) => promise.then(() => (done[i] = true), () => (done[i] = true)));
-  await turn();
-  return done;
-}
 
 describe('WAL sync (SQLITE_SYNCHRONOUS=FULL)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-wal-sync-'));
