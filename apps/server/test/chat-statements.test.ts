@@ -54,13 +54,13 @@ describe('chat: what a message costs the database (SQLite)', () => {
     const first = await statements.transactionOf(viaSocket(g.id, 'one'));
     expect(tables(first)).toEqual([
       'select chat_conversation', // membership, resend, send limit, blocks and the seq in one read
-      'insert core_jobs', // the notify job of this window
       // The batch's flush, a statement each for all its messages:
       'update chat_conversation', // the seqs
       'insert chat_message',
       'insert chat_message_search', // the search index
       'insert chat_message_fts',
       'update chat_member', // the senders' watermarks
+      'insert core_jobs', // the notify jobs of this window
       'insert core_events', // the transaction's events, appended last
       'insert core_event_scopes',
     ]);
@@ -110,6 +110,27 @@ describe('chat: what a message costs the database (SQLite)', () => {
     expect(sent.map((s) => s.created)).toEqual([true, true, true, true, true]);
     // The openers' batches (one read each, one commit for both), then the transaction the three others shared.
     expect(messageTransactions(statements.seen).map(contextReads)).toEqual([2, 1]);
+  });
+
+  it('the notify jobs of a transaction\'s sends are one insert, one job per conversation and window', async () => {
+    // New people: a direct conversation is one per pair, and this node remembers the windows it scheduled.
+    const [dan, eve, fay] = (await people(t, 3, 'Notified')) as [SignedIn, SignedIn, SignedIn];
+    const [g, d, o] = [await group(t, dan, [eve, fay]), await direct(t, eve, fay), await direct(t, dan, fay)];
+    const principals = await Promise.all([dan, eve, fay].map((u) => t.core.access.authenticate({ headers: { authorization: `Bearer ${u.accessToken}` }, ip: '127.0.0.1' })));
+    statements.seen.length = 0;
+    await Promise.all([
+      // The first two run at once, a batch each; the other three share the next transaction.
+      t.chat.service.send(principals[0]!, o.id, { body: 'opener' }),
+      t.chat.service.send(principals[2]!, o.id, { body: 'second opener' }),
+      t.chat.service.send(principals[0]!, g.id, { body: 'to the group' }),
+      t.chat.service.send(principals[1]!, d.id, { body: 'direct' }),
+      t.chat.service.send(principals[2]!, g.id, { body: 'to the group again' }),
+    ]);
+    const shared = messageTransactions(statements.seen).at(-1)!;
+    const jobInserts = shared.split(/\n(?=\S)/).filter((statement) => statement.startsWith('insert into "core_jobs"'));
+    expect(jobInserts).toHaveLength(1);
+    // Two rows: the group's window and the direct conversation's.
+    expect(jobInserts[0]!.split(' values ')[1]!.match(/\), \(/g)).toHaveLength(1);
   });
 
   it('the same clientMessageId twice in one transaction is stored once: the second send is answered from the batch, which does not run again', async () => {

@@ -22,27 +22,39 @@ function phaseOf(conversationId: string, delayMs: number): number {
   return hash % delayMs;
 }
 
+/** A new message that may call for a notification: its conversation, its id, and when it was sent. */
+export interface NewMessage {
+  conversationId: string;
+  messageId: string;
+  at: Date;
+}
+
 /**
- * Schedules the job that asks for notifications of new messages. Messages of one conversation within
- * one window of `delayMs` share one job (its unique key), which runs when the window has passed and
- * notifies the members who still have not read them; with no delay, every message has its own job.
- * A node remembers the windows it scheduled, so that a burst of messages costs one insert, not one each.
+ * Schedules the jobs that ask for notifications of new messages (a send batch's, in one statement).
+ * Messages of one conversation within one window of `delayMs` share one job (its unique key), which
+ * runs when the window has passed and notifies the members who still have not read them; with no
+ * delay, every message has its own job. A node remembers the windows it scheduled, so that a burst
+ * of messages costs one job, not one each.
  */
 export function notifyScheduler(jobs: JobQueue, delayMs: number) {
   const scheduled = new Map<string, number>();
-  return async function schedule(tx: Tx, conversationId: string, messageId: string, at: Date): Promise<void> {
+  return async function schedule(tx: Tx, messages: readonly NewMessage[]): Promise<void> {
     if (delayMs === 0) {
-      await jobs.enqueue<NotifyJob>(tx, NOTIFY_JOB, { conversationId, messageId });
+      if (messages.length) await jobs.enqueueMany<NotifyJob>(tx, messages.map(({ conversationId, messageId }) => ({ name: NOTIFY_JOB, payload: { conversationId, messageId } })));
       return;
     }
-    const phase = phaseOf(conversationId, delayMs);
-    const window = Math.floor((at.getTime() - phase) / delayMs);
-    if (scheduled.get(conversationId) === window) return;
-    const windowEnd = (window + 1) * delayMs + phase;
-    await jobs.enqueue<NotifyJob>(tx, NOTIFY_JOB, { conversationId }, { uniqueKey: `${NOTIFY_JOB}:${conversationId}:${window}`, runAt: new Date(windowEnd + COMMIT_GRACE_MS) });
+    const due = new Map<string, { conversationId: string; window: number; runAt: Date }>();
+    for (const { conversationId, at } of messages) {
+      const phase = phaseOf(conversationId, delayMs);
+      const window = Math.floor((at.getTime() - phase) / delayMs);
+      if (scheduled.get(conversationId) === window) continue;
+      due.set(`${NOTIFY_JOB}:${conversationId}:${window}`, { conversationId, window, runAt: new Date((window + 1) * delayMs + phase + COMMIT_GRACE_MS) });
+    }
+    if (!due.size) return;
+    await jobs.enqueueMany<NotifyJob>(tx, [...due].map(([uniqueKey, { conversationId, runAt }]) => ({ name: NOTIFY_JOB, payload: { conversationId }, options: { uniqueKey, runAt } })));
     afterCommit(tx, () => {
       if (scheduled.size >= MAX_REMEMBERED) scheduled.clear();
-      scheduled.set(conversationId, window);
+      for (const { conversationId, window } of due.values()) scheduled.set(conversationId, window);
     });
   };
 }

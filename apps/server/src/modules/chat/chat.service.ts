@@ -100,10 +100,9 @@ const muteOf = (mutedUntil: string | null, at: string) =>
   mutedUntil !== null && mutedUntil > at ? { muted: true, mutedUntil: mutedUntil === MUTED_FOREVER ? null : mutedUntil } : { muted: false, mutedUntil: null };
 const invalidMute = (path: string, message: string) => new AppError(422, 'VALIDATION_FAILED', `Cannot mute: ${message}.`, { errors: [{ path, message }] });
 
-/** A send's write: the message it stores, or the earlier one with the same client message id. */
-type SendOutcome = { message: MessageRow } | { existingId: string };
+/** A send's write: the message it stores (and whether it may call for a notification), or the earlier one with the same client message id. */
+type SendOutcome = { message: MessageRow; notify: boolean } | { existingId: string };
 
-const sentMessages = (outcomes: readonly SendOutcome[]) => outcomes.flatMap((o) => ('message' in o ? [o.message] : []));
 
 /**
  * The messages that a send transaction's earlier sends applied and its flush has yet to store: what
@@ -154,19 +153,22 @@ const lastBy = <T>(rows: readonly T[], key: (row: T) => string) => [...new Map(r
 /**
  * Writes a send batch's messages (group-commit.ts), in a few statements whatever their number: each
  * conversation's new last seq, the messages, their search index (findable once acknowledged), the
- * senders' watermarks (what one sends, one has read). Seqs grow in batch order, so a conversation's
- * (and a sender's) last message in the batch holds its highest.
+ * senders' watermarks (what one sends, one has read), and the jobs that will ask for their
+ * notifications. Seqs grow in batch order, so a conversation's (and a sender's) last message in the
+ * batch holds its highest.
  */
-function sentStore(db: Db) {
+function sentStore(db: Db, scheduleNotify?: ReturnType<typeof notifyScheduler>) {
   const insertMessages = messageInserts(db);
   return async function storeSent(tx: Tx, outcomes: SendOutcome[]): Promise<void> {
-    const messages = sentMessages(outcomes);
+    const stored = outcomes.filter((o) => 'message' in o);
+    const messages = stored.map((o) => o.message);
     if (!messages.length) return;
     const repo = chatRepo(tx);
     await repo.setLastSeqs(lastBy(messages, (m) => m.conversation_id).map((m) => ({ id: m.conversation_id, seq: m.seq, at: m.created_at })));
     await insertMessages(tx, messages);
     await repo.indexForSearch(messages.map((m) => m.id));
     await repo.advanceManyWatermarks(lastBy(messages, (m) => `${m.conversation_id} ${m.sender_id}`).map((m) => ({ conversationId: m.conversation_id, userId: m.sender_id, seq: m.seq })));
+    await scheduleNotify?.(tx, stored.flatMap(({ message: m, notify }) => (notify ? [{ conversationId: m.conversation_id, messageId: m.id, at: new Date(m.created_at) }] : [])));
   };
 }
 
@@ -191,7 +193,7 @@ export function createChatService(deps: {
   // The batch's one context read counts none of its own sends against the limit: right for every
   // send but a sender's second (or later) in one batch, which reads its own context in `check`.
   const readSendContexts = (tx: Tx, queries: SendQuery[]) => chatRepo(tx).sendContexts(queries, sendLimit.max - 1);
-  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { ...deps.sendBatches, read: readSendContexts, flush: sentStore(db) });
+  const commitSend = groupCommit<SendOutcome, SendQuery, SendContextRow | undefined>(db, events, { ...deps.sendBatches, read: readSendContexts, flush: sentStore(db, scheduleNotify) });
   const now = () => clock.now().toISOString();
 
   const messageView = (row: MessageRow, reactions: ReactionRow[], viewerId: string): MessageView => {
@@ -691,9 +693,9 @@ export function createChatService(deps: {
                 actorId: me,
               })),
             ]);
-            if (kind !== 'course') await scheduleNotify?.(tx, id, messageId, at);
             pendingIn(tx).add(message);
-            return { message };
+            // Course channels notify nobody of plain messages; the batch's flush schedules the others' notifications.
+            return { message, notify: kind !== 'course' };
           },
         });
       } catch (err) {
