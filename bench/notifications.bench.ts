@@ -98,7 +98,7 @@ async function runOn(database: 'SQLite' | 'PostgreSQL', clients: Awaited<ReturnT
 }
 
 export async function notificationsSection(_baseline: Row): Promise<Section> {
-  const clients = await start('realtime-clients.ts', {}, []);
+  const clients = await start('realtime-clients.ts');
   try {
     const runs = [await runOn('SQLite', clients)];
     if (process.env.BENCH_DATABASE_URL) runs.push(await runOn('PostgreSQL', clients));

@@ -81,7 +81,7 @@ async function bareRun(info: RealtimeInfo, clients: Started): Promise<Outcome> {
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 
 export async function realtimeSection(_baseline: Row): Promise<Section> {
-  const clients = await start('realtime-clients.ts', {}, []);
+  const clients = await start('realtime-clients.ts');
   try {
     const sqlite = await lyceumRun('SQLite', clients);
     const normal = await lyceumRun('SQLite, SQLITE_SYNCHRONOUS=NORMAL', clients);

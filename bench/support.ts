@@ -19,16 +19,9 @@ export interface Started {
 /** BENCH_CPU_PROF=<dir>: every forked process writes a V8 CPU profile there when it exits. */
 const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 
-/** Node's own flags as `npm start` gives them (the root package.json), so that servers run here as they do in production. */
-const startScript = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
-const serverFlags = startScript.split(/\s+/).filter((arg) => /^--[a-z-]+=/.test(arg));
-
-/**
- * Forks a bench script; it reports its port (and anything else) with `process.send`. Servers (the
- * default) run with `npm start`'s Node flags, bare ones too; a load generator passes `nodeFlags: []`.
- */
-export function start(script: string, env: Record<string, string> = {}, nodeFlags = serverFlags): Promise<Started> {
-  const child = fork(new URL(script, here), [], { execArgv: [...nodeFlags, '--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+/** Forks a bench server script; it reports its port (and anything else) with `process.send`. */
+export function start(script: string, env: Record<string, string> = {}): Promise<Started> {
+  const child = fork(new URL(script, here), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port: number } & Record<string, unknown>) => resolve({ child, port: message.port, info: message }));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
