@@ -122,10 +122,34 @@ message at a time (the next after the acknowledgement), at most ${PER_SENDER} a 
 - ${o.name}: ≥ 5,000 persisted messages/s: **${Math.round(o.throughput.persisted).toLocaleString('en')}/s** — ${scaledVerdict(o.throughput.persisted >= 5000)}
 - ${normal.outcome.name} (a commit survives a crash of the process, not a power cut; see docs/configuration.md): **${Math.round(normal.outcome.throughput.persisted).toLocaleString('en')}/s** — ${scaledVerdict(normal.outcome.throughput.persisted >= 5000)}
 
-### Where the time goes (profiled 2026-12-06, BENCH_SCALE=0.1)
+### Where the time goes (profiled 2026-12-06)
 
-The server is CPU-bound on its main thread (a commit's fsync is not what limits it: NORMAL barely
-differs from FULL). Per message sent, on SQLite, measured with a statement timer and CPU profiles:
+The server is CPU-bound on its main thread. Per message sent, on SQLite, measured with a statement
+timer and CPU profiles:
+- What met the target (2026-12-06, the second session of that day): chat runs **two send batches at
+  once, of up to 500 sends each** (\`modules/chat/index.ts\`). With one batch at a time, a batch that
+  had committed waited for its WAL sync (~4.4 ms per \`fdatasync\` on this disk) before the next could
+  start, and the main thread sat idle for ~15% of the sustained load (its CPU time per message times
+  the rate: 83–85% busy). Now the next batch runs meanwhile (one connection, one transaction at a
+  time: it sees what the first wrote), and a larger batch shares its commit, its context read and
+  its append among more messages. And a batch's **notify jobs are one multi-row insert** in its flush
+  (one job per conversation and window) instead of an enqueue per message: the statement timer
+  counted 10,599 single-row job inserts and 5,286 duplicate-key lookups in 10 s of this load, ~4 µs
+  of SQLite per message plus the JavaScript of as many enqueues. Sustained load alone (no fan-out
+  first), 3 alternating pairs: 5,143–5,433 messages/s with the two batches against 3,692–4,153 with
+  one, the main thread at 186–191 µs per message against 206–222; with the jobs batched too,
+  5,008–6,108 (8 runs). Statements compiled per row count now run in parts of
+  power-of-two sizes (\`core/db/parts.ts\`): batches of any size up to 500 would otherwise have
+  prepared a statement for every count (170 MiB for the messages' insert alone).
+- Per message, SQLite's own time (statement timer, two batches of 500, before the jobs were
+  batched): the context read ~10.7 µs, the commit ~8.6, the messages' insert ~6.8, the events ~5.6,
+  the jobs ~4.2, the watermarks ~3.1, the scopes ~2.1, the search index ~2.2; ~47 µs in all. In a CPU
+  profile of the same load: SQLite ~26% of the main thread, the garbage collector ~16%, \`writev\`
+  ~12%, Socket.io and its parser ~6%, chat ~7%, the event log ~5%.
+- Tried and not kept: Node's \`--max-semi-space-size=64\` (a larger young generation). It was ahead in
+  6 of 6 alternating pairs before the notify jobs were batched (8–29% more messages/s), level after
+  (4 pairs: 5,549 against 5,623 messages/s on average), and it lengthened the fan-out (p50 39–44
+  against 35–39 ms).
 - Through the chat service alone (in-process, 2,000 senders, the \`chat:send\` handler, no sockets),
   a message costs about 200 µs of CPU (198, from 216 before the batch's pending sends were kept by
   key instead of rescanned for every send, and its insert compiled once per row count: 10 of 10
@@ -137,10 +161,8 @@ differs from FULL). Per message sent, on SQLite, measured with a statement timer
 - In the socket run the main thread is saturated: the SQLite driver with its native calls ~30%,
   \`writev\` ~15% before 2026-12-06's coalesced writes, ~7.5% since (a socket's frames of one turn
   of the event loop go out in one write; see below), Socket.io, engine.io, ws and the parser 15–20%,
-  the garbage collector 12–14%, chat, events and jobs ~15%. Reaching 5,000 messages/s would need the
-  whole of a message in ~200 µs of the main thread: about what the chat service alone costs now,
-  before Socket.io's share. Trimming JavaScript further cannot close that gap; fewer writes per
-  message (a message stored once, as its event) would be the next step.
+  the garbage collector 12–14%, chat, events and jobs ~15%. Reaching 5,000 messages/s needed the
+  whole of a message in ~200 µs of the main thread (before the two batches above, 2026-12-06).
 - One context read per batch instead of one per send saves little on SQLite, where the read's
   work per send (the send-limit scan, the resend and block lookups) is most of its cost: 16.7 to
   13.7 µs of CPU per send (300 alternating rounds of 100 sends' reads in one process). End to end it
@@ -174,9 +196,7 @@ differs from FULL). Per message sent, on SQLite, measured with a statement timer
   the event's insert ~8.5 µs and its scope ~3.9, about one of the ~6 scattered pages the commit
   writes per message (~3 µs), and the payload's JSON both ways (~2–3 µs): ~18 µs, about 8% of a
   message's main-thread time. It needs the log's seq on the message row and history, edits and search
-  reading messages through it. By this run's measure it would bring a message to ~220 µs of the main
-  thread, still above the ~200 µs that 5,000/s allows (on this 2-CPU machine the load process shares
-  the CPUs besides).
+  reading messages through it. Not needed for the target since the two batches above.
 - The node that committed a batch no longer reads its events back: the dispatcher takes them from
   memory when they follow its cursor (docs/events.md), and reads the log only at a gap or on its
   poll. Page reads of the log during 8,000 sends went from 20–81 to 2–15 (mostly the 1 s poll);
