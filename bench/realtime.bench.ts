@@ -141,6 +141,11 @@ timer and CPU profiles:
   5,008–6,108 (8 runs). Statements compiled per row count now run in parts of
   power-of-two sizes (\`core/db/parts.ts\`): batches of any size up to 500 would otherwise have
   prepared a statement for every count (170 MiB for the messages' insert alone).
+- The table is one run on a quiet machine (bare Socket.io at 11,610/s, as in earlier quiet runs:
+  11,667). Two more runs the same afternoon, with the machine loaded by others (bare Socket.io at
+  9,004 and 6,926/s), gave 4,178 and 4,464 messages/s with FULL (46% and 64% of bare; 50% in the
+  table's run) and 5,790 and 4,109 with NORMAL: on this shared machine the absolute rate follows
+  the machine's load.
 - Per message, SQLite's own time (statement timer, two batches of 500, before the jobs were
   batched): the context read ~10.7 µs, the commit ~8.6, the messages' insert ~6.8, the events ~5.6,
   the jobs ~4.2, the watermarks ~3.1, the scopes ~2.1, the search index ~2.2; ~47 µs in all. In a CPU
