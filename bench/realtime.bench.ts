@@ -138,9 +138,10 @@ timer and CPU profiles:
   of SQLite per message plus the JavaScript of as many enqueues. Sustained load alone (no fan-out
   first), 3 alternating pairs: 5,143–5,433 messages/s with the two batches against 3,692–4,153 with
   one, the main thread at 186–191 µs per message against 206–222; with the jobs batched too,
-  5,008–6,108 (8 runs). Statements compiled per row count now run in parts of
-  power-of-two sizes (\`core/db/parts.ts\`): batches of any size up to 500 would otherwise have
-  prepared a statement for every count (170 MiB for the messages' insert alone).
+  5,008–6,108 (8 runs). Statements compiled per row count now run in parts of a
+  few sizes (\`core/db/parts.ts\`: powers of two from 32 up, then the rest below 32): batches of any
+  size up to 500 would otherwise have prepared a statement for every count (170 MiB for the
+  messages' insert alone).
 - The table is one run on a quiet machine (bare Socket.io at 11,610/s, as in earlier quiet runs:
   11,667). Two more runs the same afternoon, with the machine loaded by others (bare Socket.io at
   9,004 and 6,926/s), gave 4,178 and 4,464 messages/s with FULL (46% and 64% of bare; 50% in the

@@ -13,20 +13,24 @@ export function inParts<T>(items: readonly T[]): T[][] {
 
 /** The largest part `inCompiledParts` makes: the largest power of two within ROWS_PER_STATEMENT. */
 const LARGEST_COMPILED_PART = 256;
+/** Fewer rows than this are one statement compiled for their exact count: a small write stays one statement. */
+const EXACT_BELOW = 32;
 
 /**
- * Splits rows (or ids) for statements compiled once per row count (`perCount`), into parts whose
- * sizes are powers of two, largest first: 300 rows are 256 + 32 + 8 + 4. Such a statement is then
- * compiled and prepared for at most nine counts, not for every count a batch may have: a connection
- * keeps each prepared statement, and SQLite's for every count from 1 to 500 rows of 15 columns
- * took 170 MiB.
+ * Splits rows (or ids) for statements compiled once per row count (`perCount`): parts whose sizes
+ * are powers of two from 32 to 256, largest first, then the fewer than 32 left as one part: 300
+ * rows are 256 + 32 + 12, 20 rows one part. Such a statement is then compiled and prepared for at
+ * most 35 counts, not for every count a batch may have: a connection keeps each prepared statement,
+ * and SQLite's for every count from 1 to 500 rows of 15 columns took 170 MiB.
  */
 export function inCompiledParts<T>(items: readonly T[]): T[][] {
   const parts: T[][] = [];
   let size = LARGEST_COMPILED_PART;
-  for (let i = 0; i < items.length; i += size) {
+  let i = 0;
+  for (; items.length - i >= EXACT_BELOW; i += size) {
     while (size > items.length - i) size >>= 1;
     parts.push(items.slice(i, i + size));
   }
+  if (i < items.length) parts.push(items.slice(i));
   return parts;
 }
