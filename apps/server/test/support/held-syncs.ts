@@ -1,4 +1,7 @@
 /** Test helpers for SQLite's WAL sync (core/db/dialects/sqlite-wal-sync.ts): syncs the test holds back, and turns of the event loop. */
+import { Kysely } from 'kysely';
+import { openSqlite } from '../../src/core/db/dialects/sqlite.js';
+import { WalSync } from '../../src/core/db/dialects/sqlite-wal-sync.js';
 
 /** A turn of the event loop, long enough for what awaited a settled promise to run. */
 export const turn = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -36,4 +39,25 @@ export async function settled(...promises: Array<Promise<unknown>>): Promise<boo
   promises.forEach((promise, i) => promise.then(() => (done[i] = true), () => (done[i] = true)));
   await turn();
   return done;
+}
+
+/**
+ * A SQLite file opened as the server opens it with SQLITE_SYNCHRONOUS=FULL, its WAL syncs held back
+ * until the test releases them. `close` lets every sync still held return, so that the connection can close.
+ */
+export function openWithHeldSyncs(file: string) {
+  const syncs = heldSyncs();
+  const { dialect, handle, readNow } = openSqlite({ file, synchronous: 'FULL', busyTimeoutMs: 1000 }, new WalSync(`${file}-wal`, syncs.datasync));
+  const db = new Kysely<any>({ dialect });
+  return {
+    syncs,
+    db,
+    handle,
+    readNow,
+    async close(): Promise<void> {
+      const closing = db.destroy();
+      while (syncs.started() > 0) await syncs.release();
+      await closing;
+    },
+  };
 }

@@ -40,7 +40,7 @@ export function notifyScheduler(jobs: JobQueue, delayMs: number) {
   const scheduled = new Map<string, number>();
   return async function schedule(tx: Tx, messages: readonly NewMessage[]): Promise<void> {
     if (delayMs === 0) {
-      if (messages.length) await jobs.enqueueMany<NotifyJob>(tx, messages.map(({ conversationId, messageId }) => ({ name: NOTIFY_JOB, payload: { conversationId, messageId } })));
+      await jobs.enqueueMany<NotifyJob>(tx, messages.map(({ conversationId, messageId }) => ({ name: NOTIFY_JOB, payload: { conversationId, messageId } })));
       return;
     }
     const due = new Map<string, { conversationId: string; window: number; runAt: Date }>();

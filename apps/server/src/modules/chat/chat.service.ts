@@ -103,7 +103,6 @@ const invalidMute = (path: string, message: string) => new AppError(422, 'VALIDA
 /** A send's write: the message it stores (and whether it may call for a notification), or the earlier one with the same client message id. */
 type SendOutcome = { message: MessageRow; notify: boolean } | { existingId: string };
 
-
 /**
  * The messages that a send transaction's earlier sends applied and its flush has yet to store: what
  * each later check must count besides the stored ones. Kept by key, so that checking a batch of n

@@ -2,13 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect, openTestDatabase } from '../../../test/support/databases.js';
-import { heldSyncs, settled, turn } from '../../../test/support/held-syncs.js';
+import { openWithHeldSyncs, settled, turn } from '../../../test/support/held-syncs.js';
 import type { Database, Tx } from '../../core/db/database.js';
-import { openSqlite } from '../../core/db/dialects/sqlite.js';
-import { WalSync } from '../../core/db/dialects/sqlite-wal-sync.js';
 import { afterCommit } from '../../core/db/transaction.js';
 import type { EventInput, EventLog } from '../../core/events/types.js';
 import { groupCommit, type CheckedWrite } from './group-commit.js';
@@ -187,9 +184,7 @@ describe('group commit on SQLite with SQLITE_SYNCHRONOUS=FULL', () => {
   it('a second batch runs and commits while the first waits for its disk sync (as chat runs two), seeing what the first wrote', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-group-commit-'));
     const file = path.join(dir, 'chat.db');
-    const syncs = heldSyncs();
-    const { dialect } = openSqlite({ file, synchronous: 'FULL', busyTimeoutMs: 1000 }, new WalSync(`${file}-wal`, syncs.datasync));
-    const db = new Kysely<any>({ dialect });
+    const { syncs, db, close } = openWithHeldSyncs(file);
     let observer: SqliteDatabase.Database | undefined;
     try {
       const created = db.schema.createTable('t_note').addColumn('id', 'text', (c) => c.primaryKey()).execute();
@@ -222,9 +217,7 @@ describe('group commit on SQLite with SQLITE_SYNCHRONOUS=FULL', () => {
       expect(await Promise.all([first, second])).toEqual(['n1', 'n2']);
     } finally {
       observer?.close();
-      const closing = db.destroy();
-      while (syncs.started() > 0) await syncs.release();
-      await closing;
+      await close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -2,11 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { heldSyncs, settled, turn } from '../../../../test/support/held-syncs.js';
+import { heldSyncs, openWithHeldSyncs, settled, turn } from '../../../../test/support/held-syncs.js';
 import { withTransaction } from '../transaction.js';
-import { openSqlite } from './sqlite.js';
 import { WalSync } from './sqlite-wal-sync.js';
 
 describe('WAL sync (SQLITE_SYNCHRONOUS=FULL)', () => {
@@ -69,16 +68,9 @@ describe('WAL sync (SQLITE_SYNCHRONOUS=FULL)', () => {
   });
 
   describe('in the group-commit driver', () => {
-    function open(name: string) {
-      const file = path.join(dir, `${name}.db`);
-      const syncs = heldSyncs();
-      const { dialect, handle, readNow } = openSqlite({ file, synchronous: 'FULL', busyTimeoutMs: 1000 }, new WalSync(`${file}-wal`, syncs.datasync));
-      const db = new Kysely<any>({ dialect });
-      return { file, syncs, db, handle, readNow };
-    }
-
     it('commits with NORMAL on the connection and acknowledges nothing, nor shows it, before the WAL is synced', async () => {
-      const { file, syncs, db, handle, readNow } = open('driver');
+      const file = path.join(dir, 'driver.db');
+      const { syncs, db, handle, readNow, close } = openWithHeldSyncs(file);
       try {
         expect(handle.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
         const created = sql`create table t (id text primary key)`.execute(db);
@@ -113,9 +105,7 @@ describe('WAL sync (SQLITE_SYNCHRONOUS=FULL)', () => {
           observer.close();
         }
       } finally {
-        const closing = db.destroy();
-        while (syncs.started() > 0) await syncs.release();
-        await closing;
+        await close();
       }
     });
   });
