@@ -364,7 +364,13 @@ describeEachDialect('job queue', (dialect) => {
     }
 
     const tickJobs = () =>
-      database.db.selectFrom('core_jobs').select(['id', 'unique_key']).where('name', '=', 'test.tick').orderBy('run_at').execute();
+      database.db.selectFrom('core_jobs').select(['id', 'unique_key', 'status']).where('name', '=', 'test.tick').orderBy('run_at').execute();
+    /**
+     * Waits until `count` tick jobs are recorded as succeeded, not merely run: the manual clock then
+     * jumps a minute, past the 30 s lease, and a job whose success was still being written would look
+     * abandoned to the other node, which would run it again.
+     */
+    const succeeded = (count: number) => until(async () => (await tickJobs()).filter((job) => job.status === 'succeeded').length === count);
 
     it('enqueue one job per tick with two schedulers; missed ticks run once; a pruned tick never reruns', async () => {
       const clock = manualClock();
@@ -377,7 +383,8 @@ describeEachDialect('job queue', (dialect) => {
       for (let tick = 1; tick <= 3; tick++) {
         clock.advance(60_000);
         await Promise.all([a.evaluated(clock.now()), b.evaluated(clock.now())]);
-        await until(() => runs.length === tick);
+        await succeeded(tick);
+        expect(runs).toHaveLength(tick);
       }
       expect((await tickJobs()).length).toBe(3);
       expect(new Set(runs).size).toBe(3);
@@ -388,7 +395,8 @@ describeEachDialect('job queue', (dialect) => {
       await database.db.deleteFrom('core_jobs').where('name', '=', 'test.tick').execute();
       const c = schedulingNode('c', clock, runs);
       await c.evaluated(clock.now());
-      await until(() => runs.length === 4);
+      await succeeded(1);
+      expect(runs).toHaveLength(4);
       expect((await tickJobs()).map((job) => job.unique_key)).toEqual([tickKey('test.every-minute', latestTick(EVERY_MINUTE, clock.now()))]);
 
       // A restart within the same minute after another prune: the tick is remembered, not rerun.
