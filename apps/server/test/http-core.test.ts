@@ -221,8 +221,10 @@ describeEachDialect('HTTP conventions', (dialect) => {
       expect(Number(res.headers['ratelimit-reset'])).toBeGreaterThan(0);
     });
 
-    it('sends every helmet header and Vary: Origin on every response, errors included', async () => {
-      const helmetHeaders = ['content-security-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy', 'strict-transport-security', 'x-content-type-options', 'x-dns-prefetch-control', 'x-download-options', 'x-frame-options', 'x-permitted-cross-domain-policies', 'x-xss-protection'];
+    // Only an HTML page needs these (OWASP REST Security cheat sheet); on API answers they were bytes.
+    const pageOnlyHeaders = ['cross-origin-opener-policy', 'origin-agent-cluster', 'referrer-policy', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection'];
+
+    it("sends an API response's security headers and Vary: Origin on every response, errors included, and no page-only ones", async () => {
       const responses = await Promise.all([
         t.app.inject({ method: 'GET', url: '/health/live' }),
         t.app.inject({ method: 'GET', url: '/api/v1/nowhere' }),
@@ -232,10 +234,27 @@ describeEachDialect('HTTP conventions', (dialect) => {
         t.app.inject({ method: 'GET', url: `/api/v1/widgets/${'a'.repeat(500)}` }),
       ]);
       for (const res of responses) {
-        for (const name of helmetHeaders) expect(res.headers[name], `${name} on ${res.statusCode}`).toBeDefined();
+        const on = ` on ${res.statusCode}`;
+        expect(res.headers['content-security-policy'], on).toBe("default-src 'none';frame-ancestors 'none'");
+        expect(res.headers['x-frame-options'], on).toBe('DENY');
+        expect(res.headers['x-content-type-options'], on).toBe('nosniff');
+        expect(res.headers['strict-transport-security'], on).toBe('max-age=31536000; includeSubDomains');
+        expect(res.headers['cross-origin-resource-policy'], on).toBe('same-site');
+        for (const name of pageOnlyHeaders) expect(res.headers[name], `${name}${on}`).toBeUndefined();
         expect(res.headers.vary).toBe('Origin');
-        expect(res.headers['x-request-id'], `request id on ${res.statusCode}`).toMatch(/^req_/);
+        expect(res.headers['x-request-id'], `request id${on}`).toMatch(/^req_/);
       }
+    });
+
+    it("gives an HTML page helmet's page headers, with the page's own content security policy", async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/docs' });
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      for (const name of pageOnlyHeaders) expect(page.headers[name], name).toBeDefined();
+      expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+      const script = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
+      expect(script.statusCode).toBe(200);
+      expect(script.headers['x-xss-protection']).toBeUndefined();
     });
 
     it('adds CORS headers for a listed origin, and refuses a preflight without an Origin', async () => {
