@@ -84,6 +84,8 @@ export interface Row {
   p99: number;
   rss: number;
   errors: number;
+  /** Measured in rounds against the table's first row: the median of the per-round ratios. */
+  vsFirst?: number;
 }
 
 export type LoadOptions = Omit<autocannon.Options, 'url'> & { path: string; warmup?: boolean };
@@ -105,13 +107,54 @@ export async function measure(name: string, server: Started, { path, warmup = tr
   return row;
 }
 
+/** A route of a started server, measured as one row. */
+export interface Target {
+  name: string;
+  server: Started;
+  path: string;
+}
+
+const median = (values: readonly number[]) => percentile(values, 50);
+
+/**
+ * Measures targets in turn, round after round (after a 2 s warm-up each; every other round in the
+ * reverse order), so that a shared machine's changing load falls on all of them alike. A row's
+ * requests/s and p50 are the medians of its rounds, its p99 the worst round's, and its `vsFirst`
+ * the median of its per-round ratios to the first target.
+ */
+export async function measureInterleaved(targets: readonly Target[], { rounds = 10, roundSeconds = 2 } = {}): Promise<Row[]> {
+  const run = (target: Target, duration: number) => autocannon({ url: `http://127.0.0.1:${target.server.port}${target.path}`, connections, duration });
+  for (const target of targets) await run(target, 2);
+  const results = targets.map(() => [] as autocannon.Result[]);
+  for (let round = 0; round < rounds; round++) {
+    const order = [...targets.keys()];
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) results[i]!.push(await run(targets[i]!, roundSeconds));
+  }
+  const first = results[0]!;
+  return targets.map((target, i) => {
+    const own = results[i]!;
+    const row = {
+      name: target.name,
+      rps: median(own.map((r) => r.requests.average)),
+      p50: median(own.map((r) => r.latency.p50)),
+      p99: Math.max(...own.map((r) => r.latency.p99)),
+      rss: rssMiB(target.server.child.pid!),
+      errors: own.reduce((sum, r) => sum + r.errors + r.non2xx + r.timeouts, 0),
+      vsFirst: median(own.map((r, round) => r.requests.average / first[round]!.requests.average)),
+    };
+    process.stdout.write(`${row.name}: ${Math.round(row.rps)} req/s (rounds: ${own.map((r) => Math.round(r.requests.average)).join(', ')}), ${(row.vsFirst * 100).toFixed(0)}% of the first\n`);
+    return row;
+  });
+}
+
 export const percent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(0)}%`;
 
 export function table(rows: Row[], baseline?: Row): string {
   return [
     `| target | requests/s | p50 ms | p99 ms | RSS MiB |${baseline ? ' vs baseline |' : ''} errors |`,
     `|---|---:|---:|---:|---:|${baseline ? '---:|' : ''}---:|`,
-    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.rss.toFixed(0)} |${baseline ? ` ${percent(r.rps, baseline.rps)} |` : ''} ${r.errors} |`),
+    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.rss.toFixed(0)} |${baseline ? ` ${r.vsFirst === undefined ? percent(r.rps, baseline.rps) : percent(r.vsFirst, 1)} |` : ''} ${r.errors} |`),
   ].join('\n');
 }
 
