@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defineModule } from '../src/core/module.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { describeEachDialect } from './support/databases.js';
+import { until } from './support/until.js';
 import { createWidgetsModule } from './support/widgets/widgets.module.js';
 
 const admin = { authorization: 'Bearer test:usr_admin:jobs:manage' };
@@ -13,14 +14,6 @@ const failingModule = () =>
     name: 'failing',
     jobs: { 'failing.always': { maxAttempts: 1, handle: async () => { throw new Error('upstream refused'); } } },
   });
-
-async function until(condition: () => Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describeEachDialect('admin: jobs', (dialect) => {
   let t: TestApp;

@@ -4,17 +4,10 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, TEST_DATABASE_URL, TEST_REDIS_URL, type TestDatabase } from './support/databases.js';
 import { startServerProcess, type ServerProcess } from './support/process.js';
+import { until } from './support/until.js';
 
 const suite = TEST_DATABASE_URL && TEST_REDIS_URL ? describe : describe.skip;
 const name = TEST_DATABASE_URL && TEST_REDIS_URL ? 'chat on two nodes (one PostgreSQL, one Redis)' : 'chat on two nodes [skipped: TEST_DATABASE_URL and TEST_REDIS_URL not set]';
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 suite(name, () => {
   let testDb: TestDatabase;

@@ -2,14 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, chatApp, eventsOf, ok, people, send, type ChatTestApp } from './support/chat.js';
 import { describeEachDialect } from './support/databases.js';
 import { login, signUpAdmin, type SignedIn } from './support/identity.js';
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from './support/until.js';
 
 describeEachDialect('course channels follow enrollments', (dialect) => {
   let t: ChatTestApp;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, chatApp, eventsOf, group, ok, people, send, type ChatTestApp } from './support/chat.js';
 import { describeEachDialect } from './support/databases.js';
 import { manualClock, type SignedIn } from './support/identity.js';
-import { until } from './support/notifications.js';
+import { until } from './support/until.js';
 
 describeEachDialect('chat: muting a conversation', (dialect) => {
   let t: ChatTestApp;

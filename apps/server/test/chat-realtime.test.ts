@@ -3,18 +3,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, chatApp, group, ok, people, send, type ChatTestApp } from './support/chat.js';
 import { describeEachDialect } from './support/databases.js';
 import { bearer, type SignedIn } from './support/identity.js';
+import { until } from './support/until.js';
 
 interface Received {
   name: string;
   data: any;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describeEachDialect('chat over Socket.io', (dialect) => {
@@ -139,7 +132,7 @@ describeEachDialect('chat over Socket.io', (dialect) => {
     await until(() => b.of('typing:stop').length === 1);
     // Started and never stopped: it expires on its own.
     await a.socket.emitWithAck('typing:start', { room });
-    await until(() => b.of('typing:stop').length === 2, 15_000);
+    await until(() => b.of('typing:stop').length === 2, { within: 15_000 });
     expect(b.of('typing:stop')[1]).toEqual({ room, userId: ann.userId });
   }, 30_000);
 

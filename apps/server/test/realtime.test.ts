@@ -2,20 +2,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createTestApp, type TestApp } from './support/app.js';
 import { describeEachDialect } from './support/databases.js';
+import { until } from './support/until.js';
 import { createWidgetsModule } from './support/widgets/widgets.module.js';
 
 interface Received {
   seq: number;
   type: string;
   payload: { id: string; version?: number };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describeEachDialect('realtime gateway and event stream', (dialect) => {

@@ -9,19 +9,12 @@ import { StartupError } from '../src/core/startup-error.js';
 import { createTestApp, testConfig, type TestApp } from './support/app.js';
 import { describeEachDialect } from './support/databases.js';
 import { freePort, redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { until } from './support/until.js';
 import { createWidgetsModule } from './support/widgets/widgets.module.js';
 
 interface LogLine {
   level: number;
   msg: string;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not met in time: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('a Redis that does not answer at start', () => {
@@ -107,25 +100,25 @@ suite('cluster mode while Redis goes away and comes back', (dialect) => {
     const widget = await createWidget('before');
     const [typist, watcher] = await openDevices(widget.id);
     typist.socket.emit('typing:start', { room: `widget:${widget.id}` });
-    await until(() => watcher.typing.length === 1, 'typing reaches the other device');
+    await until(() => watcher.typing.length === 1, { what: 'typing reaches the other device', within: 30_000 });
     expect(await ready()).toBe(200);
 
     await redis.stop();
-    await until(() => redisLines().length === 1, 'the outage is logged');
+    await until(() => redisLines().length === 1, { what: 'the outage is logged', within: 30_000 });
     // Requests and persisted events carry on; readiness names Redis; ephemeral signals still reach this node's sockets.
     for (let i = 0; i < 5; i++) expect((await get('/api/v1/widgets')).status).toBe(200);
     await createWidget('during');
-    await until(() => watcher.widgets.length === 1, 'the new widget reaches the socket');
+    await until(() => watcher.widgets.length === 1, { what: 'the new widget reaches the socket', within: 30_000 });
     const health = await fetch(`${base}/health/ready`);
     expect(health.status).toBe(503);
     expect(((await health.json()) as { checks: Record<string, { status: string }> }).checks.redis!.status).toBe('fail');
     typist.socket.emit('typing:stop', { room: `widget:${widget.id}` });
     typist.socket.emit('typing:start', { room: `widget:${widget.id}` });
-    await until(() => watcher.typing.length === 2, 'typing reaches the other device during the outage');
+    await until(() => watcher.typing.length === 2, { what: 'typing reaches the other device during the outage', within: 30_000 });
 
     await redis.start();
-    await until(() => redisLines().length === 2, 'the recovery is logged');
-    await until(async () => (await ready()) === 200, 'readiness recovers');
+    await until(() => redisLines().length === 2, { what: 'the recovery is logged', within: 30_000 });
+    await until(async () => (await ready()) === 200, { what: 'readiness recovers', within: 30_000 });
     expect(redisLines().map(({ level, msg }) => ({ level, msg }))).toEqual([
       { level: 40, msg: expect.stringMatching(/^redis unreachable/) },
       { level: 30, msg: 'redis reachable again' },
@@ -168,7 +161,7 @@ suite('cluster mode while Redis goes away and comes back', (dialect) => {
       await t!.destroy();
       t = undefined;
       // The adapter's stream reader lets go when its blocking read (5 s) returns.
-      await until(async () => (await clients()) === 1, 'only the admin connection is left', 15_000);
+      await until(async () => (await clients()) === 1, { what: 'only the admin connection is left', within: 15_000 });
     } finally {
       admin.disconnect();
     }

@@ -3,16 +3,8 @@ import type { EventInput } from '../../src/core/events/types.js';
 import type { NotificationsModule } from '../../src/modules/notifications/index.js';
 import type { TestAppOptions } from './app.js';
 import { identityApp, manualClock } from './identity.js';
+import { until } from './until.js';
 import { createWidgetsModule } from './widgets/widgets.module.js';
-
-/** Polls until `condition` holds (work done by the event dispatcher and job workers); fails after `ms`. */
-export async function until(condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * A test app with notifications, its background (event dispatch, job workers) running, a manual

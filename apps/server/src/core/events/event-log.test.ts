@@ -3,6 +3,7 @@ import { SelectQueryNode, type KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeEachDialect, openTestDatabase, type DialectName, type TestDatabase } from '../../../test/support/databases.js';
+import { until } from '../../../test/support/until.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
@@ -10,15 +11,6 @@ import { createEventLog, type EventLogOptions } from './event-log.js';
 import type { EventLog, StoredEvent } from './types.js';
 
 const silent = pino({ level: 'silent' });
-
-/** Resolves once `condition` holds, checking every few ms; fails after a deadline. Never a fixed sleep. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Subscribes a collector and returns what it receives, in arrival order. */
 function collect(log: EventLog, name = 'collector', types?: string[]): StoredEvent[] {
@@ -105,7 +97,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     await expect(rollback).rejects.toThrow('changed my mind');
     // Delivery is in seq order: had the discarded event been dispatched, it would arrive before this one.
     const marker = await append('test.rollback.marker', ['user:a']);
-    await waitFor(() => received.length > 0, 'the marker to be dispatched');
+    await until(() => received.length > 0, { what: 'the marker to be dispatched' });
 
     expect(ids(received)).toEqual([marker.id]);
     expect(ids(await log.readSince(0))).toEqual([marker.id]);
@@ -150,7 +142,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     expect(stored.map((e) => (e.payload as { n: number }).n)).toEqual(inputs.map((_, n) => n));
     expect(stored.map((e) => e.seq)).toEqual(stored.map((_, n) => stored[0]!.seq + n));
     expect(stored[7]).toMatchObject({ type: 'test.batch.item', scopes: ['user:u7', 'course:c'], actorId: 'usr_1' });
-    await waitFor(() => received.length === inputs.length, 'every event to be dispatched');
+    await until(() => received.length === inputs.length, { what: 'every event to be dispatched' });
     expect(ids(received)).toEqual(ids(stored));
     expect(ids(afterCommit)).toEqual(ids(stored));
     expect(ids(await log.readSince(0, { scopes: ['user:u1202'] }))).toEqual([stored[1202]!.id]);
@@ -231,7 +223,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
 
     // In-order delivery: once both nodes have the sentinel, nothing committed before it is still on its way.
     const sentinel = await withTransaction(database.db, (tx) => nodeA.append(tx, { type: 'test.concurrent.done', scopes: ['system'], payload: {} }));
-    await waitFor(() => onA.at(-1)?.id === sentinel.id && onB.at(-1)?.id === sentinel.id, 'both nodes to receive the sentinel');
+    await until(() => onA.at(-1)?.id === sentinel.id && onB.at(-1)?.id === sentinel.id, { what: 'both nodes to receive the sentinel' });
     expect(ids(onA)).toEqual([...expected, sentinel.id]);
     expect(ids(onB)).toEqual([...expected, sentinel.id]);
   }, 120_000);
@@ -255,7 +247,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
       const many = await withTransaction(database.db, (tx) =>
         log.appendMany(tx, [1, 2, 3].map((n) => ({ type: 'test.memory.many', scopes: ['user:a'], payload: { n } }))),
       );
-      await waitFor(() => received.length === 4, 'all four events');
+      await until(() => received.length === 4, { what: 'all four events' });
 
       expect(reads()).toBe(0);
       expect(ids(received)).toEqual(ids([one, ...many]));
@@ -266,12 +258,12 @@ describeEachDialect('event log', (dialect: DialectName) => {
       const { testDb, received, reads, append } = await quietLog();
       const nodeB = await otherNode(testDb);
       const first = await append('test.memory.first');
-      await waitFor(() => received.length === 1, 'the first event');
+      await until(() => received.length === 1, { what: 'the first event' });
       const fromB = await withTransaction(nodeB.database.db, (tx) => nodeB.log.append(tx, { type: 'test.memory.other', scopes: ['user:a'], payload: {} }));
       const last = await append('test.memory.last');
-      await waitFor(() => received.length === 3, 'all three events');
+      await until(() => received.length === 3, { what: 'all three events' });
       const third = await append('test.memory.after');
-      await waitFor(() => received.length === 4, 'the event after the gap');
+      await until(() => received.length === 4, { what: 'the event after the gap' });
 
       expect(ids(received)).toEqual([first.id, fromB.id, last.id, third.id]);
       expect(reads()).toBe(1);
@@ -286,7 +278,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
       });
       await expect(rollback).rejects.toThrow('changed my mind');
       const last = await append('test.memory.last');
-      await waitFor(() => received.length === 2, 'both committed events');
+      await until(() => received.length === 2, { what: 'both committed events' });
 
       expect(ids(received)).toEqual([first.id, last.id]);
       expect(received).toEqual(await log.readSince(0));
@@ -304,7 +296,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
         withTransaction(database.db, (tx) => log.appendMany(tx, Array.from({ length: 3000 }, (_, n) => ({ type: 'test.memory.bulk', scopes: ['user:a'], payload: { n } }))));
       const batches = [await batch(), await batch()];
       release();
-      await waitFor(() => slow.length === 6001, 'every event on the slow subscriber');
+      await until(() => slow.length === 6001, { what: 'every event on the slow subscriber' });
 
       expect(ids(slow)).toEqual(ids([first, ...batches.flat()]));
       expect(reads()).toBeGreaterThan(0);
@@ -317,7 +309,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     const received = collect(log);
     await log.start();
     const after = await append('test.history.after', ['user:a']);
-    await waitFor(() => received.length > 0, 'the new event');
+    await until(() => received.length > 0, { what: 'the new event' });
     expect(ids(received)).toEqual([after.id]);
   });
 
@@ -329,7 +321,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     const message = await append('chat.message.created', ['conversation:c1']);
     await append('learning.lesson.created', ['course:c1']);
     const published = await append('learning.course.published', ['course:c1']);
-    await waitFor(() => chat.length > 0 && exact.length > 0, 'both subscribers');
+    await until(() => chat.length > 0 && exact.length > 0, { what: 'both subscribers' });
     expect(ids(chat)).toEqual([message.id]);
     expect(ids(exact)).toEqual([published.id]);
   });
@@ -349,7 +341,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     await log.start();
     const first = await append('test.throw.first', ['user:a']);
     const second = await append('test.throw.second', ['user:a']);
-    await waitFor(() => healthy.length === 2, 'both events on the healthy subscriber');
+    await until(() => healthy.length === 2, { what: 'both events on the healthy subscriber' });
 
     expect(ids(healthy)).toEqual([first.id, second.id]);
     expect(failures).toBe(2);
@@ -377,7 +369,7 @@ describeEachDialect('event log', (dialect: DialectName) => {
     await log.start();
     await append('test.stop.first', ['user:a']);
     await append('test.stop.second', ['user:a']);
-    await waitFor(() => calls === 1, 'the first delivery to begin');
+    await until(() => calls === 1, { what: 'the first delivery to begin' });
 
     let stopped = false;
     const stopping = log.stop().then(() => (stopped = true));

@@ -2,6 +2,7 @@ import type { KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEachDialect, openTestDatabase } from '../../../test/support/databases.js';
+import { until } from '../../../test/support/until.js';
 import type { Clock } from '../clock.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
@@ -11,14 +12,6 @@ import { latestTick, tickKey } from './scheduler.js';
 import type { JobContext, JobQueue } from './types.js';
 
 const logger = pino({ level: 'silent' });
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A clock that stands still until the test moves it (so cron ticks and backoffs are exact). */
 function manualClock(start = '2026-11-22T10:00:30.000Z'): Clock & { advance(ms: number): void } {

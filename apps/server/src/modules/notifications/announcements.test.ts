@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { notificationsApp, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { notificationsApp, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { until } from '../../../test/support/until.js';
 
 describeEachDialect('course announcements', (dialect) => {
   let t: NotificationsTestApp;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../../../test/support/identity.js';
-import { header, notificationsApp, startSmtpServer, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { header, notificationsApp, startSmtpServer, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { until } from '../../../test/support/until.js';
 
 const MINUTE = 60_000;
 

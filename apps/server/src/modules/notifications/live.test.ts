@@ -1,7 +1,8 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { notificationsApp, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { notificationsApp, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { until } from '../../../test/support/until.js';
 
 describeEachDialect('notifications delivered live over the realtime gateway', (dialect) => {
   let t: NotificationsTestApp;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { notificationsApp, startPushService, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { notificationsApp, startPushService, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { until } from '../../../test/support/until.js';
 import { PUSH_JOB } from './push.service.js';
 
 describeEachDialect('web push', (dialect) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { notificationsApp, startSmsService, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { notificationsApp, startSmsService, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { until } from '../../../test/support/until.js';
 import { SMS_JOB } from './sms.service.js';
 
 const SECOND = 1000;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../../../test/support/identity.js';
-import { notificationsApp, until, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { notificationsApp, userId, type NotificationsTestApp } from '../../../test/support/notifications.js';
+import { until } from '../../../test/support/until.js';
 
 describeEachDialect('notifications: quiet hours and digests follow the profile time zone', (dialect) => {
   let t: NotificationsTestApp;

@@ -4,16 +4,9 @@ import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../../../test/support/until.js';
 import { createDatabase } from '../database.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-
-async function until(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not met in time: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the SQLite checkpointer thread', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lyceum-checkpointer-'));
@@ -29,7 +22,7 @@ describe('the SQLite checkpointer thread', () => {
       const before = statSync(file).size;
       // About 200 pages: far below the 1,000 at which SQLite would checkpoint by itself.
       for (let i = 0; i < 200; i++) await sql`insert into t (v) values (${'x'.repeat(3000)})`.execute(database.db);
-      await until(() => statSync(file).size >= before + 150 * 4096, 'the rows reach the database file');
+      await until(() => statSync(file).size >= before + 150 * 4096, { what: 'the rows reach the database file', every: 50 });
       const { rows: counted } = await sql<{ n: number }>`select count(*) as n from t`.execute(database.db);
       expect(counted[0]!.n).toBe(200);
     } finally {
@@ -42,7 +35,7 @@ describe('the SQLite checkpointer thread', () => {
     // A connection whose file the thread cannot open: the thread fails at once.
     const handle = { name: path.join(dir, 'missing', 'gone.db'), open: true, pragma: (text: string) => void pragmas.push(text) } as unknown as SqliteDatabase.Database;
     const checkpointer = startCheckpointer(handle, { synchronous: 'FULL', busyTimeoutMs: 1000 });
-    await until(() => pragmas.length >= 2, 'automatic checkpoints restored');
+    await until(() => pragmas.length >= 2, { what: 'automatic checkpoints restored', every: 50 });
     expect(pragmas).toEqual(['wal_autocheckpoint = 0', 'wal_autocheckpoint = 1000']);
     await checkpointer.close();
   });
