@@ -90,18 +90,24 @@ export interface Row {
 
 export type LoadOptions = Omit<autocannon.Options, 'url'> & { path: string; warmup?: boolean };
 
+/** One load run of autocannon against a route of a started server. */
+const load = (server: Started, path: string, duration: number, options: Omit<autocannon.Options, 'url'> = {}) =>
+  autocannon({ url: `http://127.0.0.1:${server.port}${path}`, connections, duration, ...options });
+
+/** Requests that did not get a 2xx answer in time. */
+const failures = (result: autocannon.Result) => result.errors + result.non2xx + result.timeouts;
+
 /** Runs autocannon against one route (after a 2 s warm-up) and prints the row. */
 export async function measure(name: string, server: Started, { path, warmup = true, ...options }: LoadOptions): Promise<Row> {
-  const run = (duration: number) => autocannon({ url: `http://127.0.0.1:${server.port}${path}`, connections, duration, ...options });
-  if (warmup) await run(2); // JIT, caches, connections
-  const result = await run(seconds);
+  if (warmup) await load(server, path, 2, options); // JIT, caches, connections
+  const result = await load(server, path, seconds, options);
   const row = {
     name,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     rss: rssMiB(server.child.pid!),
-    errors: result.errors + result.non2xx + result.timeouts,
+    errors: failures(result),
   };
   process.stdout.write(`${name}: ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, RSS ${row.rss.toFixed(0)} MiB, errors ${row.errors}\n`);
   return row;
@@ -123,13 +129,12 @@ const median = (values: readonly number[]) => percentile(values, 50);
  * the median of its per-round ratios to the first target.
  */
 export async function measureInterleaved(targets: readonly Target[], { rounds = 10, roundSeconds = 2 } = {}): Promise<Row[]> {
-  const run = (target: Target, duration: number) => autocannon({ url: `http://127.0.0.1:${target.server.port}${target.path}`, connections, duration });
-  for (const target of targets) await run(target, 2);
+  for (const target of targets) await load(target.server, target.path, 2);
   const results = targets.map(() => [] as autocannon.Result[]);
   for (let round = 0; round < rounds; round++) {
     const order = [...targets.keys()];
     if (round % 2 === 1) order.reverse();
-    for (const i of order) results[i]!.push(await run(targets[i]!, roundSeconds));
+    for (const i of order) results[i]!.push(await load(targets[i]!.server, targets[i]!.path, roundSeconds));
   }
   const first = results[0]!;
   return targets.map((target, i) => {
@@ -140,7 +145,7 @@ export async function measureInterleaved(targets: readonly Target[], { rounds = 
       p50: median(own.map((r) => r.latency.p50)),
       p99: Math.max(...own.map((r) => r.latency.p99)),
       rss: rssMiB(target.server.child.pid!),
-      errors: own.reduce((sum, r) => sum + r.errors + r.non2xx + r.timeouts, 0),
+      errors: own.reduce((sum, r) => sum + failures(r), 0),
       vsFirst: median(own.map((r, round) => r.requests.average / first[round]!.requests.average)),
     };
     process.stdout.write(`${row.name}: ${Math.round(row.rps)} req/s (rounds: ${own.map((r) => Math.round(r.requests.average)).join(', ')}), ${(row.vsFirst * 100).toFixed(0)}% of the first\n`);
