@@ -2,12 +2,8 @@ import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { SelectQueryNode, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import type { Checkpointer } from './sqlite-checkpointer.js';
+import type { StatementSource } from './sqlite-statements.js';
 import type { WalSync } from './sqlite-wal-sync.js';
-
-/** Where statements come from: the connection's statement cache. */
-export interface StatementSource {
-  prepare(sql: string): SqliteDatabase.Statement;
-}
 
 /**
  * The most loans one commit may carry. The first of them waits for all the others, so this bounds

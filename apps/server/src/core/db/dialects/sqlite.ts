@@ -6,6 +6,7 @@ import { DbError, type DbErrorKind } from '../errors.js';
 import type { DialectHelpers } from './dialect.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { GroupCommitSqliteDriver } from './sqlite-driver.js';
+import { withStatementCache } from './sqlite-statements.js';
 import { WalSync } from './sqlite-wal-sync.js';
 
 export interface SqliteOptions {
@@ -55,33 +56,6 @@ export function openSqlite(
     }
   })({ database: handle });
   return { dialect, handle, readNow: (sql, parameters) => driver.read(sql, parameters) };
-}
-
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * Kysely prepares a statement for every query; preparing costs more than running a primary-key
- * read. Statements are cached by SQL text (least recently used evicted); one still being iterated
- * by a stream is busy, so the caller gets a fresh one instead.
- */
-function withStatementCache(handle: SqliteDatabase.Database) {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    prepare(sql: string) {
-      const cached = cache.get(sql);
-      if (cached && !cached.busy) {
-        cache.delete(sql); // re-insert: Map order is our recency order
-        cache.set(sql, cached);
-        return cached;
-      }
-      const statement = handle.prepare(sql);
-      if (!cached) {
-        cache.set(sql, statement);
-        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      }
-      return statement;
-    },
-  };
 }
 
 const sqliteCodes: Record<string, DbErrorKind> = {
