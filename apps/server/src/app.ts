@@ -23,6 +23,7 @@ import { createJobQueue } from './core/jobs/job-queue.js';
 import type { JobQueue } from './core/jobs/types.js';
 import { createMailer, type Mailer } from './core/mail/mailer.js';
 import type { LyceumModule } from './core/module.js';
+import { collectStartupGarbage } from './core/object-shapes.js';
 import { registerHealthRoutes } from './core/observability/health.routes.js';
 import { loggerOptions, OneLinePerRequest } from './core/observability/logger.js';
 import { createMetrics, type Metrics } from './core/observability/metrics.js';
@@ -286,6 +287,7 @@ export async function buildApp({ config, clock = systemClock, extraModules = [],
       startBackground,
       async listen() {
         await startBackground();
+        collectStartupGarbage();
         return app.listen({ port: config.port, host: config.host });
       },
       close: () => {
