@@ -165,11 +165,38 @@ generator has headroom. Measured per request on this machine:
   Six interleaved runs of the widget read that afternoon, with the new headers: 47, 44 and 53% (five
   rounds each), 50, 53 and 39% (ten rounds; the table above is the 50% one). Around the 50% target,
   then, but not above it in every run: bare Fastify doing the plain read was 53–58% in the same runs.
+- Two finds of a \`perf record\` of the widget read under load (2026-12-06, evening; \`--perf-basic-prof\`
+  so that JavaScript frames have names), neither of which the earlier V8 profiles had shown:
+  - better-sqlite3's \`Statement::JS_all\` took 7.6% of the server's time, most of it V8 defining
+    the row's properties one at a time in C++ (looking each column name up again for every row),
+    not SQLite. Readers now run in raw mode and their rows come from an object literal compiled
+    once from the column names (\`core/db/dialects/sqlite-statements.ts\`): 2.2 → 1.4 µs for this
+    row, 110 → 65 µs for fifty such rows (loops of 200,000 / 20,000). The statement cache's hit no
+    longer deletes and re-inserts its map entry (second-chance eviction instead). Old and new
+    servers side by side, 16 alternating rounds of 1.5 s in each start order, on a machine loaded
+    by others: 59.5 → 55.8 and 57.4 → 52.5 µs of server CPU per request.
+  - About 10% of the server's time went to V8 making objects in its runtime: Node's
+    \`process.nextTick\` record (about seven per request, 7.7%) and the request's header object
+    (about 3%) each got a map of their own. V8's \`{}\` map keeps a bounded list of transitions (one
+    per first property name, about 1,500), and compiling the app's schemas fills it with its scratch
+    objects' names (Ajv's \`validate12\`, fast-json-stringify's \`__fjs_root_345\`, seen with
+    \`--log-maps\`); only a full collection drops them. \`listen()\` now runs one full collection
+    before serving (\`core/object-shapes.ts\`), which fixes the header object: with and without it
+    side by side, 10 alternating rounds of 2 s in each start order, 37.0 → 33.6 and 35.8 → 33.7 µs
+    of server CPU per request. The nextTick record still takes the slow path (7.7% in perf after
+    the change); keeping one record alive from the process's first line (captured with an async
+    hook) removed it in an experiment (0% in perf), but what drops its transition is not understood
+    well enough yet to write a test that fails without such a fix, so it is not in.
+  - Both changes together against the code before them, side by side, 10 alternating rounds of 2 s
+    in each start order: 46.4 → 39.5 and 38.1 → 30.8 µs of server CPU per request (lower in 8 and
+    10 of 10 rounds).
 
 What remains, by profile share: Fastify's own request lifecycle, Node's HTTP parser and the socket
 write (\`writev\`, the largest single share); 12 response headers on \`/health/live\` and 16 on the
-widget read (its ETag and three \`RateLimit-*\`) where bare node:http sends 5; the global rate
-limit's promise and counter. With a shared two-CPU machine single runs move by ±25%: compare CPU
+widget read (its ETag and three \`RateLimit-*\`) where bare node:http sends 5 (Node validates each
+name and value with two regular expressions, Fastify lowercases each name); the request's header
+object, which bare node:http and bare Fastify never build (Lyceum reads the request id, \`Origin\`
+and \`Authorization\` headers); the global rate limit's promise and counter. With a shared two-CPU machine single runs move by ±25%: compare CPU
 time per request (\`/proc/<pid>/stat\`) across alternating runs, as the table now does for
 requests/s.`,
   };
