@@ -180,16 +180,17 @@ generator has headroom. Measured per request on this machine:
     (about 3%) each got a map of their own. V8's \`{}\` map keeps a bounded list of transitions (one
     per first property name, about 1,500), and compiling the app's schemas fills it with its scratch
     objects' names (Ajv's \`validate12\`, fast-json-stringify's \`__fjs_root_345\`, seen with
-    \`--log-maps\`); only a full collection drops them. \`listen()\` now runs one full collection
-    before serving (\`core/object-shapes.ts\`), which fixes the header object: with and without it
-    side by side, 10 alternating rounds of 2 s in each start order, 37.0 → 33.6 and 35.8 → 33.7 µs
-    of server CPU per request. The nextTick record still takes the slow path (7.7% in perf after
-    the change); keeping one record alive from the process's first line (captured with an async
-    hook) removed it in an experiment (0% in perf), but what drops its transition is not understood
-    well enough yet to write a test that fails without such a fix, so it is not in.
-  - Both changes together against the code before them, side by side, 10 alternating rounds of 2 s
-    in each start order: 46.4 → 39.5 and 38.1 → 30.8 µs of server CPU per request (lower in 8 and
-    10 of 10 rounds).
+    \`--log-maps\`); only a full collection drops them, and \`nextTick\`'s code, once it has met
+    records with maps of their own, keeps the slow path (its literal's inline caches megamorphic,
+    seen with \`%DebugPrint\`). Now \`buildApp\` keeps one \`nextTick\` record alive for the life of the
+    process and \`listen()\` runs one full collection before serving (\`core/object-shapes.ts\`).
+    Each alone against the code without it, side by side, 10 alternating rounds of 2 s in each
+    start order: the collection 37.0 → 33.6 and 35.8 → 33.7 µs of server CPU per request, the kept
+    record 32.6 → 28.6 and 30.8 → 28.8 (lower in 10 and 9 of 10 rounds each); perf afterwards: no
+    sample left in those slow paths.
+  - The rows and the collection together against the code before them, side by side, 10
+    alternating rounds of 2 s in each start order: 46.4 → 39.5 and 38.1 → 30.8 µs of server CPU per
+    request (lower in 8 and 10 of 10 rounds).
 
 What remains, by profile share: Fastify's own request lifecycle, Node's HTTP parser and the socket
 write (\`writev\`, the largest single share); 12 response headers on \`/health/live\` and 16 on the

@@ -23,7 +23,7 @@ import { createJobQueue } from './core/jobs/job-queue.js';
 import type { JobQueue } from './core/jobs/types.js';
 import { createMailer, type Mailer } from './core/mail/mailer.js';
 import type { LyceumModule } from './core/module.js';
-import { collectStartupGarbage } from './core/object-shapes.js';
+import { collectStartupGarbage, holdTickShape } from './core/object-shapes.js';
 import { registerHealthRoutes } from './core/observability/health.routes.js';
 import { loggerOptions, OneLinePerRequest } from './core/observability/logger.js';
 import { createMetrics, type Metrics } from './core/observability/metrics.js';
@@ -121,6 +121,7 @@ async function createProductModules(core: CoreServices): Promise<ProductModules>
  * Nothing is looked up by name; go-to-definition leads to every piece.
  */
 export async function buildApp({ config, clock = systemClock, extraModules = [], logger }: BuildOptions): Promise<LyceumApp> {
+  holdTickShape();
   if (config.database.kind === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const requestLines = new OneLinePerRequest();
   const app = Fastify({
