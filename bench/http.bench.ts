@@ -168,13 +168,12 @@ generator has headroom. Measured per request on this machine:
 - Two finds of a \`perf record\` of the widget read under load (2026-12-06, evening; \`--perf-basic-prof\`
   so that JavaScript frames have names), neither of which the earlier V8 profiles had shown:
   - better-sqlite3's \`Statement::JS_all\` took 7.6% of the server's time, most of it V8 defining
-    the row's properties one at a time in C++ (looking each column name up again for every row),
-    not SQLite. Readers now run in raw mode and their rows come from an object literal compiled
-    once from the column names (\`core/db/dialects/sqlite-statements.ts\`): 2.2 → 1.4 µs for this
-    row, 110 → 65 µs for fifty such rows (loops of 200,000 / 20,000). The statement cache's hit no
-    longer deletes and re-inserts its map entry (second-chance eviction instead). Old and new
-    servers side by side, 16 alternating rounds of 1.5 s in each start order, on a machine loaded
-    by others: 59.5 → 55.8 and 57.4 → 52.5 µs of server CPU per request.
+    the row's properties one at a time in C++, not SQLite. Building rows in JavaScript instead (raw
+    arrays through an object literal compiled per statement) took 2.2 → 1.4 µs for this row and
+    about 3 µs off the widget read, but the directory's searches on SQLite served 15–25% fewer
+    requests with it (community benchmark, runs with and without): not kept. What stayed: the
+    statement cache's hit no longer deletes and re-inserts its map entry (second-chance eviction,
+    \`core/db/dialects/sqlite-statements.ts\`).
   - About 10% of the server's time went to V8 making objects in its runtime: Node's
     \`process.nextTick\` record (about seven per request, 7.7%) and the request's header object
     (about 3%) each got a map of their own. V8's \`{}\` map keeps a bounded list of transitions (one
@@ -188,11 +187,8 @@ generator has headroom. Measured per request on this machine:
     start order: the collection 37.0 → 33.6 and 35.8 → 33.7 µs of server CPU per request, the kept
     record 32.6 → 28.6 and 30.8 → 28.8 (lower in 10 and 9 of 10 rounds each); perf afterwards: no
     sample left in those slow paths.
-  - The rows and the collection together against the code before them, side by side, 10
-    alternating rounds of 2 s in each start order: 46.4 → 39.5 and 38.1 → 30.8 µs of server CPU per
-    request (lower in 8 and 10 of 10 rounds). Three runs of this table after all three changes
-    (evening, quiet machine): the widget read 61, 55 and 55% of bare node:http (the table is the
-    last; bare node:http 44k, 63k and 64k requests/s), bare Fastify's plain read 62, 63 and 61%.
+  - With the JavaScript rows still in, three runs of this table gave the widget read 61, 55 and 55%
+    of bare node:http; the table above is from after they were taken out again.
 
 What remains, by profile share: Fastify's own request lifecycle, Node's HTTP parser and the socket
 write (\`writev\`, the largest single share); 12 response headers on \`/health/live\` and 16 on the
