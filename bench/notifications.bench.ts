@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { ask, percentile, scaled, start, stop, scaledVerdict, type Row, type Section } from './support.js';
+import { ask, percentile, scaled, start, stop, scaledVerdict, type Section } from './support.js';
 
 interface NotificationsInfo {
   seedSeconds: number;
@@ -97,7 +97,7 @@ async function runOn(database: 'SQLite' | 'PostgreSQL', clients: Awaited<ReturnT
   }
 }
 
-export async function notificationsSection(_baseline: Row): Promise<Section> {
+export async function notificationsSection(): Promise<Section> {
   const clients = await start('realtime-clients.ts');
   try {
     const runs = [await runOn('SQLite', clients)];

@@ -3,7 +3,7 @@
  * 1,000-member conversation, and sustained chat throughput, against a bare Socket.io server that
  * broadcasts the same payloads in the same run. The clients run in a process of their own.
  */
-import { ask, percentile, rssMiB, seconds, start, stop, scaledVerdict, type Row, type Section, type Started } from './support.js';
+import { ask, percentile, rssMiB, seconds, start, stop, scaledVerdict, type Section, type Started } from './support.js';
 
 interface RealtimeInfo {
   seedSeconds: number;
@@ -80,7 +80,7 @@ async function bareRun(info: RealtimeInfo, clients: Started): Promise<Outcome> {
 
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 
-export async function realtimeSection(_baseline: Row): Promise<Section> {
+export async function realtimeSection(): Promise<Section> {
   const clients = await start('realtime-clients.ts');
   try {
     const sqlite = await lyceumRun('SQLite', clients);
