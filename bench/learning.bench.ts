@@ -243,6 +243,12 @@ Since then (2026-12-06, statement timer on the hand-in load, the same machine lo
   those runs went from 678–754/s to 1,049–1,086/s, with bare node:http at 23.7k–32.4k (40.7k when quiet).
   What is left of SQLite's share: the batch commit (~68 µs per hand-in), reading the questions with their
   answers (~54 µs: five wide rows made into objects), the completion check (~31 µs), the events and their
-  scopes (~46 µs).`,
+  scopes (~46 µs).
+
+Run to run (2026-12-07, the final code of stop 23, two runs five minutes apart): they gave 956 and 1,155
+hand-ins/s with \`FULL\` (the table is the second), 1,065–1,448/s with \`NORMAL\`; bare node:http 44k and 41k.
+The PostgreSQL rows of both are about a third below the 2026-12-06 table's as well, which no change of that
+stop can explain: the shared machine was slower for these heavier routes than its bare node:http baseline
+shows. In such hours the hand-in target sits near its line.`,
   };
 }
