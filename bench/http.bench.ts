@@ -170,8 +170,10 @@ generator has headroom. Measured per request on this machine:
   - better-sqlite3's \`Statement::JS_all\` took 7.6% of the server's time, most of it V8 defining
     the row's properties one at a time in C++, not SQLite. Building rows in JavaScript instead (raw
     arrays through an object literal compiled per statement) took 2.2 → 1.4 µs for this row and
-    about 3 µs off the widget read, but the directory's searches on SQLite served 15–25% fewer
-    requests with it (community benchmark, runs with and without): not kept. What stayed: the
+    about 3 µs off the widget read; not kept, for no gain where rows are many. Sequential community
+    benchmark runs first had the directory's searches 15–25% slower with it; side by side (2026-12-07:
+    two servers, 12 alternating rounds, both start orders, server CPU per request) a cached search cost
+    284 vs 272 µs with and without it, a search with words 288 vs 289 µs. What stayed: the
     statement cache's hit no longer deletes and re-inserts its map entry (second-chance eviction,
     \`core/db/dialects/sqlite-statements.ts\`).
   - About 10% of the server's time went to V8 making objects in its runtime: Node's
