@@ -31,7 +31,7 @@ export async function serve(config: Config, extraModules: ModuleFactory[] = []):
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const where = config.database.kind === 'sqlite' ? `embedded: SQLite at ${path.relative(process.cwd(), config.database.file) || config.database.file}` : 'cluster: PostgreSQL';
-  const next = ['  Create the first admin:  npm run lyceum -- create-admin', '  Load demo data:          npm run lyceum -- seed --demo'];
+  const next = ['  Create the first admin:  npm run lyceum -- create-admin --email you@example.com --name "Your Name"', '  Load demo data:          npm run lyceum -- seed --demo'];
   process.stdout.write(
     [
       '',

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/redis-server.js';
+import { until } from './support/until.js';
 
 const run = promisify(execFile);
 const main = new URL('../src/main.ts', import.meta.url).pathname;
@@ -99,6 +100,42 @@ describe('the lyceum command', { timeout: 120_000 }, () => {
     expect(production.code).toBe(1);
     expect(production.stderr).toContain('Refusing to load demo data with NODE_ENV=production');
     expect(statSync(path.join(production.cwd, 'data'), { throwIfNoEntry: false })).toBeUndefined(); // nothing was created
+  });
+
+  it('serve prints where everything is and what to do next, and what it prints works', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'lyceum-cli-'));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', PORT: '0' };
+    const server = spawn(process.execPath, ['--import', tsx, main, 'serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    server.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await until(() => output.includes('Next steps:') && /Load demo data:.*\n/.test(output), { within: 90_000, what: 'the start banner' });
+      const url = (label: string) => new RegExp(`${label}:\\s+(http://\\S+)`).exec(output)?.[1];
+      expect(output).toContain('Lyceum is running (embedded: SQLite at data/lyceum.db)');
+      const api = url('API')!;
+      expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+      expect((await fetch(url('Reference')!)).headers.get('content-type')).toMatch(/^text\/html/);
+      expect(((await (await fetch(url('OpenAPI')!.replace(/\)$/, ''))).json()) as { openapi: string }).openapi).toMatch(/^3\.1/);
+      expect(await (await fetch(url('Health')!)).json()).toMatchObject({ status: 'ok' });
+
+      // The two ways to the first administrator it prints: the console command (as printed, run
+      // through npm from the repository) and the one-time setup token.
+      const command = /Create the first admin:\s+npm run lyceum -- (.+)\n/.exec(output)![1]!;
+      const args = command.match(/"[^"]*"|\S+/g)!.map((arg) => arg.replace(/^"|"$/g, ''));
+      expect(args).toEqual(['create-admin', '--email', 'you@example.com', '--name', 'Your Name']);
+      expect(output).toContain(`No administrator exists yet. Create one with:\n  npm run lyceum -- ${command}\n`);
+      const token = /"setupToken":"([^"]+)"/.exec(output)![1]!;
+      const setup = (email: string) =>
+        fetch(`${api}/admin/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setupToken: token, email, password: 'a long admin passphrase', displayName: 'First Admin' }) });
+      expect((await setup('first@example.com')).status).toBe(201);
+      expect((await setup('second@example.com')).status).toBe(409); // one-time
+      const created = await run('npm', ['run', '--silent', 'lyceum', '--', ...args], { cwd: path.resolve(main, '../../../..'), env: { ...env, DATA_DIR: path.join(cwd, 'data') } });
+      expect(created.stdout).toContain('Password: ');
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
   });
 
   it('seeds the demo school in a fresh data folder and prints the demo accounts', async () => {

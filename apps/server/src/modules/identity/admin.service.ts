@@ -209,7 +209,6 @@ export function createAdminService(deps: {
 
     hasAdmin: async () => (await identityRepo(db).countActiveAdmins()) > 0,
 
-    /** `lyceum create-admin`: the operator at the console needs no token. */
     /**
      * A service account: a user that is a program (a grading script, a school's SIS sync). It has
      * roles but no password and no mailbox; it acts only through API keys an admin issues for it.
@@ -226,6 +225,7 @@ export function createAdminService(deps: {
       });
     },
 
+    /** `lyceum create-admin`: the operator at the console needs no token. */
     createAdmin: (input: { email: string; password: string; displayName: string }) => createAccount(input, ['admin'], 'cli'),
 
     createAccount,

@@ -205,7 +205,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
       if (config.env !== 'test' && !(await admin.hasAdmin())) {
         // For the operator's eyes, on the console rather than in the structured log.
         process.stdout.write(
-          `\nNo administrator exists yet. Create one with:\n  lyceum create-admin --email you@example.com --name "Your Name"\nor through the API, once, with this setup token:\n  POST ${config.publicUrl}/api/v1/admin/setup  {"setupToken":"${await setupToken()}", "email":…, "password":…, "displayName":…}\n\n`,
+          `\nNo administrator exists yet. Create one with:\n  npm run lyceum -- create-admin --email you@example.com --name "Your Name"\nor through the API, once, with this setup token:\n  POST ${config.publicUrl}/api/v1/admin/setup  {"setupToken":"${await setupToken()}", "email":…, "password":…, "displayName":…}\n\n`,
         );
         logger.warn('no administrator exists yet; the one-time setup token is printed on the console');
       }
