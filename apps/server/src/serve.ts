@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { buildApp, type LyceumApp, type ModuleFactory } from './app.js';
 import type { Config } from './core/config/config.js';
+import { CREATE_ADMIN_COMMAND } from './modules/identity/index.js';
 
 /**
  * Runs the server until SIGTERM/SIGINT: listens, prints where everything is, and on a signal
@@ -31,7 +32,7 @@ export async function serve(config: Config, extraModules: ModuleFactory[] = []):
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const where = config.database.kind === 'sqlite' ? `embedded: SQLite at ${path.relative(process.cwd(), config.database.file) || config.database.file}` : 'cluster: PostgreSQL';
-  const next = ['  Create the first admin:  npm run lyceum -- create-admin --email you@example.com --name "Your Name"', '  Load demo data:          npm run lyceum -- seed --demo'];
+  const next = [`  Create the first admin:  ${CREATE_ADMIN_COMMAND}`, '  Load demo data:          npm run lyceum -- seed --demo'];
   process.stdout.write(
     [
       '',

@@ -68,6 +68,9 @@ export interface IdentityCore {
   access: AccessGuard;
 }
 
+/** The console command for the first administrator, as the start-up messages print it (from a clone). */
+export const CREATE_ADMIN_COMMAND = 'npm run lyceum -- create-admin --email you@example.com --name "Your Name"';
+
 /** Accounts, sessions, tokens, roles, API keys and the audit log; plugs the authenticator into core. */
 export async function createIdentityModule(core: IdentityCore): Promise<IdentityModule> {
   const { config, database, clock, events, mailer, cursors, secrets, access, logger } = core;
@@ -205,7 +208,7 @@ export async function createIdentityModule(core: IdentityCore): Promise<Identity
       if (config.env !== 'test' && !(await admin.hasAdmin())) {
         // For the operator's eyes, on the console rather than in the structured log.
         process.stdout.write(
-          `\nNo administrator exists yet. Create one with:\n  npm run lyceum -- create-admin --email you@example.com --name "Your Name"\nor through the API, once, with this setup token:\n  POST ${config.publicUrl}/api/v1/admin/setup  {"setupToken":"${await setupToken()}", "email":…, "password":…, "displayName":…}\n\n`,
+          `\nNo administrator exists yet. Create one with:\n  ${CREATE_ADMIN_COMMAND}\nor through the API, once, with this setup token:\n  POST ${config.publicUrl}/api/v1/admin/setup  {"setupToken":"${await setupToken()}", "email":…, "password":…, "displayName":…}\n\n`,
         );
         logger.warn('no administrator exists yet; the one-time setup token is printed on the console');
       }
